@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Server configuration: every setting, its environment variable and its
+ * default, in one place. Validated once at boot; a bad value stops the start
+ * with a message naming the variable.
+ */
+export interface Config {
+  /** `postgres://…` or an SQLite file (`sqlite:PATH` or a path). */
+  databaseUrl: string;
+  /** The `iss` claim, with a trailing slash; default http://localhost:PORT/. */
+  issuer: string;
+  /** Encrypts signing keys at rest and signs internal tickets. */
+  secret: string;
+  host: string;
+  port: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Where `tessera dev` keeps its database and generated secret. */
+  dataDir: string;
+  logLevel: string;
+  /** Largest accepted request body, bytes. */
+  bodyLimit: number;
+}
+
+export const DEFAULTS = {
+  dataDir: '.tessera',
+  host: '0.0.0.0',
+  port: 3000,
+  logLevel: 'info',
+  bodyLimit: 64 * 1024,
+} as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the configuration from the environment. `requireSecret` (serve mode)
+ * makes a missing TESSERA_SECRET fatal; dev mode passes one in instead.
+ */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const dataDir = env.TESSERA_DATA_DIR ?? DEFAULTS.dataDir;
+  const port = parsePort(env.PORT);
+  const issuer = normaliseIssuer(env.TESSERA_ISSUER ?? `http://localhost:${port}/`);
+  const secret = env.TESSERA_SECRET ?? '';
+  const tlsCert = env.TESSERA_TLS_CERT || undefined;
+  const tlsKey = env.TESSERA_TLS_KEY || undefined;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) {
+    throw new ConfigError('TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together (PEM files) to serve HTTPS');
+  }
+  const config: Config = {
+    databaseUrl: env.TESSERA_DATABASE_URL ?? `sqlite:${join(dataDir, 'tessera.db')}`,
+    issuer,
+    secret,
+    host: env.HOST ?? DEFAULTS.host,
+    port,
+    tlsCert,
+    tlsKey,
+    dataDir,
+    logLevel: env.TESSERA_LOG_LEVEL ?? DEFAULTS.logLevel,
+    bodyLimit: DEFAULTS.bodyLimit,
+    ...overrides,
+  };
+  return config;
+}
+
+/** Fails unless the secret is long enough to derive keys from. */
+export function assertSecret(secret: string): void {
+  if (!secret) {
+    throw new ConfigError(
+      'TESSERA_SECRET is not set: it encrypts the signing keys. Generate one with `openssl rand -base64 48` and keep it safe',
+    );
+  }
+  if (secret.length < 32) throw new ConfigError('TESSERA_SECRET is too short: use at least 32 characters');
+}
+
+function parsePort(v: string | undefined): number {
+  if (v === undefined || v === '') return DEFAULTS.port;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be a port number, got "${v}"`);
+  return n;
+}
+
+function normaliseIssuer(v: string): string {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new ConfigError(`TESSERA_ISSUER must be an absolute URL such as https://auth.example.com/, got "${v}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`TESSERA_ISSUER must be an http(s) URL, got "${v}"`);
+  }
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+/** Reads a PEM file named by a setting, with an error naming the setting. */
+export function readPem(setting: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(`${setting}: cannot read ${path}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,135 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, UsersTable } from '../schema.js';
+
+/** Profile attributes kept in the `profile` JSON column (OIDC standard claims). */
+export interface UserProfile {
+  name?: string;
+  nickname?: string;
+  picture?: string;
+  given_name?: string;
+  family_name?: string;
+  [extra: string]: unknown;
+}
+
+/** A user of a database connection, with Auth0's field names. */
+export interface User {
+  user_id: string;
+  connection_id: string;
+  email: string | null;
+  username: string | null;
+  email_verified: boolean;
+  blocked: boolean;
+  profile: UserProfile;
+  app_metadata: Record<string, unknown>;
+  user_metadata: Record<string, unknown>;
+  logins_count: number;
+  last_login: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A user with its stored password hash: never leaves the identity layer. */
+export interface UserWithSecret extends User {
+  password_hash: string | null;
+}
+
+function fromRow(row: UsersTable): UserWithSecret {
+  return {
+    user_id: row.id,
+    connection_id: row.connection_id,
+    email: row.email,
+    username: row.username,
+    email_verified: row.email_verified === 1,
+    blocked: row.blocked === 1,
+    profile: JSON.parse(row.profile),
+    app_metadata: JSON.parse(row.app_metadata),
+    user_metadata: JSON.parse(row.user_metadata),
+    logins_count: row.logins_count,
+    last_login: row.last_login,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    password_hash: row.password_hash,
+  };
+}
+
+/** Finds a user of one connection by email or username, case-insensitively. */
+export async function findUserByIdentifier(
+  db: Kysely<Database>,
+  connectionId: string,
+  identifier: string,
+): Promise<UserWithSecret | undefined> {
+  const lower = identifier.toLowerCase();
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('connection_id', '=', connectionId)
+    .where((eb) => eb.or([eb('email_lower', '=', lower), eb('username_lower', '=', lower)]))
+    .executeTakeFirst();
+  return row ? fromRow(row) : undefined;
+}
+
+export async function findUserById(db: Kysely<Database>, userId: string): Promise<UserWithSecret | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  return row ? fromRow(row) : undefined;
+}
+
+export async function listUsers(db: Kysely<Database>, connectionId?: string): Promise<UserWithSecret[]> {
+  let q = db.selectFrom('users').selectAll().orderBy('id');
+  if (connectionId) q = q.where('connection_id', '=', connectionId);
+  return (await q.execute()).map(fromRow);
+}
+
+export interface UserWrite {
+  user_id: string;
+  connection_id: string;
+  email?: string | null;
+  username?: string | null;
+  email_verified?: boolean;
+  blocked?: boolean;
+  profile?: UserProfile;
+  app_metadata?: Record<string, unknown>;
+  user_metadata?: Record<string, unknown>;
+  /** undefined keeps the stored hash. */
+  password_hash?: string | null;
+}
+
+/** Creates a user or replaces its attributes (keyed by user_id). */
+export async function upsertUser(db: Kysely<Database>, u: UserWrite, now: number): Promise<void> {
+  const values = {
+    connection_id: u.connection_id,
+    email: u.email ?? null,
+    email_lower: u.email ? u.email.toLowerCase() : null,
+    username: u.username ?? null,
+    username_lower: u.username ? u.username.toLowerCase() : null,
+    email_verified: u.email_verified ? 1 : 0,
+    blocked: u.blocked ? 1 : 0,
+    profile: JSON.stringify(u.profile ?? {}),
+    app_metadata: JSON.stringify(u.app_metadata ?? {}),
+    user_metadata: JSON.stringify(u.user_metadata ?? {}),
+    updated_at: now,
+  };
+  const update = u.password_hash === undefined ? values : { ...values, password_hash: u.password_hash };
+  await db
+    .insertInto('users')
+    .values({ ...values, id: u.user_id, password_hash: u.password_hash ?? null, logins_count: 0, created_at: now })
+    .onConflict((oc) => oc.column('id').doUpdateSet(update))
+    .execute();
+}
+
+/** Replaces a user's password hash (a password change or a re-hash on login). */
+export async function setPasswordHash(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', userId).execute();
+}
+
+/** Counts a successful login. */
+export async function recordLogin(db: Kysely<Database>, userId: string, now: number): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ logins_count: sql`logins_count + 1`, last_login: now })
+    .where('id', '=', userId)
+    .execute();
+}
+
+export async function deleteUser(db: Kysely<Database>, userId: string): Promise<void> {
+  await db.deleteFrom('users').where('id', '=', userId).execute();
+}
