@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import type { Runtime } from '../runtime.js';
+import { insertEvent, type LogEvent } from '../store/repos/events.js';
+
+/** Auth0's event codes that Tessera records, with their descriptions. */
+export const EVENT_TYPES = {
+  sepft: 'Successful exchange of password for access token',
+  fepft: 'Failed exchange of password for access token',
+  fp: 'Failed login (incorrect password)',
+  fu: 'Failed login (invalid email/username)',
+} as const satisfies Record<string, string>;
+
+export type EventType = keyof typeof EVENT_TYPES;
+
+/**
+ * Records an audit event. Never throws: a failing audit write is logged, and
+ * the login it describes is not turned into an error.
+ */
+export async function recordEvent(rt: Runtime, event: Omit<LogEvent, 'id' | 'date'>): Promise<void> {
+  try {
+    await insertEvent(rt.store.db, { id: `evt_${randomUUID()}`, date: rt.now(), ...event });
+  } catch (err) {
+    rt.log.error({ err, type: event.type }, 'could not record audit event');
+  }
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RequestInfo } from '../login/context.js';
+import { authenticateClient } from '../oauth/client-auth.js';
+import { errors } from '../oauth/errors.js';
+import { GRANTS } from '../oauth/grants/index.js';
+import type { Runtime } from '../runtime.js';
+import { Params } from './params.js';
+
+/** What the login pipeline learns about the HTTP request. */
+export function requestInfo(request: FastifyRequest, params: Params): RequestInfo {
+  return {
+    ip: request.ip,
+    clientIp: request.ip,
+    userAgent: request.headers['user-agent'],
+    hostname: request.hostname,
+    body: params.withoutSecrets(),
+  };
+}
+
+/**
+ * POST /oauth/token: parse, pick the grant, authenticate the client, check
+ * the client may use the grant, then hand over to the grant.
+ */
+export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.post('/oauth/token', async (request, reply) => {
+    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    const params = new Params(request.body);
+    const grantType = params.required('grant_type');
+    const grant = GRANTS.get(grantType);
+    if (!grant) throw errors.unsupportedGrantType(grantType);
+    const { client } = await authenticateClient(rt, params, request.headers.authorization);
+    if (!client.grant_types.includes(grantType)) throw errors.unauthorizedClient(grantType);
+    return grant.handle({ rt, client, params, request: requestInfo(request, params) });
+  });
+}

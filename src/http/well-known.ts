@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { OIDC_SCOPES } from '../oauth/scopes.js';
+import { GRANTS } from '../oauth/grants/index.js';
+import type { Runtime } from '../runtime.js';
+
+/** OpenID Connect discovery and the JWKS, which APIs fetch to validate tokens. */
+export function wellKnownRoutes(app: FastifyInstance, rt: Runtime): void {
+  const issuer = rt.config.issuer;
+  const discovery = {
+    issuer,
+    token_endpoint: `${issuer}oauth/token`,
+    userinfo_endpoint: `${issuer}userinfo`,
+    jwks_uri: `${issuer}.well-known/jwks.json`,
+    revocation_endpoint: `${issuer}oauth/revoke`,
+    mfa_challenge_endpoint: `${issuer}mfa/challenge`,
+    scopes_supported: [...OIDC_SCOPES],
+    response_types_supported: ['token'],
+    grant_types_supported: [...GRANTS.keys()],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    id_token_signing_alg_values_supported: ['RS256', 'PS256'],
+    subject_types_supported: ['public'],
+    claims_supported: [
+      'aud', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'iss', 'name', 'nickname', 'picture', 'sub', 'updated_at',
+    ],
+  };
+  app.get('/.well-known/openid-configuration', async (_request, reply) => {
+    reply.header('Cache-Control', 'public, max-age=3600');
+    return discovery;
+  });
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    reply.header('Cache-Control', 'public, max-age=300');
+    return rt.keys.jwks();
+  });
+}

@@ -1,0 +1,127 @@
+import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
+import { type JWK, calculateJwkThumbprint, exportJWK } from 'jose';
+import type { Store } from '../store/db.js';
+import { insertSigningKey, listSigningKeys } from '../store/repos/keys.js';
+import type { SecretBox } from './secret-box.js';
+
+const generateRsa = promisify(generateKeyPair);
+
+/** A signing key ready for use; the private part exists only in memory. */
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  publicJwk: JWK;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  activatesAt: number;
+  retiredAt: number | null;
+}
+
+/** How long a node trusts its in-memory copy before re-reading the keys (rotation by another node). */
+const RELOAD_MS = 60_000;
+
+/**
+ * The signing keys: kept in the database with the private part sealed by
+ * TESSERA_SECRET, cached in memory, generated on first start.
+ */
+export class KeyStore {
+  private keys: SigningKey[] = [];
+  private loadedAt = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly box: SecretBox,
+    private readonly now: () => number,
+  ) {}
+
+  /** Loads the keys, generating the first one when there is none. */
+  async init(): Promise<void> {
+    await this.reload();
+    if (!this.keys.some((k) => k.retiredAt === null)) {
+      await this.addKey(this.now());
+      await this.reload();
+    }
+  }
+
+  /** Creates a new RSA key; it signs from `activatesAt` on. */
+  async addKey(activatesAt: number): Promise<string> {
+    const { privateKey, publicKey } = await generateRsa('rsa', { modulusLength: 2048 });
+    const jwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await insertSigningKey(this.store.db, {
+      kid,
+      alg: 'RS256',
+      public_jwk: JSON.stringify({ ...jwk, kid, use: 'sig', alg: 'RS256' }),
+      private_enc: this.box.seal(privatePem),
+      created_at: this.now(),
+      activates_at: activatesAt,
+      retired_at: null,
+    });
+    this.loadedAt = 0;
+    return kid;
+  }
+
+  async reload(): Promise<void> {
+    const rows = await listSigningKeys(this.store.db);
+    const byKid = new Map(this.keys.map((k) => [k.kid, k]));
+    this.keys = rows.map((row) => {
+      const known = byKid.get(row.kid);
+      if (known) return { ...known, activatesAt: row.activates_at, retiredAt: row.retired_at };
+      let pem: string;
+      try {
+        pem = this.box.open(row.private_enc);
+      } catch {
+        throw new Error(
+          `signing key ${row.kid} cannot be decrypted: TESSERA_SECRET is not the secret the keys were created with`,
+        );
+      }
+      const privateKey = createPrivateKey(pem);
+      return {
+        kid: row.kid,
+        alg: row.alg,
+        publicJwk: JSON.parse(row.public_jwk) as JWK,
+        privateKey,
+        publicKey: createPublicKey(privateKey),
+        activatesAt: row.activates_at,
+        retiredAt: row.retired_at,
+      };
+    });
+    this.loadedAt = this.now();
+  }
+
+  private async fresh(): Promise<SigningKey[]> {
+    if (this.now() - this.loadedAt > RELOAD_MS) await this.reload();
+    return this.keys;
+  }
+
+  /** The key to sign with now: the newest active, not retired key. */
+  async current(): Promise<SigningKey> {
+    const now = this.now();
+    const usable = (await this.fresh()).filter((k) => k.activatesAt <= now && (k.retiredAt === null || k.retiredAt > now));
+    const key = usable.at(-1);
+    if (!key) throw new Error('no active signing key: run `tessera keys rotate`');
+    return key;
+  }
+
+  /** Finds a key by kid for verification, re-reading once for an unknown kid. */
+  async byKid(kid: string): Promise<SigningKey | undefined> {
+    let key = (await this.fresh()).find((k) => k.kid === kid);
+    if (!key && this.now() - this.loadedAt > 1000) {
+      await this.reload();
+      key = this.keys.find((k) => k.kid === kid);
+    }
+    return key;
+  }
+
+  /** Every published key, for /.well-known/jwks.json. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    return { keys: (await this.fresh()).map((k) => k.publicJwk) };
+  }
+
+  /** The keys as loaded, for `tessera keys list`. */
+  async list(): Promise<SigningKey[]> {
+    return this.fresh();
+  }
+}

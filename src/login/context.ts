@@ -1,0 +1,51 @@
+import type { TokenResponse } from '../oauth/tokens.js';
+import type { Runtime } from '../runtime.js';
+import type { Client } from '../store/repos/clients.js';
+import type { Connection } from '../store/repos/connections.js';
+import type { ResourceServer } from '../store/repos/resource-servers.js';
+import type { User } from '../store/repos/users.js';
+
+/** What Tessera knows about the HTTP request behind a login. */
+export interface RequestInfo {
+  /** The end user's IP (the forwarded one when the client is trusted for it). */
+  ip: string;
+  /** The connecting IP (the client's backend when it forwards the user's IP). */
+  clientIp: string;
+  userAgent?: string;
+  hostname?: string;
+  /** The request parameters without the password or any other secret. */
+  body: Record<string, unknown>;
+}
+
+/**
+ * The state of one login as it moves through the pipeline. Each step reads
+ * and fills in parts of it; the password is wiped as soon as it is checked.
+ */
+export interface LoginContext {
+  rt: Runtime;
+  client: Client;
+  grantType: string;
+  protocol: 'oauth2-password' | 'oauth2-refresh-token';
+  request: RequestInfo;
+  connection: Connection;
+  username: string;
+  password?: string;
+  api: ResourceServer | undefined;
+  requestedScopes: string[];
+  scopes: string[];
+  echoScope: boolean;
+  /** Set by identity.verify. */
+  user?: User;
+  accessTokenClaims: Record<string, unknown>;
+  idTokenClaims: Record<string, unknown>;
+  /** Set by tokens.issue. */
+  response?: TokenResponse;
+  /** The audit event code for a failure, when a step knows better than `fepft`. */
+  failureEvent?: string;
+}
+
+/** One named step of the login pipeline. */
+export interface LoginStep {
+  name: string;
+  run(ctx: LoginContext): Promise<void>;
+}

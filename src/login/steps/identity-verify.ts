@@ -1,0 +1,45 @@
+import { hashPassword, verifyDummy, verifyPassword } from '../../identity/passwords.js';
+import { errors } from '../../oauth/errors.js';
+import { findUserByIdentifier, recordLogin, setPasswordHash } from '../../store/repos/users.js';
+import type { LoginContext, LoginStep } from '../context.js';
+
+/**
+ * Checks the username and password against the connection's users. An
+ * unknown user costs the same argon2 work as a wrong password and gets the
+ * same answer, so neither the body nor the timing enumerates users.
+ */
+export const identityVerify: LoginStep = {
+  name: 'identity.verify',
+  async run(ctx: LoginContext) {
+    const { rt } = ctx;
+    const password = ctx.password ?? '';
+    ctx.password = undefined;
+    const user = await findUserByIdentifier(rt.store.db, ctx.connection.id, ctx.username);
+    if (!user?.password_hash) {
+      await verifyDummy(password);
+      ctx.failureEvent = user ? 'fp' : 'fu';
+      throw errors.wrongCredentials(user ? 'user has no password' : 'unknown user');
+    }
+    const result = await verifyPassword(user.password_hash, password);
+    if (!result.ok) {
+      ctx.user = user;
+      ctx.failureEvent = 'fp';
+      throw errors.wrongCredentials('wrong password');
+    }
+    if (user.blocked) {
+      ctx.user = user;
+      throw errors.userBlocked();
+    }
+    if (result.needsRehash) {
+      // An imported (bcrypt, other argon2) hash becomes argon2id on first use.
+      try {
+        await setPasswordHash(rt.store.db, user.user_id, await hashPassword(password), rt.now());
+      } catch (err) {
+        rt.log.warn({ err, user_id: user.user_id }, 'could not upgrade password hash');
+      }
+    }
+    await recordLogin(rt.store.db, user.user_id, rt.now());
+    const { password_hash: _hash, ...publicUser } = user;
+    ctx.user = { ...publicUser, logins_count: user.logins_count + 1 };
+  },
+};

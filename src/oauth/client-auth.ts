@@ -1,0 +1,61 @@
+import type { Params } from '../http/params.js';
+import type { Runtime } from '../runtime.js';
+import { type Client, findClient } from '../store/repos/clients.js';
+import { verifyClientSecret } from './client-secret.js';
+import { errors } from './errors.js';
+
+export interface ClientAuthResult {
+  client: Client;
+  /** How the client proved itself; `none` for a public client. */
+  method: 'none' | 'client_secret_post' | 'client_secret_basic';
+}
+
+/** Reads `Authorization: Basic` credentials (RFC 6749 §2.3.1: form-encoded id and secret). */
+function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+  if (!header) return undefined;
+  const m = /^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i.exec(header);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) throw errors.invalidRequest('Malformed Authorization header: expected Basic base64(client_id:client_secret)');
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  } catch {
+    throw errors.invalidRequest('Malformed Authorization header: credentials are not form-encoded');
+  }
+}
+
+/**
+ * Authenticates the client of a token-endpoint request: `client_secret_basic`,
+ * `client_secret_post`, or none for a public client. Any failure answers
+ * 401 `access_denied` / `Unauthorized`, whichever part was wrong.
+ */
+export async function authenticateClient(
+  rt: Runtime,
+  params: Params,
+  authorization: string | undefined,
+): Promise<ClientAuthResult> {
+  const basic = basicCredentials(authorization);
+  const bodyId = params.optional('client_id');
+  const bodySecret = params.optional('client_secret');
+  if (basic && bodySecret !== undefined) {
+    throw errors.invalidRequest('Use only one client authentication method: HTTP Basic or client_secret in the body');
+  }
+  if (basic && bodyId !== undefined && bodyId !== basic.id) {
+    throw errors.invalidRequest('client_id in the body does not match the HTTP Basic credentials');
+  }
+  const clientId = basic?.id ?? bodyId;
+  if (clientId === undefined) throw errors.missingParameter('client_id');
+  const secret = basic?.secret ?? bodySecret;
+
+  const record = await findClient(rt.store.db, clientId);
+  if (!record) throw errors.clientAuthFailed(`unknown client_id ${clientId}`);
+  const { client, secretHash } = record;
+  if (client.token_endpoint_auth_method === 'none') {
+    if (secret !== undefined) throw errors.clientAuthFailed(`public client ${clientId} sent a secret`);
+    return { client, method: 'none' };
+  }
+  if (secret === undefined || !secretHash) throw errors.clientAuthFailed(`client ${clientId} sent no secret`);
+  if (!verifyClientSecret(secretHash, secret)) throw errors.clientAuthFailed(`wrong secret for client ${clientId}`);
+  return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
+}

@@ -1,0 +1,57 @@
+/**
+ * The one error type that becomes an HTTP answer. `detail` is for logs only
+ * and never reaches the client.
+ */
+export class OAuthError extends Error {
+  override name = 'OAuthError';
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+    readonly detail?: string,
+  ) {
+    super(`${error}: ${description}`);
+  }
+
+  /** The JSON body: `{error, error_description, …extra}`. */
+  body(): Record<string, unknown> {
+    return { error: this.error, error_description: this.description, ...this.extra };
+  }
+}
+
+/** The catalogue: every error the server answers with, by meaning. */
+export const errors = {
+  invalidRequest: (description: string) => new OAuthError(400, 'invalid_request', description),
+  missingParameter: (name: string) => new OAuthError(400, 'invalid_request', `Missing required parameter: ${name}`),
+  duplicateParameter: (name: string) =>
+    new OAuthError(400, 'invalid_request', `Parameter ${name} must not be sent more than once`),
+  malformedParameter: (name: string, why = 'must be a string') =>
+    new OAuthError(400, 'invalid_request', `Invalid parameter ${name}: ${why}`),
+  unsupportedGrantType: (grantType: string) =>
+    new OAuthError(501, 'unsupported_grant_type', `Unsupported grant type: ${grantType}`),
+  clientAuthFailed: (detail: string) =>
+    new OAuthError(401, 'access_denied', 'Unauthorized', {}, {}, detail),
+  unauthorizedClient: (grantType: string) =>
+    new OAuthError(403, 'unauthorized_client', `Grant type '${grantType}' not allowed for the client.`),
+  wrongCredentials: (detail: string) =>
+    new OAuthError(403, 'invalid_grant', 'Wrong email or password.', {}, {}, detail),
+  userBlocked: () => new OAuthError(401, 'unauthorized', 'user is blocked'),
+  invalidScope: (description: string) => new OAuthError(400, 'invalid_scope', description),
+  accessDenied: (description: string) => new OAuthError(403, 'access_denied', description),
+  noDefaultConnection: () =>
+    new OAuthError(500, 'server_error', 'Authorization server not configured with default connection.'),
+  serverError: (detail?: string) =>
+    new OAuthError(500, 'server_error', 'The server encountered an unexpected error.', {}, {}, detail),
+  invalidToken: (description: string) =>
+    new OAuthError(401, 'invalid_token', description, {}, {
+      'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
+    }),
+  missingToken: () =>
+    new OAuthError(401, 'invalid_request', 'Missing access token', {}, { 'WWW-Authenticate': 'Bearer' }),
+  insufficientScope: (scope: string) =>
+    new OAuthError(403, 'insufficient_scope', `The access token lacks the scope ${scope}`, {}, {
+      'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
+    }),
+} as const;

@@ -1,0 +1,36 @@
+import { runLogin } from '../../login/pipeline.js';
+import type { Connection } from '../../store/repos/connections.js';
+import { resolveAudience } from '../audience.js';
+import { decideScopes, parseScope } from '../scopes.js';
+import type { TokenResponse } from '../tokens.js';
+import type { GrantRequest } from './types.js';
+
+/**
+ * What the two password grants share once the connection is known: read
+ * the credentials, decide audience and scopes, and run the login pipeline.
+ */
+export async function passwordLogin(req: GrantRequest, connection: Connection): Promise<TokenResponse> {
+  const { rt, client, params } = req;
+  const username = params.required('username');
+  const password = params.required('password');
+  const api = await resolveAudience(rt, params.optional('audience'));
+  const requestedScopes = parseScope(params.optional('scope'));
+  // Refresh tokens arrive with the token-lifecycle work; until then offline_access is never granted.
+  const { granted, differs } = decideScopes(requestedScopes, api, { allowOffline: false });
+  return runLogin({
+    rt,
+    client,
+    grantType: params.required('grant_type'),
+    protocol: 'oauth2-password',
+    request: req.request,
+    connection,
+    username,
+    password,
+    api,
+    requestedScopes,
+    scopes: granted,
+    echoScope: differs,
+    accessTokenClaims: {},
+    idTokenClaims: {},
+  });
+}

@@ -1,0 +1,52 @@
+import pino, { type Logger } from 'pino';
+import { assertSecret, type Config } from './config/config.js';
+import { KeyStore } from './keys/keystore.js';
+import { SecretBox } from './keys/secret-box.js';
+import { migrate, openStore, type Store } from './store/db.js';
+
+/**
+ * Everything a request handler needs, built once at boot and passed down:
+ * configuration, storage, keys, the clock and the logger.
+ */
+export interface Runtime {
+  config: Config;
+  store: Store;
+  keys: KeyStore;
+  /** The clock, epoch milliseconds; tests inject their own. */
+  now: () => number;
+  log: Logger;
+}
+
+export interface RuntimeOptions {
+  now?: () => number;
+  log?: Logger;
+  /** An already-open store (tests); otherwise config.databaseUrl is opened. */
+  store?: Store;
+}
+
+/** Opens the store, runs the migrations and loads (or creates) the signing keys. */
+export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
+  assertSecret(config.secret);
+  const now = opts.now ?? Date.now;
+  const log = opts.log ?? pino({ level: config.logLevel, redact: REDACT });
+  const store = opts.store ?? openStore(config.databaseUrl);
+  await migrate(store);
+  const keys = new KeyStore(store, new SecretBox(config.secret), now);
+  await keys.init();
+  return { config, store, keys, now, log };
+}
+
+/** Log paths that could carry a secret; pino replaces them wholesale. */
+export const REDACT = {
+  paths: [
+    'req.headers.authorization',
+    'req.headers.cookie',
+    'password',
+    'client_secret',
+    '*.password',
+    '*.client_secret',
+    '*.refresh_token',
+    '*.access_token',
+  ],
+  censor: '[redacted]',
+};

@@ -1,0 +1,35 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { installErrorHandler } from './http/error-handler.js';
+import { parseForm } from './http/params.js';
+import { installSecurityHeaders } from './http/security-headers.js';
+import { tokenRoutes } from './http/token.js';
+import { userinfoRoutes } from './http/userinfo.js';
+import { wellKnownRoutes } from './http/well-known.js';
+import { REDACT, type Runtime } from './runtime.js';
+
+export interface ServerOptions {
+  /** false silences request logs (tests); default: the runtime's level. */
+  logger?: boolean;
+  https?: { key: Buffer; cert: Buffer };
+}
+
+/** Builds the Fastify app for a runtime. No side effects: listening is the caller's business. */
+export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const base: FastifyServerOptions = {
+    bodyLimit: rt.config.bodyLimit,
+    logger: opts.logger === false ? false : { level: rt.config.logLevel, redact: REDACT },
+    disableRequestLogging: opts.logger === false,
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  };
+  const app = (opts.https ? Fastify({ ...base, https: opts.https } as FastifyServerOptions) : Fastify(base)) as FastifyInstance;
+  await app.register(formbody, { parser: parseForm, bodyLimit: rt.config.bodyLimit });
+  installErrorHandler(app);
+  installSecurityHeaders(app, { tls: Boolean(opts.https) });
+  tokenRoutes(app, rt);
+  userinfoRoutes(app, rt);
+  wellKnownRoutes(app, rt);
+  return app;
+}
