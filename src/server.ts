@@ -19,13 +19,14 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   const base: FastifyServerOptions = {
     bodyLimit: rt.config.bodyLimit,
     logger: opts.logger === false ? false : { level: rt.config.logLevel, redact: REDACT },
-    disableRequestLogging: opts.logger === false,
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   };
   const app = (opts.https ? Fastify({ ...base, https: opts.https } as FastifyServerOptions) : Fastify(base)) as FastifyInstance;
   await app.register(formbody, { parser: parseForm, bodyLimit: rt.config.bodyLimit });
+  // Only forms and JSON are spoken here; anything else is a clear 415.
+  app.removeContentTypeParser('text/plain');
   installErrorHandler(app);
   installSecurityHeaders(app, { tls: Boolean(opts.https) });
   tokenRoutes(app, rt);
