@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { KeyStore } from '../../src/keys/keystore.js';
+import { SecretBox } from '../../src/keys/secret-box.js';
+import { storeKinds } from '../helpers/stores.js';
+
+const SECRET = 'a-secret-a-secret-a-secret-a-secret-42';
+
+describe('secret box', () => {
+  it('round-trips and refuses another secret or a tampered box', () => {
+    const box = new SecretBox(SECRET);
+    const sealed = box.seal('private key pem');
+    assert.notEqual(sealed, box.seal('private key pem'), 'a fresh IV each time');
+    assert.equal(box.open(sealed), 'private key pem');
+    assert.throws(() => new SecretBox(`${SECRET}x`).open(sealed));
+    const parts = sealed.split('.');
+    parts[3] = Buffer.from('tampered').toString('base64url');
+    assert.throws(() => box.open(parts.join('.')));
+  });
+});
+
+for (const kind of storeKinds) {
+  describe(`key store (${kind.name})`, () => {
+    it('creates one key on first start, keeps it sealed and reuses it after a restart', async () => {
+      const store = await kind.open();
+      try {
+        const now = () => 1_800_000_000_000;
+        const first = new KeyStore(store, new SecretBox(SECRET), now);
+        await first.init();
+        const key = await first.current();
+        const rows = await store.db.selectFrom('signing_keys').selectAll().execute();
+        assert.equal(rows.length, 1);
+        assert.ok(!rows[0]!.private_enc.includes('PRIVATE KEY'), 'the private key is stored sealed');
+        const again = new KeyStore(store, new SecretBox(SECRET), now);
+        await again.init();
+        assert.equal((await again.current()).kid, key.kid);
+        assert.equal((await store.db.selectFrom('signing_keys').selectAll().execute()).length, 1);
+        await assert.rejects(new KeyStore(store, new SecretBox(`${SECRET}-other`), now).init(), /TESSERA_SECRET is not the secret/);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('publishes a pending key but signs with it only from its activation time', async () => {
+      const store = await kind.open();
+      try {
+        let t = 1_800_000_000_000;
+        const ks = new KeyStore(store, new SecretBox(SECRET), () => t);
+        await ks.init();
+        const old = (await ks.current()).kid;
+        const next = await ks.addKey(t + 60_000);
+        assert.deepEqual((await ks.jwks()).keys.map((k) => k.kid).sort(), [old, next].sort());
+        assert.equal((await ks.current()).kid, old);
+        t += 60_000;
+        assert.equal((await ks.current()).kid, next);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
