@@ -23,7 +23,9 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   };
-  const app = (opts.https ? Fastify({ ...base, https: opts.https } as FastifyServerOptions) : Fastify(base)) as FastifyInstance;
+  const app = (
+    opts.https ? Fastify({ ...base, https: opts.https } as FastifyServerOptions) : Fastify(base)
+  ) as FastifyInstance;
   await app.register(formbody, { parser: parseForm, bodyLimit: rt.config.bodyLimit });
   // Only forms and JSON are spoken here; anything else is a clear 415.
   app.removeContentTypeParser('text/plain');

@@ -50,7 +50,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const tlsCert = env.TESSERA_TLS_CERT || undefined;
   const tlsKey = env.TESSERA_TLS_KEY || undefined;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) {
-    throw new ConfigError('TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together (PEM files) to serve HTTPS');
+    throw new ConfigError(
+      'TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together (PEM files) to serve HTTPS',
+    );
   }
   const config: Config = {
     databaseUrl: env.TESSERA_DATABASE_URL ?? `sqlite:${join(dataDir, 'tessera.db')}`,
@@ -81,7 +83,8 @@ export function assertSecret(secret: string): void {
 function parsePort(v: string | undefined): number {
   if (v === undefined || v === '') return DEFAULTS.port;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be a port number, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`PORT must be a port number, got "${v}"`);
   return n;
 }
 
@@ -90,7 +93,9 @@ function normaliseIssuer(v: string): string {
   try {
     url = new URL(v);
   } catch {
-    throw new ConfigError(`TESSERA_ISSUER must be an absolute URL such as https://auth.example.com/, got "${v}"`);
+    throw new ConfigError(
+      `TESSERA_ISSUER must be an absolute URL such as https://auth.example.com/, got "${v}"`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`TESSERA_ISSUER must be an http(s) URL, got "${v}"`);

@@ -35,7 +35,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     const oauth = err instanceof OAuthError ? err : fromFastify(err);
     if (oauth) {
       if (oauth.status >= 500) request.log.error({ err, detail: oauth.detail }, oauth.description);
-      else if (oauth.detail) request.log.info({ error: oauth.error, detail: oauth.detail }, 'request refused');
+      else if (oauth.detail)
+        request.log.info({ error: oauth.error, detail: oauth.detail }, 'request refused');
       return reply.code(oauth.status).headers(oauth.headers).send(oauth.body());
     }
     request.log.error({ err }, 'unhandled error');

@@ -13,7 +13,9 @@ export class Params {
     } else if (typeof body === 'object' && !Array.isArray(body)) {
       this.values = body as Record<string, unknown>;
     } else {
-      throw errors.invalidRequest('The request body must be a form (application/x-www-form-urlencoded) or a JSON object');
+      throw errors.invalidRequest(
+        'The request body must be a form (application/x-www-form-urlencoded) or a JSON object',
+      );
     }
   }
 
@@ -44,7 +46,15 @@ export class Params {
 }
 
 const SECRET_PARAMS = new Set([
-  'password', 'client_secret', 'refresh_token', 'otp', 'binding_code', 'recovery_code', 'mfa_token', 'oob_code', 'client_assertion',
+  'password',
+  'client_secret',
+  'refresh_token',
+  'otp',
+  'binding_code',
+  'recovery_code',
+  'mfa_token',
+  'oob_code',
+  'client_assertion',
 ]);
 
 /**

@@ -20,7 +20,19 @@ export function wellKnownRoutes(app: FastifyInstance, rt: Runtime): void {
     id_token_signing_alg_values_supported: ['RS256', 'PS256'],
     subject_types_supported: ['public'],
     claims_supported: [
-      'aud', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'iss', 'name', 'nickname', 'picture', 'sub', 'updated_at',
+      'aud',
+      'email',
+      'email_verified',
+      'exp',
+      'family_name',
+      'given_name',
+      'iat',
+      'iss',
+      'name',
+      'nickname',
+      'picture',
+      'sub',
+      'updated_at',
     ],
   };
   app.get('/.well-known/openid-configuration', async (_request, reply) => {

@@ -2,7 +2,12 @@ import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPair } fr
 import { promisify } from 'node:util';
 import { type JWK, calculateJwkThumbprint, exportJWK } from 'jose';
 import type { Store } from '../store/db.js';
-import { insertSigningKey, listSigningKeys } from '../store/repos/keys.js';
+import {
+  deleteDroppedSigningKeys,
+  insertSigningKey,
+  listSigningKeys,
+  retireSigningKeys,
+} from '../store/repos/keys.js';
 import type { SecretBox } from './secret-box.js';
 
 const generateRsa = promisify(generateKeyPair);
@@ -16,6 +21,7 @@ export interface SigningKey {
   publicKey: KeyObject;
   activatesAt: number;
   retiredAt: number | null;
+  dropAt: number | null;
 }
 
 /** How long a node trusts its in-memory copy before re-reading the keys (rotation by another node). */
@@ -58,6 +64,7 @@ export class KeyStore {
       created_at: this.now(),
       activates_at: activatesAt,
       retired_at: null,
+      drop_at: null,
     });
     this.loadedAt = 0;
     return kid;
@@ -68,7 +75,8 @@ export class KeyStore {
     const byKid = new Map(this.keys.map((k) => [k.kid, k]));
     this.keys = rows.map((row) => {
       const known = byKid.get(row.kid);
-      if (known) return { ...known, activatesAt: row.activates_at, retiredAt: row.retired_at };
+      if (known)
+        return { ...known, activatesAt: row.activates_at, retiredAt: row.retired_at, dropAt: row.drop_at };
       let pem: string;
       try {
         pem = this.box.open(row.private_enc);
@@ -86,6 +94,7 @@ export class KeyStore {
         publicKey: createPublicKey(privateKey),
         activatesAt: row.activates_at,
         retiredAt: row.retired_at,
+        dropAt: row.drop_at,
       };
     });
     this.loadedAt = this.now();
@@ -99,7 +108,9 @@ export class KeyStore {
   /** The key to sign with now: the newest active, not retired key. */
   async current(): Promise<SigningKey> {
     const now = this.now();
-    const usable = (await this.fresh()).filter((k) => k.activatesAt <= now && (k.retiredAt === null || k.retiredAt > now));
+    const usable = (await this.fresh()).filter(
+      (k) => k.activatesAt <= now && (k.retiredAt === null || k.retiredAt > now),
+    );
     const key = usable.at(-1);
     if (!key) throw new Error('no active signing key: run `tessera keys rotate`');
     return key;
@@ -115,9 +126,33 @@ export class KeyStore {
     return key;
   }
 
-  /** Every published key, for /.well-known/jwks.json. */
+  /** Every published key, for /.well-known/jwks.json: pending, current and retired-but-not-dropped. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    return { keys: (await this.fresh()).map((k) => k.publicJwk) };
+    const now = this.now();
+    return {
+      keys: (await this.fresh()).filter((k) => k.dropAt === null || k.dropAt > now).map((k) => k.publicJwk),
+    };
+  }
+
+  /**
+   * Key rotation: a new key is published now and signs from `now + delayMs`
+   * (so JWKS caches learn it first); the keys it replaces stop signing then
+   * and stay published for `retentionMs` more (the longest token lifetime),
+   * after which they are dropped. Keys already past their drop time are deleted.
+   */
+  async rotate(
+    delayMs: number,
+    retentionMs: number,
+  ): Promise<{ kid: string; activatesAt: number; retired: string[] }> {
+    const now = this.now();
+    const activatesAt = now + delayMs;
+    await this.reload();
+    const replaced = this.keys.filter((k) => k.retiredAt === null).map((k) => k.kid);
+    const kid = await this.addKey(activatesAt);
+    await retireSigningKeys(this.store.db, replaced, activatesAt, activatesAt + retentionMs);
+    await deleteDroppedSigningKeys(this.store.db, now);
+    await this.reload();
+    return { kid, activatesAt, retired: replaced };
   }
 
   /** The keys as loaded, for `tessera keys list`. */

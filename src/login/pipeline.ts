@@ -18,7 +18,10 @@ export const PASSWORD_LOGIN: readonly LoginStep[] = [identityVerify, tokensIssue
  * Runs the steps in order. A failure is recorded in the audit log with the
  * event code the failing step chose (`fepft` by default) and rethrown.
  */
-export async function runLogin(ctx: LoginContext, steps: readonly LoginStep[] = PASSWORD_LOGIN): Promise<TokenResponse> {
+export async function runLogin(
+  ctx: LoginContext,
+  steps: readonly LoginStep[] = PASSWORD_LOGIN,
+): Promise<TokenResponse> {
   try {
     for (const step of steps) await step.run(ctx);
   } catch (err) {

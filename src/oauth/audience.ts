@@ -9,7 +9,10 @@ import { errors } from './errors.js';
  * good for /userinfo only). An unknown API answers 403 `access_denied`
  * `Service not found: …`, as Auth0 does.
  */
-export async function resolveAudience(rt: Runtime, audience: string | undefined): Promise<ResourceServer | undefined> {
+export async function resolveAudience(
+  rt: Runtime,
+  audience: string | undefined,
+): Promise<ResourceServer | undefined> {
   const identifier = audience ?? (await getTenantSettings(rt.store.db)).default_audience;
   if (!identifier) return undefined;
   const api = await findResourceServer(rt.store.db, identifier);

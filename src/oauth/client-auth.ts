@@ -17,7 +17,10 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   if (!m) return undefined;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const i = decoded.indexOf(':');
-  if (i < 0) throw errors.invalidRequest('Malformed Authorization header: expected Basic base64(client_id:client_secret)');
+  if (i < 0)
+    throw errors.invalidRequest(
+      'Malformed Authorization header: expected Basic base64(client_id:client_secret)',
+    );
   try {
     return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
   } catch {
@@ -39,7 +42,9 @@ export async function authenticateClient(
   const bodyId = params.optional('client_id');
   const bodySecret = params.optional('client_secret');
   if (basic && bodySecret !== undefined) {
-    throw errors.invalidRequest('Use only one client authentication method: HTTP Basic or client_secret in the body');
+    throw errors.invalidRequest(
+      'Use only one client authentication method: HTTP Basic or client_secret in the body',
+    );
   }
   if (basic && bodyId !== undefined && bodyId !== basic.id) {
     throw errors.invalidRequest('client_id in the body does not match the HTTP Basic credentials');
@@ -56,6 +61,7 @@ export async function authenticateClient(
     return { client, method: 'none' };
   }
   if (secret === undefined || !secretHash) throw errors.clientAuthFailed(`client ${clientId} sent no secret`);
-  if (!verifyClientSecret(secretHash, secret)) throw errors.clientAuthFailed(`wrong secret for client ${clientId}`);
+  if (!verifyClientSecret(secretHash, secret))
+    throw errors.clientAuthFailed(`wrong secret for client ${clientId}`);
   return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
 }

@@ -24,15 +24,15 @@ export class OAuthError extends Error {
 /** The catalogue: every error the server answers with, by meaning. */
 export const errors = {
   invalidRequest: (description: string) => new OAuthError(400, 'invalid_request', description),
-  missingParameter: (name: string) => new OAuthError(400, 'invalid_request', `Missing required parameter: ${name}`),
+  missingParameter: (name: string) =>
+    new OAuthError(400, 'invalid_request', `Missing required parameter: ${name}`),
   duplicateParameter: (name: string) =>
     new OAuthError(400, 'invalid_request', `Parameter ${name} must not be sent more than once`),
   malformedParameter: (name: string, why = 'must be a string') =>
     new OAuthError(400, 'invalid_request', `Invalid parameter ${name}: ${why}`),
   unsupportedGrantType: (grantType: string) =>
     new OAuthError(501, 'unsupported_grant_type', `Unsupported grant type: ${grantType}`),
-  clientAuthFailed: (detail: string) =>
-    new OAuthError(401, 'access_denied', 'Unauthorized', {}, {}, detail),
+  clientAuthFailed: (detail: string) => new OAuthError(401, 'access_denied', 'Unauthorized', {}, {}, detail),
   unauthorizedClient: (grantType: string) =>
     new OAuthError(403, 'unauthorized_client', `Grant type '${grantType}' not allowed for the client.`),
   wrongCredentials: (detail: string) =>
@@ -45,13 +45,25 @@ export const errors = {
   serverError: (detail?: string) =>
     new OAuthError(500, 'server_error', 'The server encountered an unexpected error.', {}, {}, detail),
   invalidToken: (description: string) =>
-    new OAuthError(401, 'invalid_token', description, {}, {
-      'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
-    }),
+    new OAuthError(
+      401,
+      'invalid_token',
+      description,
+      {},
+      {
+        'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
+      },
+    ),
   missingToken: () =>
     new OAuthError(401, 'invalid_request', 'Missing access token', {}, { 'WWW-Authenticate': 'Bearer' }),
   insufficientScope: (scope: string) =>
-    new OAuthError(403, 'insufficient_scope', `The access token lacks the scope ${scope}`, {}, {
-      'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
-    }),
+    new OAuthError(
+      403,
+      'insufficient_scope',
+      `The access token lacks the scope ${scope}`,
+      {},
+      {
+        'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
+      },
+    ),
 } as const;

@@ -29,7 +29,11 @@ export async function defaultConnection(rt: Runtime, client: Client): Promise<Co
   const conn = default_directory ? await findConnectionByName(rt.store.db, default_directory) : undefined;
   if (!conn) throw errors.noDefaultConnection();
   if (!isEnabledFor(conn, client)) {
-    throw new OAuthError(403, 'unauthorized_client', 'The default connection is not enabled for this client.');
+    throw new OAuthError(
+      403,
+      'unauthorized_client',
+      'The default connection is not enabled for this client.',
+    );
   }
   return conn;
 }

@@ -29,7 +29,10 @@ export function decideScopes(
   api: ResourceServer | undefined,
   opts: { allowOffline: boolean },
 ): ScopeDecision {
-  const wanted = requested.length === 1 && requested[0] === 'openid' ? ['openid', 'profile', 'email', 'address', 'phone'] : requested;
+  const wanted =
+    requested.length === 1 && requested[0] === 'openid'
+      ? ['openid', 'profile', 'email', 'address', 'phone']
+      : requested;
   const oidc = wanted.filter((s) => OIDC.has(s) && (s !== 'offline_access' || opts.allowOffline));
   let apiScopes: string[] = [];
   if (api && !api.enforce_policies) {

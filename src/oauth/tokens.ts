@@ -7,7 +7,21 @@ import type { User } from '../store/repos/users.js';
 
 /** Claims a caller may never set: they are the token's own. */
 export const RESERVED_CLAIMS = new Set([
-  'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'azp', 'scope', 'gty', 'permissions', 'nonce', 'auth_time', 'amr', 'acr',
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'azp',
+  'scope',
+  'gty',
+  'permissions',
+  'nonce',
+  'auth_time',
+  'amr',
+  'acr',
 ]);
 
 export const DEFAULT_ACCESS_TOKEN_LIFETIME = 86_400;
@@ -37,7 +51,11 @@ export interface IssueInput {
 }
 
 /** The `aud` of an access token: the API, plus `<issuer>userinfo` when openid is granted. */
-export function accessTokenAudience(issuer: string, api: ResourceServer | undefined, scopes: string[]): string | string[] {
+export function accessTokenAudience(
+  issuer: string,
+  api: ResourceServer | undefined,
+  scopes: string[],
+): string | string[] {
   const userinfo = `${issuer}userinfo`;
   if (!api) return userinfo;
   return scopes.includes('openid') ? [api.identifier, userinfo] : api.identifier;

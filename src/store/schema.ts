@@ -13,6 +13,7 @@ export interface Database {
   users: UsersTable;
   signing_keys: SigningKeysTable;
   events: EventsTable;
+  refresh_tokens: RefreshTokensTable;
 }
 
 export interface SettingsTable {
@@ -74,6 +75,8 @@ export interface SigningKeysTable {
   activates_at: number;
   /** No longer used for signing from this time (null: still current). */
   retired_at: number | null;
+  /** Removed from the JWKS from this time: every token it signed has expired. */
+  drop_at: number | null;
 }
 
 export interface EventsTable {
@@ -92,4 +95,26 @@ export interface EventsTable {
   client_ip: string | null;
   user_agent: string | null;
   details: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  /** SHA-256 of the token: the token itself is never stored. */
+  token_hash: string;
+  family_id: string;
+  client_id: string;
+  user_id: string;
+  connection_id: string;
+  audience: string | null;
+  scope: string;
+  created_at: number;
+  /** The first login of the family: the absolute lifetime counts from here. */
+  family_created_at: number;
+  last_used_at: number;
+  expires_at: number | null;
+  idle_expires_at: number | null;
+  /** When this token was exchanged for its successor (rotation). */
+  rotated_at: number | null;
+  replaced_by: string | null;
+  revoked_at: number | null;
 }

@@ -49,9 +49,14 @@ export function string(
   return (value, path, errors) => {
     if (typeof value !== 'string') return fail(errors, path, 'must be a string');
     if (opts.min && value.length < opts.min) {
-      return fail(errors, path, opts.min === 1 ? 'must not be empty' : `must be at least ${opts.min} characters`);
+      return fail(
+        errors,
+        path,
+        opts.min === 1 ? 'must not be empty' : `must be at least ${opts.min} characters`,
+      );
     }
-    if (opts.max && value.length > opts.max) return fail(errors, path, `must be at most ${opts.max} characters`);
+    if (opts.max && value.length > opts.max)
+      return fail(errors, path, `must be at most ${opts.max} characters`);
     const problem = opts.refine?.(value);
     if (problem) fail(errors, path, problem);
   };
@@ -73,7 +78,10 @@ export function integer(min: number, max: number): Check<number> {
 }
 
 /** One of a fixed set of strings; `unknown` words the message for a value outside it. */
-export function oneOf<const V extends string>(values: readonly V[], unknown?: (v: string) => string): Check<V> {
+export function oneOf<const V extends string>(
+  values: readonly V[],
+  unknown?: (v: string) => string,
+): Check<V> {
   const list = values.map((v) => JSON.stringify(v)).join(', ');
   return (value, path, errors) => {
     if (typeof value !== 'string') return fail(errors, path, 'must be a string');
@@ -86,7 +94,9 @@ export function oneOf<const V extends string>(values: readonly V[], unknown?: (v
 export function arrayOf<T>(item: Check<T>): Check<T[]> {
   return (value, path, errors) => {
     if (!Array.isArray(value)) return fail(errors, path, 'must be a list');
-    value.forEach((v, i) => item(v, child(path, i), errors));
+    value.forEach((v, i) => {
+      item(v, child(path, i), errors);
+    });
   };
 }
 
@@ -151,7 +161,10 @@ function isHttpUrl(s: string): boolean {
 }
 
 export function email(): Check<string> {
-  return string({ max: 512, refine: (s) => (/^[^\s@]+@[^\s@]+$/.test(s) ? undefined : 'must be an email address') });
+  return string({
+    max: 512,
+    refine: (s) => (/^[^\s@]+@[^\s@]+$/.test(s) ? undefined : 'must be an email address'),
+  });
 }
 
 /** An IPv4/IPv6 address or a CIDR range such as 10.0.0.0/8. */
@@ -167,4 +180,32 @@ export function ipOrCidr(): Check<string> {
       return ok ? undefined : 'must be an IP address or a CIDR range';
     },
   });
+}
+
+/**
+ * A list whose items must be unique by `key`. A duplicate is reported at
+ * `list[i].field` (or `list[i]` without `field`) with `message(item)`.
+ * `key` may see an invalid item: it must return a string only when the
+ * fields it reads are strings.
+ */
+export function uniqueArrayOf<T>(
+  item: Check<T>,
+  key: (item: T) => string | undefined,
+  message: (item: T) => string,
+  field?: string,
+): Check<T[]> {
+  return (value, path, errors) => {
+    if (!Array.isArray(value)) return fail(errors, path, 'must be a list');
+    const seen = new Set<string>();
+    value.forEach((v, i) => {
+      const before = errors.length;
+      item(v, child(path, i), errors);
+      // An invalid item is still compared when its key is sound.
+      const k = errors.length === before || isMapping(v) ? key(v as T) : undefined;
+      if (typeof k !== 'string') return;
+      if (seen.has(k))
+        errors.push(`${field ? child(child(path, i), field) : child(path, i)}: ${message(v as T)}`);
+      seen.add(k);
+    });
+  };
 }

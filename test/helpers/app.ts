@@ -14,7 +14,11 @@ import type { StoreKind } from './stores.js';
 export const ISSUER = 'https://tessera.test/';
 export const API = 'https://api.acme.test/orders';
 export const SECRET = 'web-secret-0123456789-abcdefghij';
-export const ALICE = { email: 'alice@acme.test', password: 'correct horse battery staple', id: 'auth0|alice' };
+export const ALICE = {
+  email: 'alice@acme.test',
+  password: 'correct horse battery staple',
+  id: 'auth0|alice',
+};
 
 /** A test clock that starts at a fixed instant and moves only when told. */
 export class TestClock {
@@ -40,7 +44,10 @@ export interface TestApp {
 export async function startTestApp(kind: StoreKind): Promise<TestApp> {
   const store = await kind.open();
   const clock = new TestClock();
-  const config = loadConfig({ TESSERA_ISSUER: ISSUER, TESSERA_SECRET: 'test-secret-test-secret-test-secret-0123' });
+  const config = loadConfig({
+    TESSERA_ISSUER: ISSUER,
+    TESSERA_SECRET: 'test-secret-test-secret-test-secret-0123',
+  });
   const rt = await createRuntime(config, { store, now: clock.now, log: silentLogger() });
   await seedTenant(rt);
   const app = await buildServer(rt, { logger: false });
@@ -79,9 +86,22 @@ export async function seedTenant(rt: Runtime): Promise<void> {
       },
       SECRET,
     ],
-    [{ client_id: 'acme-spa', name: 'Acme SPA', token_endpoint_auth_method: 'none', grant_types: ['password'] }, null],
     [
-      { client_id: 'acme-nopw', name: 'No password', token_endpoint_auth_method: 'client_secret_post', grant_types: [] },
+      {
+        client_id: 'acme-spa',
+        name: 'Acme SPA',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['password'],
+      },
+      null,
+    ],
+    [
+      {
+        client_id: 'acme-nopw',
+        name: 'No password',
+        token_endpoint_auth_method: 'client_secret_post',
+        grant_types: [],
+      },
       SECRET,
     ],
   ];
@@ -94,7 +114,13 @@ export async function seedTenant(rt: Runtime): Promise<void> {
       realms: [],
       enabled_clients: ['acme-web', 'acme-basic', 'acme-spa', 'acme-nopw'],
     },
-    { id: 'con_employees', name: 'employees', strategy: 'auth0', realms: ['staff'], enabled_clients: ['acme-web'] },
+    {
+      id: 'con_employees',
+      name: 'employees',
+      strategy: 'auth0',
+      realms: ['staff'],
+      enabled_clients: ['acme-web'],
+    },
   ];
   for (const c of conns) await upsertConnection(db, c, now);
   const api: ResourceServer = {
@@ -122,21 +148,40 @@ export async function seedTenant(rt: Runtime): Promise<void> {
   });
 }
 
-export async function addUser(rt: Runtime, u: Omit<UserWrite, 'password_hash'> & { password?: string; hash?: string }) {
+export async function addUser(
+  rt: Runtime,
+  u: Omit<UserWrite, 'password_hash'> & { password?: string; hash?: string },
+) {
   const { password, hash, ...rest } = u;
-  await upsertUser(rt.store.db, { ...rest, password_hash: hash ?? (password ? await hashPassword(password) : null) }, rt.now());
+  await upsertUser(
+    rt.store.db,
+    { ...rest, password_hash: hash ?? (password ? await hashPassword(password) : null) },
+    rt.now(),
+  );
 }
 
 function silentLogger() {
   // A pino-compatible logger that drops everything.
   const noop = () => {};
-  const l: any = { info: noop, warn: noop, error: noop, debug: noop, trace: noop, fatal: noop, level: 'silent' };
+  const l: any = {
+    info: noop,
+    warn: noop,
+    error: noop,
+    debug: noop,
+    trace: noop,
+    fatal: noop,
+    level: 'silent',
+  };
   l.child = () => l;
   return l;
 }
 
 /** A form-encoded POST /oauth/token through inject(). */
-export function tokenRequest(app: FastifyInstance, form: Record<string, string>, headers: Record<string, string> = {}) {
+export function tokenRequest(
+  app: FastifyInstance,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
   return app.inject({
     method: 'POST',
     url: '/oauth/token',

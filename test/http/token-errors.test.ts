@@ -5,11 +5,22 @@ import { putSetting } from '../../src/store/repos/settings.js';
 import { ALICE, API, SECRET, addUser, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = { grant_type: 'password', username: ALICE.email, password: ALICE.password, client_id: 'acme-web', client_secret: SECRET };
+const alice = {
+  grant_type: 'password',
+  username: ALICE.email,
+  password: ALICE.password,
+  client_id: 'acme-web',
+  client_secret: SECRET,
+};
 const REALM = 'http://auth0.com/oauth/grant-type/password-realm';
 
 function raw(t: TestApp, payload: string | Buffer, contentType = 'application/x-www-form-urlencoded') {
-  return t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': contentType }, payload });
+  return t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { 'content-type': contentType },
+    payload,
+  });
 }
 
 for (const kind of storeKinds) {
@@ -25,7 +36,10 @@ for (const kind of storeKinds) {
       const unknown = await tokenRequest(t.app, { ...alice, username: 'mallory@acme.test' });
       for (const res of [wrong, unknown]) {
         assert.equal(res.statusCode, 403);
-        assert.deepEqual(res.json(), { error: 'invalid_grant', error_description: 'Wrong email or password.' });
+        assert.deepEqual(res.json(), {
+          error: 'invalid_grant',
+          error_description: 'Wrong email or password.',
+        });
         assert.equal(res.headers['cache-control'], 'no-store');
       }
       const strip = (h: Record<string, unknown>) => {
@@ -36,15 +50,29 @@ for (const kind of storeKinds) {
     });
 
     it('answers a user without a password like a wrong password', async () => {
-      await upsertUser(t.rt.store.db, { user_id: 'auth0|nopw', connection_id: 'con_default', email: 'nopw@acme.test' }, t.rt.now());
+      await upsertUser(
+        t.rt.store.db,
+        { user_id: 'auth0|nopw', connection_id: 'con_default', email: 'nopw@acme.test' },
+        t.rt.now(),
+      );
       const res = await tokenRequest(t.app, { ...alice, username: 'nopw@acme.test' });
       assert.equal(res.statusCode, 403);
       assert.deepEqual(res.json(), { error: 'invalid_grant', error_description: 'Wrong email or password.' });
     });
 
     it('refuses a blocked user only after the right password', async () => {
-      await addUser(t.rt, { user_id: 'auth0|blocked', connection_id: 'con_default', email: 'b@acme.test', blocked: true, password: 'pw-of-blocked' });
-      const right = await tokenRequest(t.app, { ...alice, username: 'b@acme.test', password: 'pw-of-blocked' });
+      await addUser(t.rt, {
+        user_id: 'auth0|blocked',
+        connection_id: 'con_default',
+        email: 'b@acme.test',
+        blocked: true,
+        password: 'pw-of-blocked',
+      });
+      const right = await tokenRequest(t.app, {
+        ...alice,
+        username: 'b@acme.test',
+        password: 'pw-of-blocked',
+      });
       assert.equal(right.statusCode, 401);
       assert.deepEqual(right.json(), { error: 'unauthorized', error_description: 'user is blocked' });
       const wrong = await tokenRequest(t.app, { ...alice, username: 'b@acme.test', password: 'guess' });
@@ -57,7 +85,10 @@ for (const kind of storeKinds) {
         const { [name as keyof typeof alice]: _drop, ...rest } = alice;
         const res = await tokenRequest(t.app, rest);
         assert.equal(res.statusCode, 400);
-        assert.deepEqual(res.json(), { error: 'invalid_request', error_description: `Missing required parameter: ${name}` });
+        assert.deepEqual(res.json(), {
+          error: 'invalid_request',
+          error_description: `Missing required parameter: ${name}`,
+        });
       });
     }
 
@@ -65,7 +96,10 @@ for (const kind of storeKinds) {
       const { client_id: _c, client_secret: _s, ...rest } = alice;
       const res = await tokenRequest(t.app, rest);
       assert.equal(res.statusCode, 400);
-      assert.deepEqual(res.json(), { error: 'invalid_request', error_description: 'Missing required parameter: client_id' });
+      assert.deepEqual(res.json(), {
+        error: 'invalid_request',
+        error_description: 'Missing required parameter: client_id',
+      });
     });
 
     it('rejects a parameter sent twice', async () => {
@@ -83,7 +117,11 @@ for (const kind of storeKinds) {
         [42, 'Invalid parameter password: must be a string'],
         [{ $gt: '' }, 'Invalid parameter password: must be a string'],
       ] as const) {
-        const res = await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { ...alice, password: value } });
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          payload: { ...alice, password: value },
+        });
         assert.equal(res.statusCode, 400);
         assert.deepEqual(res.json(), { error: 'invalid_request', error_description: expected });
       }
@@ -100,7 +138,10 @@ for (const kind of storeKinds) {
     it('rejects malformed JSON and a __proto__ key with 400', async () => {
       const bad = await raw(t, '{"grant_type": "password",', 'application/json');
       assert.equal(bad.statusCode, 400);
-      assert.deepEqual(bad.json(), { error: 'invalid_request', error_description: 'The request body is not valid JSON' });
+      assert.deepEqual(bad.json(), {
+        error: 'invalid_request',
+        error_description: 'The request body is not valid JSON',
+      });
       const proto = await raw(t, '{"__proto__": {"x": 1}, "grant_type": "password"}', 'application/json');
       assert.equal(proto.statusCode, 400);
       assert.equal(proto.json().error, 'invalid_request');
@@ -116,15 +157,30 @@ for (const kind of storeKinds) {
     it('answers a huge body with 413 invalid_request', async () => {
       const res = await raw(t, `grant_type=password&username=${'a'.repeat(200_000)}`);
       assert.equal(res.statusCode, 413);
-      assert.deepEqual(res.json(), { error: 'invalid_request', error_description: 'The request body is too large' });
+      assert.deepEqual(res.json(), {
+        error: 'invalid_request',
+        error_description: 'The request body is too large',
+      });
     });
 
     it('survives invalid UTF-8 and bad percent-encoding without a 500', async () => {
-      const form = Buffer.concat([Buffer.from('grant_type=password&client_id=acme-web&client_secret=' + SECRET + '&username='), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('&password=%E0%A4%A')]);
+      const form = Buffer.concat([
+        Buffer.from('grant_type=password&client_id=acme-web&client_secret=' + SECRET + '&username='),
+        Buffer.from([0xff, 0xfe, 0xc3]),
+        Buffer.from('&password=%E0%A4%A'),
+      ]);
       const res = await raw(t, form);
       assert.equal(res.statusCode, 403);
       assert.equal(res.json().error, 'invalid_grant');
-      const json = await raw(t, Buffer.concat([Buffer.from('{"grant_type":"password","username":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), 'application/json');
+      const json = await raw(
+        t,
+        Buffer.concat([
+          Buffer.from('{"grant_type":"password","username":"'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('"}'),
+        ]),
+        'application/json',
+      );
       assert.ok(json.statusCode < 500, `got ${json.statusCode}`);
       assert.equal(json.json().error, 'invalid_request');
     });
@@ -132,13 +188,19 @@ for (const kind of storeKinds) {
     it('answers an empty body with a missing grant_type', async () => {
       const res = await t.app.inject({ method: 'POST', url: '/oauth/token' });
       assert.equal(res.statusCode, 400);
-      assert.deepEqual(res.json(), { error: 'invalid_request', error_description: 'Missing required parameter: grant_type' });
+      assert.deepEqual(res.json(), {
+        error: 'invalid_request',
+        error_description: 'Missing required parameter: grant_type',
+      });
     });
 
     it('answers an unknown grant type with 501', async () => {
       const res = await tokenRequest(t.app, { ...alice, grant_type: 'pasword' });
       assert.equal(res.statusCode, 501);
-      assert.deepEqual(res.json(), { error: 'unsupported_grant_type', error_description: 'Unsupported grant type: pasword' });
+      assert.deepEqual(res.json(), {
+        error: 'unsupported_grant_type',
+        error_description: 'Unsupported grant type: pasword',
+      });
     });
 
     it('answers bad client authentication with 401 access_denied Unauthorized', async () => {
@@ -149,7 +211,10 @@ for (const kind of storeKinds) {
         { ...alice, client_id: 'acme-spa' }, // a public client sending a secret
       ];
       for (const form of cases) {
-        const clean = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== undefined)) as Record<string, string>;
+        const clean = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== undefined)) as Record<
+          string,
+          string
+        >;
         const res = await tokenRequest(t.app, clean);
         assert.equal(res.statusCode, 401);
         assert.deepEqual(res.json(), { error: 'access_denied', error_description: 'Unauthorized' });
@@ -175,7 +240,11 @@ for (const kind of storeKinds) {
         error: 'unauthorized_client',
         error_description: "Grant type 'password' not allowed for the client.",
       });
-      const realm = await tokenRequest(t.app, { ...alice, client_id: 'acme-basic', grant_type: REALM, realm: 'employees' }, {});
+      const realm = await tokenRequest(
+        t.app,
+        { ...alice, client_id: 'acme-basic', grant_type: REALM, realm: 'employees' },
+        {},
+      );
       // acme-basic uses Basic auth but also accepts the secret in the body.
       assert.equal(realm.statusCode, 403);
       assert.deepEqual(realm.json(), {
@@ -187,12 +256,25 @@ for (const kind of storeKinds) {
     it('answers an unknown audience with access_denied Service not found', async () => {
       const res = await tokenRequest(t.app, { ...alice, audience: 'https://nope.test' });
       assert.equal(res.statusCode, 403);
-      assert.deepEqual(res.json(), { error: 'access_denied', error_description: 'Service not found: https://nope.test' });
+      assert.deepEqual(res.json(), {
+        error: 'access_denied',
+        error_description: 'Service not found: https://nope.test',
+      });
     });
 
     it('gives one answer for an unknown realm and one not enabled for the client', async () => {
-      const unknown = await tokenRequest(t.app, { ...alice, client_id: 'acme-spa', client_secret: '', realm: 'nowhere' });
-      const disabled = await tokenRequest(t.app, { ...alice, client_id: 'acme-spa', client_secret: '', realm: 'employees' });
+      const unknown = await tokenRequest(t.app, {
+        ...alice,
+        client_id: 'acme-spa',
+        client_secret: '',
+        realm: 'nowhere',
+      });
+      const disabled = await tokenRequest(t.app, {
+        ...alice,
+        client_id: 'acme-spa',
+        client_secret: '',
+        realm: 'employees',
+      });
       for (const res of [unknown, disabled]) {
         assert.equal(res.statusCode, 400);
         assert.deepEqual(res.json(), {
@@ -205,7 +287,10 @@ for (const kind of storeKinds) {
     it('requires realm on the realm grant', async () => {
       const res = await tokenRequest(t.app, { ...alice, grant_type: REALM });
       assert.equal(res.statusCode, 400);
-      assert.deepEqual(res.json(), { error: 'invalid_request', error_description: 'Missing required parameter: realm' });
+      assert.deepEqual(res.json(), {
+        error: 'invalid_request',
+        error_description: 'Missing required parameter: realm',
+      });
     });
 
     it('answers 500 with Auth0 text when no default directory is configured', async () => {
@@ -218,7 +303,10 @@ for (const kind of storeKinds) {
           error_description: 'Authorization server not configured with default connection.',
         });
       } finally {
-        await putSetting(t.rt.store.db, 'tenant', { default_directory: 'Username-Password-Authentication', default_audience: API });
+        await putSetting(t.rt.store.db, 'tenant', {
+          default_directory: 'Username-Password-Authentication',
+          default_audience: API,
+        });
       }
     });
 

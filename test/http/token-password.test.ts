@@ -6,7 +6,13 @@ import { putSetting } from '../../src/store/repos/settings.js';
 import { ALICE, API, ISSUER, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = { grant_type: 'password', username: ALICE.email, password: ALICE.password, client_id: 'acme-web', client_secret: SECRET };
+const alice = {
+  grant_type: 'password',
+  username: ALICE.email,
+  password: ALICE.password,
+  client_id: 'acme-web',
+  client_secret: SECRET,
+};
 
 for (const kind of storeKinds) {
   describe(`password grant: success (${kind.name})`, () => {
@@ -91,7 +97,10 @@ for (const kind of storeKinds) {
     });
 
     it('drops unknown scopes and offline_access (no refresh tokens yet), echoing the granted ones', async () => {
-      const res = await tokenRequest(t.app, { ...alice, scope: 'openid offline_access read:orders delete:everything' });
+      const res = await tokenRequest(t.app, {
+        ...alice,
+        scope: 'openid offline_access read:orders delete:everything',
+      });
       assert.equal(res.json().scope, 'openid read:orders');
     });
 

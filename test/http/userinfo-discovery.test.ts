@@ -5,7 +5,13 @@ import { deleteUser } from '../../src/store/repos/users.js';
 import { ALICE, ISSUER, SECRET, addUser, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = { grant_type: 'password', username: ALICE.email, password: ALICE.password, client_id: 'acme-web', client_secret: SECRET };
+const alice = {
+  grant_type: 'password',
+  username: ALICE.email,
+  password: ALICE.password,
+  client_id: 'acme-web',
+  client_secret: SECRET,
+};
 
 for (const kind of storeKinds) {
   describe(`userinfo and discovery (${kind.name})`, () => {
@@ -19,7 +25,8 @@ for (const kind of storeKinds) {
       t.app.inject({ method, url: '/userinfo', headers: token ? { authorization: `Bearer ${token}` } : {} });
 
     it('answers the profile and email claims of an openid token, by GET and POST', async () => {
-      const token = (await tokenRequest(t.app, { ...alice, scope: 'openid profile email' })).json().access_token;
+      const token = (await tokenRequest(t.app, { ...alice, scope: 'openid profile email' })).json()
+        .access_token;
       for (const method of ['GET', 'POST'] as const) {
         const res = await userinfo(token, method);
         assert.equal(res.statusCode, 200);
@@ -42,13 +49,20 @@ for (const kind of storeKinds) {
 
     it('answers 401 invalid_token for a forged, malformed or expired token', async () => {
       const { privateKey } = await generateKeyPair('RS256');
-      const forged = await new SignJWT({ sub: ALICE.id, scope: 'openid', aud: `${ISSUER}userinfo`, iss: ISSUER })
+      const forged = await new SignJWT({
+        sub: ALICE.id,
+        scope: 'openid',
+        aud: `${ISSUER}userinfo`,
+        iss: ISSUER,
+      })
         .setProtectedHeader({ alg: 'RS256', kid: 'made-up' })
         .setIssuedAt()
         .setExpirationTime('1h')
         .sign(privateKey);
       const good = (await tokenRequest(t.app, { ...alice, scope: 'openid' })).json().access_token;
-      const tampered = good.replace(/\.[^.]+\./, (m: string) => m.replace(/.$/, m.at(-2) === 'A' ? 'B.' : 'A.'));
+      const tampered = good.replace(/\.[^.]+\./, (m: string) =>
+        m.replace(/.$/, m.at(-2) === 'A' ? 'B.' : 'A.'),
+      );
       for (const token of [forged, 'not-a-jwt', tampered]) {
         const res = await userinfo(token);
         assert.equal(res.statusCode, 401, token);
@@ -74,9 +88,20 @@ for (const kind of storeKinds) {
     });
 
     it('answers 401 once the user is deleted', async () => {
-      await addUser(t.rt, { user_id: 'auth0|gone', connection_id: 'con_default', email: 'gone@acme.test', password: 'gone-pw-123' });
-      const token = (await tokenRequest(t.app, { ...alice, username: 'gone@acme.test', password: 'gone-pw-123', scope: 'openid' })).json()
-        .access_token;
+      await addUser(t.rt, {
+        user_id: 'auth0|gone',
+        connection_id: 'con_default',
+        email: 'gone@acme.test',
+        password: 'gone-pw-123',
+      });
+      const token = (
+        await tokenRequest(t.app, {
+          ...alice,
+          username: 'gone@acme.test',
+          password: 'gone-pw-123',
+          scope: 'openid',
+        })
+      ).json().access_token;
       await deleteUser(t.rt.store.db, 'auth0|gone');
       const res = await userinfo(token);
       assert.equal(res.statusCode, 401);
@@ -94,7 +119,10 @@ for (const kind of storeKinds) {
       assert.equal(d.revocation_endpoint, `${ISSUER}oauth/revoke`);
       assert.equal(d.mfa_challenge_endpoint, `${ISSUER}mfa/challenge`);
       assert.deepEqual(d.subject_types_supported, ['public']);
-      assert.deepEqual(d.grant_types_supported, ['password', 'http://auth0.com/oauth/grant-type/password-realm']);
+      assert.deepEqual(d.grant_types_supported, [
+        'password',
+        'http://auth0.com/oauth/grant-type/password-realm',
+      ]);
       assert.ok(d.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
       assert.ok(d.id_token_signing_alg_values_supported.includes('RS256'));
       assert.ok(d.claims_supported.includes('email'));

@@ -47,11 +47,25 @@ for (const kind of storeKinds) {
       it(`logs a user with a ${name} hash in and re-hashes it to argon2id`, async () => {
         const id = `auth0|imp-${name}`;
         const original = await make();
-        await addUser(t.rt, { user_id: id, connection_id: 'con_default', email: `${name}@acme.test`, hash: original });
-        const form = { grant_type: 'password', username: `${name}@acme.test`, client_id: 'acme-web', client_secret: SECRET };
+        await addUser(t.rt, {
+          user_id: id,
+          connection_id: 'con_default',
+          email: `${name}@acme.test`,
+          hash: original,
+        });
+        const form = {
+          grant_type: 'password',
+          username: `${name}@acme.test`,
+          client_id: 'acme-web',
+          client_secret: SECRET,
+        };
         const wrong = await tokenRequest(t.app, { ...form, password: 'not-it' });
         assert.equal(wrong.statusCode, 403);
-        assert.equal((await findUserById(t.rt.store.db, id))!.password_hash, original, 'a failed login changes nothing');
+        assert.equal(
+          (await findUserById(t.rt.store.db, id))!.password_hash,
+          original,
+          'a failed login changes nothing',
+        );
         const ok = await tokenRequest(t.app, { ...form, password: 'imported-pw' });
         assert.equal(ok.statusCode, 200);
         const upgraded = (await findUserById(t.rt.store.db, id))!.password_hash!;

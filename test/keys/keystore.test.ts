@@ -35,7 +35,10 @@ for (const kind of storeKinds) {
         await again.init();
         assert.equal((await again.current()).kid, key.kid);
         assert.equal((await store.db.selectFrom('signing_keys').selectAll().execute()).length, 1);
-        await assert.rejects(new KeyStore(store, new SecretBox(`${SECRET}-other`), now).init(), /TESSERA_SECRET is not the secret/);
+        await assert.rejects(
+          new KeyStore(store, new SecretBox(`${SECRET}-other`), now).init(),
+          /TESSERA_SECRET is not the secret/,
+        );
       } finally {
         await store.close();
       }

@@ -4,7 +4,13 @@ import { listEvents } from '../../src/store/repos/events.js';
 import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = { grant_type: 'password', username: ALICE.email, password: ALICE.password, client_id: 'acme-web', client_secret: SECRET };
+const alice = {
+  grant_type: 'password',
+  username: ALICE.email,
+  password: ALICE.password,
+  client_id: 'acme-web',
+  client_secret: SECRET,
+};
 
 for (const kind of storeKinds) {
   describe(`audit events of logins (${kind.name})`, () => {
@@ -50,7 +56,13 @@ for (const kind of storeKinds) {
       // An unknown audience fails before the pipeline: nothing to attribute.
       const before = (await listEvents(t.rt.store.db, { limit: 100 })).length;
       const { addUser } = await import('../helpers/app.js');
-      await addUser(t.rt, { user_id: 'auth0|blk', connection_id: 'con_default', email: 'blk@acme.test', blocked: true, password: 'blk-password' });
+      await addUser(t.rt, {
+        user_id: 'auth0|blk',
+        connection_id: 'con_default',
+        email: 'blk@acme.test',
+        blocked: true,
+        password: 'blk-password',
+      });
       await tokenRequest(t.app, { ...alice, username: 'blk@acme.test', password: 'blk-password' });
       const e = await latest();
       assert.equal(e.type, 'fepft');
@@ -68,7 +80,11 @@ for (const kind of storeKinds) {
     });
 
     it('counts logins on the user', async () => {
-      const before = await t.rt.store.db.selectFrom('users').select('logins_count').where('id', '=', ALICE.id).executeTakeFirstOrThrow();
+      const before = await t.rt.store.db
+        .selectFrom('users')
+        .select('logins_count')
+        .where('id', '=', ALICE.id)
+        .executeTakeFirstOrThrow();
       await tokenRequest(t.app, alice);
       const afterRow = await t.rt.store.db
         .selectFrom('users')

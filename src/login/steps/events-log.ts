@@ -21,6 +21,10 @@ export function eventFields(ctx: LoginContext) {
     ip: ctx.request.ip,
     client_ip: ctx.request.clientIp !== ctx.request.ip ? ctx.request.clientIp : null,
     user_agent: ctx.request.userAgent ?? null,
-    details: { grant_type: ctx.grantType, audience: ctx.api?.identifier ?? null, scope: ctx.scopes.join(' ') },
+    details: {
+      grant_type: ctx.grantType,
+      audience: ctx.api?.identifier ?? null,
+      scope: ctx.scopes.join(' '),
+    },
   };
 }

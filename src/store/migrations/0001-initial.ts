@@ -39,7 +39,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('users')
     .addColumn('id', 'varchar(255)', (c) => c.primaryKey())
-    .addColumn('connection_id', 'varchar(64)', (c) => c.notNull().references('connections.id').onDelete('cascade'))
+    .addColumn('connection_id', 'varchar(64)', (c) =>
+      c.notNull().references('connections.id').onDelete('cascade'),
+    )
     .addColumn('email', 'varchar(512)')
     .addColumn('email_lower', 'varchar(512)')
     .addColumn('username', 'varchar(255)')
@@ -104,7 +106,15 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['events', 'signing_keys', 'users', 'clients', 'resource_servers', 'connections', 'settings']) {
+  for (const t of [
+    'events',
+    'signing_keys',
+    'users',
+    'clients',
+    'resource_servers',
+    'connections',
+    'settings',
+  ]) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-refresh-tokens.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-refresh-tokens': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -45,11 +45,20 @@ export async function upsertClient(
   now: number,
 ): Promise<void> {
   const config = JSON.stringify(client);
-  const update: { config: string; updated_at: number; secret_hash?: string | null } = { config, updated_at: now };
+  const update: { config: string; updated_at: number; secret_hash?: string | null } = {
+    config,
+    updated_at: now,
+  };
   if (secretHash !== undefined) update.secret_hash = secretHash;
   await db
     .insertInto('clients')
-    .values({ client_id: client.client_id, secret_hash: secretHash ?? null, config, created_at: now, updated_at: now })
+    .values({
+      client_id: client.client_id,
+      secret_hash: secretHash ?? null,
+      config,
+      created_at: now,
+      updated_at: now,
+    })
     .onConflict((oc) => oc.column('client_id').doUpdateSet(update))
     .execute();
 }

@@ -16,7 +16,10 @@ function fromRow(row: { id: string; config: string }): Connection {
   return { ...JSON.parse(row.config), id: row.id } as Connection;
 }
 
-export async function findConnectionByName(db: Kysely<Database>, name: string): Promise<Connection | undefined> {
+export async function findConnectionByName(
+  db: Kysely<Database>,
+  name: string,
+): Promise<Connection | undefined> {
   const row = await db.selectFrom('connections').selectAll().where('name', '=', name).executeTakeFirst();
   return row ? fromRow(row) : undefined;
 }
@@ -38,7 +41,9 @@ export async function upsertConnection(db: Kysely<Database>, conn: Connection, n
   await db
     .insertInto('connections')
     .values({ id, name: conn.name, strategy: conn.strategy, config, created_at: now, updated_at: now })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ name: conn.name, strategy: conn.strategy, config, updated_at: now }))
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({ name: conn.name, strategy: conn.strategy, config, updated_at: now }),
+    )
     .execute();
 }
 

@@ -54,5 +54,8 @@ export async function listEvents(
   if (opts.type) q = q.where('type', '=', opts.type);
   if (opts.userId) q = q.where('user_id', '=', opts.userId);
   const rows = await q.execute();
-  return rows.map(({ seq: _seq, details, ...r }) => ({ ...r, details: details ? JSON.parse(details) : null }));
+  return rows.map(({ seq: _seq, details, ...r }) => ({
+    ...r,
+    details: details ? JSON.parse(details) : null,
+  }));
 }

@@ -11,11 +11,22 @@ export async function insertSigningKey(db: Kysely<Database>, row: SigningKeyRow)
   await db.insertInto('signing_keys').values(row).execute();
 }
 
-export async function retireSigningKeys(db: Kysely<Database>, kids: string[], at: number): Promise<void> {
+/** Stops keys signing from `at` and drops them from the JWKS at `dropAt`. */
+export async function retireSigningKeys(
+  db: Kysely<Database>,
+  kids: string[],
+  at: number,
+  dropAt: number,
+): Promise<void> {
   if (kids.length === 0) return;
-  await db.updateTable('signing_keys').set({ retired_at: at }).where('kid', 'in', kids).execute();
+  await db
+    .updateTable('signing_keys')
+    .set({ retired_at: at, drop_at: dropAt })
+    .where('kid', 'in', kids)
+    .execute();
 }
 
-export async function deleteSigningKey(db: Kysely<Database>, kid: string): Promise<void> {
-  await db.deleteFrom('signing_keys').where('kid', '=', kid).execute();
+/** Deletes the keys whose drop time has passed. */
+export async function deleteDroppedSigningKeys(db: Kysely<Database>, now: number): Promise<void> {
+  await db.deleteFrom('signing_keys').where('drop_at', 'is not', null).where('drop_at', '<=', now).execute();
 }

@@ -36,7 +36,11 @@ export async function listResourceServers(db: Kysely<Database>): Promise<Resourc
 }
 
 /** Creates or replaces an API, keyed by its id. */
-export async function upsertResourceServer(db: Kysely<Database>, rs: ResourceServer, now: number): Promise<void> {
+export async function upsertResourceServer(
+  db: Kysely<Database>,
+  rs: ResourceServer,
+  now: number,
+): Promise<void> {
   const { id, ...rest } = rs;
   const config = JSON.stringify(rest);
   await db

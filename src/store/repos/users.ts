@@ -68,7 +68,10 @@ export async function findUserByIdentifier(
   return row ? fromRow(row) : undefined;
 }
 
-export async function findUserById(db: Kysely<Database>, userId: string): Promise<UserWithSecret | undefined> {
+export async function findUserById(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<UserWithSecret | undefined> {
   const row = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
   return row ? fromRow(row) : undefined;
 }
@@ -111,14 +114,29 @@ export async function upsertUser(db: Kysely<Database>, u: UserWrite, now: number
   const update = u.password_hash === undefined ? values : { ...values, password_hash: u.password_hash };
   await db
     .insertInto('users')
-    .values({ ...values, id: u.user_id, password_hash: u.password_hash ?? null, logins_count: 0, created_at: now })
+    .values({
+      ...values,
+      id: u.user_id,
+      password_hash: u.password_hash ?? null,
+      logins_count: 0,
+      created_at: now,
+    })
     .onConflict((oc) => oc.column('id').doUpdateSet(update))
     .execute();
 }
 
 /** Replaces a user's password hash (a password change or a re-hash on login). */
-export async function setPasswordHash(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<void> {
-  await db.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', userId).execute();
+export async function setPasswordHash(
+  db: Kysely<Database>,
+  userId: string,
+  hash: string,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ password_hash: hash, updated_at: now })
+    .where('id', '=', userId)
+    .execute();
 }
 
 /** Counts a successful login. */

@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { type Config, loadConfig } from '../config/config.js';
+import { migrate, openStore, type Store } from '../store/db.js';
+
+/** Opens the configured database and brings its schema up to date (commands without a server). */
+export async function openMigratedStore(config: Config = loadConfig()): Promise<Store> {
+  const store = openStore(config.databaseUrl);
+  await migrate(store);
+  return store;
+}
+
+/**
+ * The secret for `tessera dev`: TESSERA_SECRET when set, else one generated
+ * once into the data directory (with a warning: fine for a laptop, not for
+ * production).
+ */
+export function devSecret(config: Config, warn: (msg: string) => void): string {
+  if (config.secret) return config.secret;
+  const file = join(config.dataDir, 'secret');
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+    warn(
+      `generated a development secret in ${file}; set TESSERA_SECRET in production (tessera serve requires it)`,
+    );
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** Runs a CLI action and turns a thrown error into a message and exit code 1. */
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      process.stderr.write(`tessera: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  };
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+import './threadpool.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { migrate, openStore } from '../store/db.js';
+import { listEvents } from '../store/repos/events.js';
+import { applyTenant } from '../tenant/apply.js';
+import { exportTenant, stringifyTenant } from '../tenant/export.js';
+import { parseTenantFile } from '../tenant/parse.js';
+import { action, devSecret, openMigratedStore } from './context.js';
+import { keysCommand } from './keys.js';
+import { DEMO_TENANT, startServer } from './serve.js';
+
+const program = new Command('tessera')
+  .description("Tessera: an OAuth 2.0 password-flow authorization server speaking Auth0's dialect")
+  .showHelpAfterError();
+
+program
+  .command('dev')
+  .description('run on the embedded default: SQLite under ./.tessera, the demo tenant on a new database')
+  .action(
+    action(async () => {
+      const config = loadConfig();
+      config.secret = devSecret(config, (m) => process.stderr.write(`warning: ${m}\n`));
+      const { url, rt } = await startServer(config, { demo: true });
+      printDemo(rt.config.issuer, url);
+    }),
+  );
+
+program
+  .command('serve')
+  .description(
+    'run in production: needs TESSERA_SECRET; reads TESSERA_DATABASE_URL, TESSERA_ISSUER, HOST, PORT, TLS',
+  )
+  .action(
+    action(async () => {
+      await startServer(loadConfig());
+    }),
+  );
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date (also done at every start)')
+  .action(
+    action(async () => {
+      const store = openStore(loadConfig().databaseUrl);
+      const ran = await migrate(store);
+      process.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'database schema is up to date\n');
+      await store.close();
+    }),
+  );
+
+program
+  .command('apply')
+  .argument('<file>', 'tenant file (YAML or JSON)')
+  .option('--prune', 'also delete what the file does not name')
+  .description('make the database match a tenant file (idempotent)')
+  .action(
+    action(async (file: string, opts: { prune?: boolean }) => {
+      const doc = parseTenantFile(readFileSync(file, 'utf8'), process.env);
+      const store = await openMigratedStore();
+      try {
+        const report = await applyTenant(store, doc, { prune: Boolean(opts.prune) });
+        for (const c of report.created) process.stdout.write(`created ${c}\n`);
+        for (const u of report.updated) process.stdout.write(`updated ${u}\n`);
+        for (const d of report.deleted) process.stdout.write(`deleted ${d}\n`);
+        process.stdout.write(`${report.unchanged} unchanged\n`);
+      } finally {
+        await store.close();
+      }
+    }),
+  );
+
+program
+  .command('export')
+  .option('-o, --out <file>', 'write to a file instead of standard output')
+  .description('write the tenant as a tenant file (no secrets, no passwords)')
+  .action(
+    action(async (opts: { out?: string }) => {
+      const store = await openMigratedStore();
+      try {
+        const text = stringifyTenant(await exportTenant(store));
+        if (opts.out) writeFileSync(opts.out, text);
+        else process.stdout.write(text);
+      } finally {
+        await store.close();
+      }
+    }),
+  );
+
+program
+  .command('logs')
+  .option('-n, --limit <n>', 'how many events', '20')
+  .option('-t, --type <code>', 'only this event code (sepft, fp, fu, fepft …)')
+  .option('--user <user_id>', 'only this user')
+  .option('--json', 'one JSON object per line')
+  .description('print the latest audit events, newest first')
+  .action(
+    action(async (opts: { limit: string; type?: string; user?: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
+      const store = await openMigratedStore();
+      try {
+        const events = await listEvents(store.db, { limit, type: opts.type, userId: opts.user });
+        for (const e of events) {
+          if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+          else {
+            const when = new Date(e.date).toISOString();
+            const who = e.user_name ?? e.user_id ?? '-';
+            process.stdout.write(
+              `${when}  ${e.type.padEnd(6)} ${who}  client=${e.client_id ?? '-'} connection=${e.connection ?? '-'} ip=${e.ip ?? '-'}${e.description ? `  ${e.description}` : ''}\n`,
+            );
+          }
+        }
+      } finally {
+        await store.close();
+      }
+    }),
+  );
+
+program.addCommand(keysCommand());
+
+function printDemo(issuer: string, url: string): void {
+  const base = issuer.replace(/\/$/, '');
+  process.stdout.write(`
+Tessera is listening on ${url} (issuer ${issuer}), demo tenant: ${DEMO_TENANT}
+
+Log the demo user in:
+
+  curl -s ${base}/oauth/token \\
+    -d grant_type=password -d username=alice@acme.test -d password=Alice-demo-passw0rd \\
+    -d client_id=acme-web -d client_secret=demo-acme-web-secret-not-for-production \\
+    -d audience=https://api.acme.test/orders -d scope=openid
+
+`);
+}
+
+await program.parseAsync(process.argv);

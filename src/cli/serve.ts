@@ -1,0 +1,59 @@
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { type Config, assertSecret, readPem } from '../config/config.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+import { buildServer } from '../server.js';
+import { isEmpty } from '../store/db.js';
+import { getTenantSettings } from '../store/repos/settings.js';
+import { applyTenant } from '../tenant/apply.js';
+import { parseTenantFile } from '../tenant/parse.js';
+
+/** The demo tenant shipped with Tessera, applied by `tessera dev` to a new database. */
+export const DEMO_TENANT = fileURLToPath(new URL('../../examples/demo-tenant.yaml', import.meta.url));
+
+export interface Started {
+  rt: Runtime;
+  app: FastifyInstance;
+  url: string;
+}
+
+/**
+ * Boots Tessera: runtime (migrations, keys), optionally the demo tenant on a
+ * new database, then listens. SIGTERM/SIGINT close gracefully: no new
+ * connections, in-flight requests finish, the database closes.
+ */
+export async function startServer(config: Config, opts: { demo?: boolean } = {}): Promise<Started> {
+  assertSecret(config.secret);
+  const rt = await createRuntime(config);
+  if (opts.demo && (await isEmpty(rt.store))) {
+    const report = await applyTenant(
+      rt.store,
+      parseTenantFile(readFileSync(DEMO_TENANT, 'utf8'), process.env),
+      {},
+    );
+    rt.log.info({ created: report.created.length }, `applied the demo tenant ${DEMO_TENANT}`);
+  }
+  if (!process.env.TESSERA_ISSUER) {
+    const { issuer } = await getTenantSettings(rt.store.db);
+    if (issuer) rt.config.issuer = issuer.endsWith('/') ? issuer : `${issuer}/`;
+  }
+  const https =
+    config.tlsCert && config.tlsKey
+      ? { cert: readPem('TESSERA_TLS_CERT', config.tlsCert), key: readPem('TESSERA_TLS_KEY', config.tlsKey) }
+      : undefined;
+  const app = await buildServer(rt, { https });
+  const url = await app.listen({ host: config.host, port: config.port });
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    rt.log.info({ signal }, 'shutting down');
+    await app.close();
+    await rt.store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  return { rt, app, url };
+}

@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import type { Database, RefreshTokensTable } from '../schema.js';
+
+export type RefreshTokenRow = RefreshTokensTable;
+
+export async function insertRefreshToken(db: Kysely<Database>, row: RefreshTokenRow): Promise<void> {
+  await db.insertInto('refresh_tokens').values(row).execute();
+}
+
+export async function findRefreshTokenByHash(
+  db: Kysely<Database>,
+  hash: string,
+): Promise<RefreshTokenRow | undefined> {
+  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+}
+
+/**
+ * Marks a token as exchanged for its successor, only if nobody did so first:
+ * one conditional UPDATE, so of two racing requests exactly one wins.
+ */
+export async function consumeRefreshToken(
+  db: Kysely<Database>,
+  id: string,
+  successorId: string,
+  now: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('refresh_tokens')
+    .set({ rotated_at: now, replaced_by: successorId, last_used_at: now })
+    .where('id', '=', id)
+    .where('rotated_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * Re-exchanges the immediately previous token within the leeway: only if
+ * its successor is still unused, which the successor's own conditional
+ * revocation decides atomically.
+ */
+export async function supersedeSuccessor(
+  db: Kysely<Database>,
+  previous: RefreshTokenRow,
+  successorId: string,
+  now: number,
+): Promise<boolean> {
+  if (!previous.replaced_by) return false;
+  const r = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', previous.replaced_by)
+    .where('rotated_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return false;
+  await db
+    .updateTable('refresh_tokens')
+    .set({ replaced_by: successorId, last_used_at: now })
+    .where('id', '=', previous.id)
+    .execute();
+  return true;
+}
+
+/** Records a use of a non-rotating token (slides its idle expiry). */
+export async function touchRefreshToken(
+  db: Kysely<Database>,
+  id: string,
+  now: number,
+  idleExpiresAt: number | null,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('refresh_tokens')
+    .set({ last_used_at: now, idle_expires_at: idleExpiresAt })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Revokes every live token of a family; returns how many. */
+export async function revokeFamily(db: Kysely<Database>, familyId: string, now: number): Promise<number> {
+  const r = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** Revokes every refresh token of a user (password change, deletion, block). */
+export async function revokeUserRefreshTokens(
+  db: Kysely<Database>,
+  userId: string,
+  now: number,
+): Promise<number> {
+  const r = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
