@@ -8,7 +8,7 @@ import { listUsers } from '../store/repos/users.js';
 import { SETTING_SECTIONS } from './apply.js';
 import { PROFILE_FIELDS } from './apply-users.js';
 import { child, isMapping } from './check.js';
-import { escapeReferences } from './parse.js';
+import { escapeReferences, VERBATIM } from './parse.js';
 import type { ClientDoc, ConnectionDoc, ResourceServerDoc, TenantDoc, UserDoc } from './schema.js';
 
 /** An environment variable name made of parts: `CLIENT_SECRET` + `acme-web` → `CLIENT_SECRET_ACME_WEB`. */
@@ -103,7 +103,8 @@ export function stringifyTenant(doc: TenantDoc): string {
 }
 
 function escapeTree(node: unknown, path: string): unknown {
-  if (typeof node === 'string') return SECRET_SLOT.test(path) ? node : escapeReferences(node);
+  if (typeof node === 'string')
+    return SECRET_SLOT.test(path) || VERBATIM.test(path) ? node : escapeReferences(node);
   if (Array.isArray(node)) return node.map((v, i) => escapeTree(v, child(path, i)));
   if (isMapping(node)) {
     const out: Record<string, unknown> = {};

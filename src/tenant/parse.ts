@@ -10,6 +10,12 @@ type Env = Record<string, string | undefined>;
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
+ * Code is taken verbatim: a rule's `script` and an action's `code` are
+ * JavaScript, where `${…}` is a template literal, never a variable.
+ */
+export const VERBATIM = /^(rules\[\d+\]\.script|actions\[\d+\]\.code)$/;
+
+/**
  * Parses a tenant file (YAML, or JSON since JSON is YAML) and validates it.
  * `${VAR}` in any string value is replaced from `env` after parsing, so a
  * value can never inject YAML structure; `$${X}` stands for a literal `${X}`.
@@ -44,6 +50,7 @@ export function parseTenantFile(text: string, env: Env): TenantDoc {
 /** Replaces `${VAR}` in every string of a parsed tree; records unset variables in `missing`. */
 function substitute(node: unknown, path: string, env: Env, missing: string[]): unknown {
   if (typeof node === 'string') {
+    if (VERBATIM.test(path)) return node;
     return node.replace(REFERENCE, (whole, name: string | undefined) => {
       if (name === undefined) return '${';
       const value = env[name];

@@ -82,8 +82,9 @@ for (const kind of storeKinds) {
       assert.match(text, /^ {6}SUPPORT_EMAIL: \$\{ACTION_SECRET_DENY_SUSPENDED_SUPPORT_EMAIL\}$/m);
       assert.match(text, /^ {4}value: \$\{RULES_CONFIG_PARTNER_API_KEY\}$/m);
       assert.equal((text.match(/client_secret:/g) ?? []).length, 1, 'the public client has no secret');
-      // Literal `${` is escaped so it survives the next parse.
-      assert.ok(text.includes('c.idToken[`$${ns}x`] = "$$${HOME}"'));
+      // Code is written verbatim (it is read verbatim); other literal `${` is escaped.
+      assert.ok(text.includes('c.idToken[`${ns}x`] = "$${HOME}"'));
+      assert.ok(text.includes('costs $$$ $${NOT_A_VAR}'));
     });
 
     it('exports what was applied, in the same shape', async () => {

@@ -80,6 +80,21 @@ describe('parseTenantFile', () => {
     assert.equal(doc.tenant?.friendly_name, '${a + b} ${ x }');
   });
 
+  it('takes rule scripts and action code verbatim: ${NAME} there is JavaScript', () => {
+    const text = [
+      'rules:',
+      '  - name: r',
+      '    script: "function (u, c, cb) { const x = `${HOME}`; cb(null, u, c); }"',
+      'actions:',
+      '  - name: a',
+      '    trigger: post-login',
+      '    code: "exports.onExecutePostLogin = async () => `${UNSET_VAR}`;"',
+    ].join('\n');
+    const doc = parseTenantFile(text, { HOME: '/root' });
+    assert.match(String(doc.rules?.[0].script), /`\$\{HOME\}`/);
+    assert.match(String(doc.actions?.[0].code), /`\$\{UNSET_VAR\}`/);
+  });
+
   it('substitutes after parsing, so a value cannot inject YAML', () => {
     const evil = 'x"\nclients: [{colour: red}]\nz: "';
     const doc = parseTenantFile('tenant: { friendly_name: "${NAME}" }', { NAME: evil });
