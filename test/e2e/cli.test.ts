@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+
+/** Starts `tessera <args>` and resolves with the URL it prints once it listens. */
+function start(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+  const child = spawn(process.execPath, [...CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line in 30 s:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /Tessera is listening on (\S+)/.exec(out);
+      if (m && out.includes('Log the demo user in')) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, out: () => out });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Runs the curl command `tessera dev` printed, as a fetch. */
+async function runPrintedCurl(out: string, url: string): Promise<Response> {
+  const curl = out.slice(out.indexOf('curl -s'));
+  const form = new URLSearchParams();
+  for (const m of curl.matchAll(/-d (\S+?)=(\S+)/g)) form.append(m[1]!, m[2]!);
+  return fetch(`${url}/oauth/token`, { method: 'POST', body: form });
+}
+
+describe('the tessera CLI, end to end', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
+    env = {
+      ...process.env,
+      TESSERA_DATA_DIR: dir,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      TESSERA_ISSUER: 'http://127.0.0.1/',
+      TESSERA_LOG_LEVEL: 'warn',
+      TESSERA_SECRET: '',
+      TESSERA_DATABASE_URL: '',
+    };
+    delete env.TESSERA_SECRET;
+    delete env.TESSERA_DATABASE_URL;
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('dev: generates a secret, applies the demo tenant, logs the printed curl in, stops on SIGTERM', async () => {
+    const { child, url, out } = await start(['dev'], env);
+    try {
+      assert.match(out(), /generated a development secret/);
+      assert.ok(readFileSync(join(dir, 'secret'), 'utf8').length >= 32);
+      const res = await runPrintedCurl(out(), url);
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as Record<string, string>;
+      assert.ok(body.access_token && body.id_token);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exitCode(child), 0);
+  });
+
+  it('dev again: keeps the database and keys, does not re-apply the demo tenant', async () => {
+    const { child, url, out } = await start(['dev'], env);
+    try {
+      assert.doesNotMatch(out(), /generated a development secret/);
+      assert.equal((await runPrintedCurl(out(), url)).status, 200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exitCode(child), 0);
+  });
+
+  it('logs: prints the logins', async () => {
+    const { stdout } = await run(process.execPath, [...CLI, 'logs', '--type', 'sepft'], { env });
+    const lines = stdout.trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0]!,
+      /sepft +alice@acme\.test +client=acme-web connection=Username-Password-Authentication ip=127\.0\.0\.1/,
+    );
+  });
+
+  it('export, then apply: nothing changes; a bad file names the path', async () => {
+    const secretEnv = { ...env, CLIENT_SECRET_ACME_WEB: 'demo-acme-web-secret-not-for-production' };
+    const { stdout: yaml } = await run(process.execPath, [...CLI, 'export'], { env });
+    assert.ok(!yaml.includes('demo-acme-web-secret'));
+    assert.ok(!yaml.includes('passw0rd'));
+    const file = join(dir, 'exported.yaml');
+    writeFileSync(file, yaml);
+    const { stdout } = await run(process.execPath, [...CLI, 'apply', file], { env: secretEnv });
+    assert.doesNotMatch(stdout, /created|updated|deleted/);
+    writeFileSync(file, yaml.replace('- password\n', '- pasword\n'));
+    const bad = await run(process.execPath, [...CLI, 'apply', file], { env: secretEnv }).catch((e) => e);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /clients\[0\]\.grant_types\[0\]: unknown grant type "pasword"/);
+  });
+
+  it('serve: refuses to start without TESSERA_SECRET', async () => {
+    const res = await run(process.execPath, [...CLI, 'serve'], { env }).catch((e) => e);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /TESSERA_SECRET is not set/);
+  });
+
+  it('migrate: reports an up-to-date schema', async () => {
+    const { stdout } = await run(process.execPath, [...CLI, 'migrate'], { env });
+    assert.equal(stdout.trim(), 'database schema is up to date');
+  });
+});
