@@ -1,7 +1,9 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from './http/error-handler.js';
+import { introspectRoutes } from './http/introspect.js';
 import { parseForm } from './http/params.js';
+import { revokeRoutes } from './http/revoke.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { tokenRoutes } from './http/token.js';
 import { userinfoRoutes } from './http/userinfo.js';
@@ -32,6 +34,8 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   installErrorHandler(app);
   installSecurityHeaders(app, { tls: Boolean(opts.https) });
   tokenRoutes(app, rt);
+  revokeRoutes(app, rt);
+  introspectRoutes(app, rt);
   userinfoRoutes(app, rt);
   wellKnownRoutes(app, rt);
   return app;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { KeyStore } from '../keys/keystore.js';
+import { DEFAULT_ROTATION_DELAY_S, longestTokenLifetimeMs } from '../keys/rotation.js';
 import { SecretBox } from '../keys/secret-box.js';
 import { action, devSecret, openMigratedStore } from './context.js';
 
@@ -30,6 +31,39 @@ export function keysCommand(): Command {
               `${k.kid}  ${k.alg}  ${state.padEnd(8)} activates ${new Date(k.activatesAt).toISOString()}${k.retiredAt ? `  retired ${new Date(k.retiredAt).toISOString()}` : ''}\n`,
             );
           }
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+  keys
+    .command('rotate')
+    .option(
+      '--delay <seconds>',
+      'publish now, sign with the new key after this delay',
+      String(DEFAULT_ROTATION_DELAY_S),
+    )
+    .description(
+      'add a new signing key; retire the current one once the new one signs; drop it when its tokens expired',
+    )
+    .action(
+      action(async (opts: { delay: string }) => {
+        const delay = Number(opts.delay);
+        if (!Number.isInteger(delay) || delay < 0)
+          throw new Error(`--delay must be a whole number of seconds, got "${opts.delay}"`);
+        const config = loadConfig();
+        const secret = config.secret || devSecret(config, () => {});
+        const store = await openMigratedStore(config);
+        try {
+          const ks = new KeyStore(store, new SecretBox(secret), Date.now);
+          const retention = (await longestTokenLifetimeMs(store)) + delay * 1000;
+          const r = await ks.rotate(delay * 1000, retention);
+          process.stdout.write(
+            `new key ${r.kid}: published now, signs from ${new Date(r.activatesAt).toISOString()}\n` +
+              (r.retired.length
+                ? `retiring ${r.retired.join(', ')} then; published until ${new Date(r.activatesAt + retention).toISOString()}\n`
+                : ''),
+          );
         } finally {
           await store.close();
         }

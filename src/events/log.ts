@@ -8,6 +8,11 @@ export const EVENT_TYPES = {
   fepft: 'Failed exchange of password for access token',
   fp: 'Failed login (incorrect password)',
   fu: 'Failed login (invalid email/username)',
+  sertft: 'Successful exchange of refresh token for access token',
+  fertft: 'Failed exchange of refresh token for access token',
+  srrt: 'Successful refresh token revocation',
+  seccft: 'Successful exchange of client credentials for access token',
+  feccft: 'Failed exchange of client credentials for access token',
 } as const satisfies Record<string, string>;
 
 export type EventType = keyof typeof EVENT_TYPES;

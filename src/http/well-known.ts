@@ -12,6 +12,7 @@ export function wellKnownRoutes(app: FastifyInstance, rt: Runtime): void {
     userinfo_endpoint: `${issuer}userinfo`,
     jwks_uri: `${issuer}.well-known/jwks.json`,
     revocation_endpoint: `${issuer}oauth/revoke`,
+    introspection_endpoint: `${issuer}oauth/introspect`,
     mfa_challenge_endpoint: `${issuer}mfa/challenge`,
     scopes_supported: [...OIDC_SCOPES],
     response_types_supported: ['token'],

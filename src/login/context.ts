@@ -38,10 +38,20 @@ export interface LoginContext {
   user?: User;
   accessTokenClaims: Record<string, unknown>;
   idTokenClaims: Record<string, unknown>;
+  /** The access token's `gty` claim. */
+  gty: string | string[];
+  /**
+   * The refresh token of the answer: start a new family (a password login
+   * that asked for offline_access), or hand out the successor of a rotated
+   * token (undefined token: a non-rotating client keeps its token).
+   */
+  refresh?: { mode: 'new' } | { mode: 'rotated'; token: string | undefined };
   /** Set by tokens.issue. */
   response?: TokenResponse;
-  /** The audit event code for a failure, when a step knows better than `fepft`. */
-  failureEvent?: string;
+  /** The audit event code of a success (`sepft` for a password login). */
+  successEvent: string;
+  /** The audit event code of a failure; a step may choose a better one (`fp`, `fu`). */
+  failureEvent: string;
 }
 
 /** One named step of the login pipeline. */

@@ -14,9 +14,12 @@ import { eventsLog } from './steps/events-log.js';
  */
 export const PASSWORD_LOGIN: readonly LoginStep[] = [identityVerify, tokensIssue, eventsLog];
 
+/** A refresh: the user was authenticated at the family's first login. */
+export const REFRESH_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];
+
 /**
  * Runs the steps in order. A failure is recorded in the audit log with the
- * event code the failing step chose (`fepft` by default) and rethrown.
+ * event code the entrance or the failing step chose, and rethrown.
  */
 export async function runLogin(
   ctx: LoginContext,
@@ -27,7 +30,7 @@ export async function runLogin(
   } catch (err) {
     const description = err instanceof OAuthError ? err.description : 'internal error';
     await recordEvent(ctx.rt, {
-      type: ctx.failureEvent ?? 'fepft',
+      type: ctx.failureEvent,
       description,
       ...eventFields(ctx),
     });

@@ -4,9 +4,14 @@ import { errors } from './errors.js';
 
 /**
  * Verifies an access token Tessera issued: signature by a published key,
- * issuer, expiry, and that `aud` includes the expected audience.
+ * issuer, expiry, and that `aud` includes the expected audience (any
+ * audience when undefined: introspection).
  */
-export async function verifyAccessToken(rt: Runtime, token: string, audience: string): Promise<JWTPayload> {
+export async function verifyAccessToken(
+  rt: Runtime,
+  token: string,
+  audience: string | undefined,
+): Promise<JWTPayload> {
   let kid: string | undefined;
   try {
     kid = decodeProtectedHeader(token).kid;

@@ -31,13 +31,17 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 /**
  * Authenticates the client of a token-endpoint request: `client_secret_basic`,
  * `client_secret_post`, or none for a public client. Any failure answers
- * 401 `access_denied` / `Unauthorized`, whichever part was wrong.
+ * 401 `access_denied` / `Unauthorized` (Auth0's token endpoint), or 401
+ * `invalid_client` when asked (revocation, introspection), whichever part
+ * was wrong.
  */
 export async function authenticateClient(
   rt: Runtime,
   params: Params,
   authorization: string | undefined,
+  opts: { failure?: 'access_denied' | 'invalid_client' } = {},
 ): Promise<ClientAuthResult> {
+  const fail = opts.failure === 'invalid_client' ? errors.invalidClient : errors.clientAuthFailed;
   const basic = basicCredentials(authorization);
   const bodyId = params.optional('client_id');
   const bodySecret = params.optional('client_secret');
@@ -54,14 +58,13 @@ export async function authenticateClient(
   const secret = basic?.secret ?? bodySecret;
 
   const record = await findClient(rt.store.db, clientId);
-  if (!record) throw errors.clientAuthFailed(`unknown client_id ${clientId}`);
+  if (!record) throw fail(`unknown client_id ${clientId}`);
   const { client, secretHash } = record;
   if (client.token_endpoint_auth_method === 'none') {
-    if (secret !== undefined) throw errors.clientAuthFailed(`public client ${clientId} sent a secret`);
+    if (secret !== undefined) throw fail(`public client ${clientId} sent a secret`);
     return { client, method: 'none' };
   }
-  if (secret === undefined || !secretHash) throw errors.clientAuthFailed(`client ${clientId} sent no secret`);
-  if (!verifyClientSecret(secretHash, secret))
-    throw errors.clientAuthFailed(`wrong secret for client ${clientId}`);
+  if (secret === undefined || !secretHash) throw fail(`client ${clientId} sent no secret`);
+  if (!verifyClientSecret(secretHash, secret)) throw fail(`wrong secret for client ${clientId}`);
   return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
 }

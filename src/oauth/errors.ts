@@ -33,6 +33,9 @@ export const errors = {
   unsupportedGrantType: (grantType: string) =>
     new OAuthError(501, 'unsupported_grant_type', `Unsupported grant type: ${grantType}`),
   clientAuthFailed: (detail: string) => new OAuthError(401, 'access_denied', 'Unauthorized', {}, {}, detail),
+  /** RFC 6749's answer to bad client credentials, used outside /oauth/token (revoke, introspect). */
+  invalidClient: (detail: string) =>
+    new OAuthError(401, 'invalid_client', 'Client authentication failed', {}, {}, detail),
   unauthorizedClient: (grantType: string) =>
     new OAuthError(403, 'unauthorized_client', `Grant type '${grantType}' not allowed for the client.`),
   wrongCredentials: (detail: string) =>

@@ -191,14 +191,18 @@ function withinLeeway(row: RefreshTokenRow, policy: RefreshPolicy, now: number):
   return policy.leewayMs > 0 && row.rotated_at !== null && now - row.rotated_at <= policy.leewayMs;
 }
 
+/** A rotated-away token came back: its family is revoked. Answers like any bad token. */
+export class RefreshTokenReuse extends OAuthError {
+  constructor(
+    readonly userId: string,
+    readonly familyId: string,
+    readonly revoked: number,
+  ) {
+    super(403, 'invalid_grant', 'Unknown or invalid refresh token.', {}, {}, 'reuse detected');
+  }
+}
+
 async function reuseDetected(rt: Runtime, row: RefreshTokenRow): Promise<never> {
   const revoked = await revokeFamily(rt.store.db, row.family_id, rt.now());
-  throw new OAuthError(
-    403,
-    'invalid_grant',
-    'Unknown or invalid refresh token.',
-    { reuse: true, revoked },
-    {},
-    'reuse detected',
-  );
+  throw new RefreshTokenReuse(row.user_id, row.family_id, revoked);
 }

@@ -48,6 +48,7 @@ export interface IssueInput {
   gty: string | string[];
   accessTokenClaims?: Record<string, unknown>;
   idTokenClaims?: Record<string, unknown>;
+  refreshToken?: string;
 }
 
 /** The `aud` of an access token: the API, plus `<issuer>userinfo` when openid is granted. */
@@ -61,46 +62,78 @@ export function accessTokenAudience(
   return scopes.includes('openid') ? [api.identifier, userinfo] : api.identifier;
 }
 
+/** Signs a JWT with the current signing key. */
+export async function signJwt(rt: Runtime, payload: Record<string, unknown>, alg = 'RS256'): Promise<string> {
+  const key = await rt.keys.current();
+  return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT', kid: key.kid }).sign(key.privateKey);
+}
+
+/** Signs an access token for an API (or /userinfo): the claims of spec section 7. */
+export async function signAccessToken(
+  rt: Runtime,
+  t: {
+    sub: string;
+    azp: string;
+    api: ResourceServer | undefined;
+    scopes: string[];
+    gty: string | string[];
+    claims?: Record<string, unknown>;
+  },
+): Promise<{ token: string; expiresIn: number }> {
+  const iat = Math.floor(rt.now() / 1000);
+  const expiresIn = t.api?.token_lifetime ?? DEFAULT_ACCESS_TOKEN_LIFETIME;
+  const token = await signJwt(
+    rt,
+    {
+      ...withoutReserved(t.claims),
+      iss: rt.config.issuer,
+      sub: t.sub,
+      aud: accessTokenAudience(rt.config.issuer, t.api, t.scopes),
+      iat,
+      exp: iat + expiresIn,
+      scope: t.scopes.join(' '),
+      gty: t.gty,
+      azp: t.azp,
+    },
+    t.api?.signing_alg ?? 'RS256',
+  );
+  return { token, expiresIn };
+}
+
 /** Signs the access token and, when `openid` is granted, the ID token. */
 export async function issueTokens(rt: Runtime, input: IssueInput): Promise<TokenResponse> {
   const { client, user, api, scopes } = input;
-  const issuer = rt.config.issuer;
-  const key = await rt.keys.current();
-  const iat = Math.floor(rt.now() / 1000);
-  const lifetime = api?.token_lifetime ?? DEFAULT_ACCESS_TOKEN_LIFETIME;
-
-  const accessPayload = {
-    ...withoutReserved(input.accessTokenClaims),
-    iss: issuer,
+  const access = await signAccessToken(rt, {
     sub: user.user_id,
-    aud: accessTokenAudience(issuer, api, scopes),
-    iat,
-    exp: iat + lifetime,
-    scope: scopes.join(' '),
-    gty: input.gty,
     azp: client.client_id,
+    api,
+    scopes,
+    gty: input.gty,
+    claims: input.accessTokenClaims,
+  });
+  const response: TokenResponse = {
+    access_token: access.token,
+    expires_in: access.expiresIn,
+    token_type: 'Bearer',
   };
-  const alg = api?.signing_alg ?? 'RS256';
-  const access_token = await new SignJWT(accessPayload)
-    .setProtectedHeader({ alg, typ: 'JWT', kid: key.kid })
-    .sign(key.privateKey);
-
-  const response: TokenResponse = { access_token, expires_in: lifetime, token_type: 'Bearer' };
   if (scopes.includes('openid')) {
+    const iat = Math.floor(rt.now() / 1000);
     const idLifetime = client.jwt_configuration?.lifetime_in_seconds ?? DEFAULT_ID_TOKEN_LIFETIME;
-    const idPayload = {
-      ...withoutReserved(input.idTokenClaims),
-      ...userClaims(user, scopes),
-      iss: issuer,
-      sub: user.user_id,
-      aud: client.client_id,
-      iat,
-      exp: iat + idLifetime,
-    };
-    response.id_token = await new SignJWT(idPayload)
-      .setProtectedHeader({ alg: client.jwt_configuration?.alg ?? 'RS256', typ: 'JWT', kid: key.kid })
-      .sign(key.privateKey);
+    response.id_token = await signJwt(
+      rt,
+      {
+        ...withoutReserved(input.idTokenClaims),
+        ...userClaims(user, scopes),
+        iss: rt.config.issuer,
+        sub: user.user_id,
+        aud: client.client_id,
+        iat,
+        exp: iat + idLifetime,
+      },
+      client.jwt_configuration?.alg ?? 'RS256',
+    );
   }
+  if (input.refreshToken) response.refresh_token = input.refreshToken;
   if (input.echoScope) response.scope = scopes.join(' ');
   return orderResponse(response);
 }
@@ -111,7 +144,7 @@ function withoutReserved(claims: Record<string, unknown> | undefined): Record<st
 }
 
 /** Auth0's field order, so answers read the same as Auth0's. */
-function orderResponse(r: TokenResponse): TokenResponse {
+export function orderResponse(r: TokenResponse): TokenResponse {
   const out: Partial<TokenResponse> = { access_token: r.access_token };
   if (r.id_token) out.id_token = r.id_token;
   if (r.refresh_token) out.refresh_token = r.refresh_token;

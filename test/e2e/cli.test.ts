@@ -121,6 +121,21 @@ describe('the tessera CLI, end to end', () => {
     assert.match(bad.stderr, /clients\[0\]\.grant_types\[0\]: unknown grant type "pasword"/);
   });
 
+  it('keys rotate, then keys list: a new active key, the old one retired but published', async () => {
+    const { stdout } = await run(process.execPath, [...CLI, 'keys', 'rotate', '--delay', '0'], { env });
+    assert.match(stdout, /^new key \S+: published now, signs from /);
+    assert.match(stdout, /retiring \S+ then; published until /);
+    const list = (await run(process.execPath, [...CLI, 'keys', 'list'], { env })).stdout.trim().split('\n');
+    assert.equal(list.length, 2);
+    assert.match(list[0]!, / retired /);
+    assert.match(list[1]!, / active /);
+    const bad = await run(process.execPath, [...CLI, 'keys', 'rotate', '--delay', 'soon'], { env }).catch(
+      (e) => e,
+    );
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--delay must be a whole number of seconds/);
+  });
+
   it('serve: refuses to start without TESSERA_SECRET', async () => {
     const res = await run(process.execPath, [...CLI, 'serve'], { env }).catch((e) => e);
     assert.equal(res.code, 1);

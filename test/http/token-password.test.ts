@@ -96,7 +96,7 @@ for (const kind of storeKinds) {
       assert.equal(decodeJwt(body.access_token).scope, 'openid email read:orders');
     });
 
-    it('drops unknown scopes and offline_access (no refresh tokens yet), echoing the granted ones', async () => {
+    it('drops unknown scopes, and offline_access for a client without the refresh_token grant', async () => {
       const res = await tokenRequest(t.app, {
         ...alice,
         scope: 'openid offline_access read:orders delete:everything',

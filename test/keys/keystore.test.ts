@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
 import { KeyStore } from '../../src/keys/keystore.js';
 import { SecretBox } from '../../src/keys/secret-box.js';
 import { storeKinds } from '../helpers/stores.js';
@@ -56,6 +57,42 @@ for (const kind of storeKinds) {
         assert.equal((await ks.current()).kid, old);
         t += 60_000;
         assert.equal((await ks.current()).kid, next);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe(`key rotation (${kind.name})`, () => {
+    it('publishes the new key first, switches after the delay, drops the old one after the retention', async () => {
+      const store = await kind.open();
+      try {
+        let t = 1_800_000_000_000;
+        const ks = new KeyStore(store, new SecretBox(SECRET), () => t);
+        await ks.init();
+        const old = await ks.current();
+        const oldToken = await new SignJWT({ sub: 'x' })
+          .setProtectedHeader({ alg: 'RS256', kid: old.kid })
+          .sign(old.privateKey);
+        const r = await ks.rotate(600_000, 86_400_000);
+        assert.deepEqual(r.retired, [old.kid]);
+        assert.deepEqual((await ks.jwks()).keys.map((k) => k.kid).sort(), [old.kid, r.kid].sort());
+        assert.equal((await ks.current()).kid, old.kid, 'the old key signs until the new one activates');
+        t += 600_000;
+        assert.equal((await ks.current()).kid, r.kid);
+        // A token signed before the rotation still verifies against the published JWKS.
+        const { payload } = await jwtVerify(oldToken, createLocalJWKSet(await ks.jwks()));
+        assert.equal(payload.sub, 'x');
+        t += 86_400_000;
+        assert.deepEqual(
+          (await ks.jwks()).keys.map((k) => k.kid),
+          [r.kid],
+          'dropped once its tokens expired',
+        );
+        await ks.rotate(0, 1000);
+        const kids = (await store.db.selectFrom('signing_keys').select('kid').execute()).map((k) => k.kid);
+        assert.ok(!kids.includes(old.kid), 'a dropped key is deleted at the next rotation');
+        assert.equal(kids.length, 2);
       } finally {
         await store.close();
       }

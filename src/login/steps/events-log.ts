@@ -1,11 +1,11 @@
 import { recordEvent } from '../../events/log.js';
 import type { LoginContext, LoginStep } from '../context.js';
 
-/** Records the successful login (`sepft`) in the audit log. */
+/** Records the success (`sepft`, `sertft` …) in the audit log. */
 export const eventsLog: LoginStep = {
   name: 'events.log',
   async run(ctx: LoginContext) {
-    await recordEvent(ctx.rt, { type: 'sepft', description: null, ...eventFields(ctx) });
+    await recordEvent(ctx.rt, { type: ctx.successEvent, description: null, ...eventFields(ctx) });
   },
 };
 

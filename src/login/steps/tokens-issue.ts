@@ -1,20 +1,34 @@
+import { startFamily } from '../../oauth/refresh-tokens.js';
 import { issueTokens } from '../../oauth/tokens.js';
 import type { LoginContext, LoginStep } from '../context.js';
 
-/** Signs the access token (and ID token) for the authenticated user. */
+/** Signs the access token (and ID token), and issues or passes on the refresh token. */
 export const tokensIssue: LoginStep = {
   name: 'tokens.issue',
   async run(ctx: LoginContext) {
     if (!ctx.user) throw new Error('tokens.issue ran without an authenticated user');
+    let refreshToken: string | undefined;
+    if (ctx.refresh?.mode === 'new') {
+      refreshToken = await startFamily(ctx.rt, {
+        client: ctx.client,
+        userId: ctx.user.user_id,
+        connectionId: ctx.connection.id,
+        audience: ctx.api?.identifier ?? null,
+        scopes: ctx.scopes,
+      });
+    } else if (ctx.refresh?.mode === 'rotated') {
+      refreshToken = ctx.refresh.token;
+    }
     ctx.response = await issueTokens(ctx.rt, {
       client: ctx.client,
       user: ctx.user,
       api: ctx.api,
       scopes: ctx.scopes,
       echoScope: ctx.echoScope,
-      gty: ctx.grantType === 'http://auth0.com/oauth/grant-type/password-realm' ? 'password' : ctx.grantType,
+      gty: ctx.gty,
       accessTokenClaims: ctx.accessTokenClaims,
       idTokenClaims: ctx.idTokenClaims,
+      refreshToken,
     });
   },
 };

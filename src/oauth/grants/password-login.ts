@@ -15,8 +15,11 @@ export async function passwordLogin(req: GrantRequest, connection: Connection): 
   const password = params.required('password');
   const api = await resolveAudience(rt, params.optional('audience'));
   const requestedScopes = parseScope(params.optional('scope'));
-  // Refresh tokens arrive with the token-lifecycle work; until then offline_access is never granted.
-  const { granted, differs } = decideScopes(requestedScopes, api, { allowOffline: false });
+  // A refresh token needs the client's refresh_token grant and an API that
+  // allows offline access (a /userinfo-only token needs no API's consent).
+  const allowOffline =
+    client.grant_types.includes('refresh_token') && (!api || api.allow_offline_access === true);
+  const { granted, differs } = decideScopes(requestedScopes, api, { allowOffline });
   return runLogin({
     rt,
     client,
@@ -32,5 +35,9 @@ export async function passwordLogin(req: GrantRequest, connection: Connection): 
     echoScope: differs,
     accessTokenClaims: {},
     idTokenClaims: {},
+    gty: 'password',
+    refresh: granted.includes('offline_access') ? { mode: 'new' } : undefined,
+    successEvent: 'sepft',
+    failureEvent: 'fepft',
   });
 }

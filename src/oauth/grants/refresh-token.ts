@@ -1,0 +1,89 @@
+import { recordEvent } from '../../events/log.js';
+import type { LoginContext } from '../../login/context.js';
+import { REFRESH_LOGIN, runLogin } from '../../login/pipeline.js';
+import { findConnectionById } from '../../store/repos/connections.js';
+import { findResourceServer } from '../../store/repos/resource-servers.js';
+import { findUserById } from '../../store/repos/users.js';
+import { OAuthError, errors } from '../errors.js';
+import { RefreshTokenReuse, checkRefreshToken, invalidRefreshToken } from '../refresh-tokens.js';
+import { parseScope } from '../scopes.js';
+import type { Grant, GrantRequest } from './types.js';
+
+/**
+ * `grant_type=refresh_token` (RFC 6749 §6): a new access token for the
+ * family's user, client, API and scopes (`scope` may only narrow them), with
+ * rotation and reuse detection as the client's `refresh_token` settings say.
+ */
+export const refreshTokenGrant: Grant = {
+  grantType: 'refresh_token',
+  async handle(req) {
+    let ctx: LoginContext;
+    try {
+      ctx = await redeem(req);
+    } catch (err) {
+      throw await recordFailure(req, err);
+    }
+    // From here on the pipeline records its own success or failure.
+    return runLogin(ctx, REFRESH_LOGIN);
+  },
+};
+
+/** Checks the token and the request, then uses the token up (rotation). */
+async function redeem(req: GrantRequest): Promise<LoginContext> {
+  const { rt, client, params } = req;
+  const ticket = await checkRefreshToken(rt, client, params.required('refresh_token'));
+  const { row } = ticket;
+  const familyScopes = parseScope(row.scope);
+  const requested = parseScope(params.optional('scope'));
+  const extra = requested.find((s) => !familyScopes.includes(s));
+  if (extra) throw errors.invalidScope(`The scope "${extra}" was not granted to this refresh token`);
+  const scopes = requested.length > 0 ? requested : familyScopes;
+
+  const user = await findUserById(rt.store.db, row.user_id);
+  if (!user || user.blocked) throw invalidRefreshToken(user ? 'user blocked' : 'user deleted');
+  const connection = await findConnectionById(rt.store.db, row.connection_id);
+  const api = row.audience ? await findResourceServer(rt.store.db, row.audience) : undefined;
+  if (!connection || (row.audience && !api)) throw invalidRefreshToken('connection or API deleted');
+
+  const successor = await ticket.redeem();
+  const { password_hash: _hash, ...publicUser } = user;
+  return {
+    rt,
+    client,
+    grantType: 'refresh_token',
+    protocol: 'oauth2-refresh-token',
+    request: req.request,
+    connection,
+    username: user.email ?? user.username ?? user.user_id,
+    api,
+    requestedScopes: requested,
+    scopes,
+    echoScope: scopes.join(' ') !== requested.join(' '),
+    user: publicUser,
+    accessTokenClaims: {},
+    idTokenClaims: {},
+    gty: ['refresh_token', 'password'],
+    refresh: { mode: 'rotated', token: successor },
+    successEvent: 'sertft',
+    failureEvent: 'fertft',
+  };
+}
+
+/** Records `fertft` for a refused refresh, and returns the error to answer with. */
+async function recordFailure(req: GrantRequest, err: unknown): Promise<unknown> {
+  if (!(err instanceof OAuthError)) return err;
+  const reuse = err instanceof RefreshTokenReuse ? err : undefined;
+  await recordEvent(req.rt, {
+    type: 'fertft',
+    description: reuse ? 'Refresh token reuse detected: the whole token family was revoked' : err.description,
+    client_id: req.client.client_id,
+    client_name: req.client.name,
+    user_id: reuse?.userId ?? null,
+    ip: req.request.ip,
+    user_agent: req.request.userAgent ?? null,
+    details: reuse
+      ? { reason: 'reuse_detected', family_id: reuse.familyId, revoked: reuse.revoked }
+      : { reason: err.detail ?? err.error },
+  });
+  return err;
+}
