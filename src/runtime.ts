@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { assertSecret, type Config } from './config/config.js';
+import { primeDummyHash } from './identity/passwords.js';
 import { KeyStore } from './keys/keystore.js';
 import { SecretBox } from './keys/secret-box.js';
 import { migrate, openStore, type Store } from './store/db.js';
@@ -33,6 +34,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   await migrate(store);
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();
+  await primeDummyHash();
   return { config, store, keys, now, log };
 }
 

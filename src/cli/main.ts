@@ -1,5 +1,3 @@
-#!/usr/bin/env node
-import './threadpool.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';

@@ -63,11 +63,23 @@ function hasOurParameters(stored: string): boolean {
 
 let dummy: Promise<string> | undefined;
 
+function dummyHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(24).toString('base64url')).catch((err) => {
+    dummy = undefined; // try again next time rather than failing forever
+    throw err;
+  });
+  return dummy;
+}
+
+/** Makes the dummy hash at boot, so the first unknown-user login costs no extra hashing. */
+export async function primeDummyHash(): Promise<void> {
+  await dummyHash();
+}
+
 /**
  * Does the same work as a real verification for a user that does not exist,
  * so that response time does not tell whether a username is registered.
  */
 export async function verifyDummy(password: string): Promise<void> {
-  dummy ??= hashPassword(randomBytes(24).toString('base64url'));
-  await argonVerify(await dummy, password).catch(() => false);
+  await argonVerify(await dummyHash(), password).catch(() => false);
 }

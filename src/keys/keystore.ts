@@ -100,8 +100,16 @@ export class KeyStore {
     this.loadedAt = this.now();
   }
 
+  private reloading: Promise<void> | undefined;
+
+  /** The keys, re-read when stale; concurrent callers share one re-read. */
   private async fresh(): Promise<SigningKey[]> {
-    if (this.now() - this.loadedAt > RELOAD_MS) await this.reload();
+    if (this.now() - this.loadedAt > RELOAD_MS) {
+      this.reloading ??= this.reload().finally(() => {
+        this.reloading = undefined;
+      });
+      await this.reloading;
+    }
     return this.keys;
   }
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const CLI = ['--import', 'tsx', 'src/cli/bin.ts'];
 
 /** Starts `tessera <args>` and resolves with the URL it prints once it listens. */
 function start(

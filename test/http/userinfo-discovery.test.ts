@@ -119,9 +119,12 @@ for (const kind of storeKinds) {
       assert.equal(d.revocation_endpoint, `${ISSUER}oauth/revoke`);
       assert.equal(d.mfa_challenge_endpoint, `${ISSUER}mfa/challenge`);
       assert.deepEqual(d.subject_types_supported, ['public']);
+      assert.equal(d.introspection_endpoint, `${ISSUER}oauth/introspect`);
       assert.deepEqual(d.grant_types_supported, [
         'password',
         'http://auth0.com/oauth/grant-type/password-realm',
+        'refresh_token',
+        'client_credentials',
       ]);
       assert.ok(d.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
       assert.ok(d.id_token_signing_alg_values_supported.includes('RS256'));

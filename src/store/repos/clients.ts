@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { cachedConfig, invalidateConfig } from '../config-cache.js';
 import type { Database } from '../schema.js';
 
 export type AuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
@@ -23,10 +24,16 @@ export interface ClientRecord {
   secretHash: string | null;
 }
 
-export async function findClient(db: Kysely<Database>, clientId: string): Promise<ClientRecord | undefined> {
-  const row = await db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
-  if (!row) return undefined;
-  return { client: JSON.parse(row.config) as Client, secretHash: row.secret_hash };
+export function findClient(db: Kysely<Database>, clientId: string): Promise<ClientRecord | undefined> {
+  return cachedConfig(db, `client:${clientId}`, async () => {
+    const row = await db
+      .selectFrom('clients')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { client: JSON.parse(row.config) as Client, secretHash: row.secret_hash };
+  });
 }
 
 export async function listClients(db: Kysely<Database>): Promise<ClientRecord[]> {
@@ -44,6 +51,7 @@ export async function upsertClient(
   secretHash: string | null | undefined,
   now: number,
 ): Promise<void> {
+  invalidateConfig();
   const config = JSON.stringify(client);
   const update: { config: string; updated_at: number; secret_hash?: string | null } = {
     config,
@@ -64,5 +72,6 @@ export async function upsertClient(
 }
 
 export async function deleteClient(db: Kysely<Database>, clientId: string): Promise<void> {
+  invalidateConfig();
   await db.deleteFrom('clients').where('client_id', '=', clientId).execute();
 }

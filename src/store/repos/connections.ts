@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { cachedConfig, invalidateConfig } from '../config-cache.js';
 import type { Database } from '../schema.js';
 
 /** A user directory (Auth0 connection); `strategy: auth0` keeps users in Tessera. */
@@ -16,12 +17,11 @@ function fromRow(row: { id: string; config: string }): Connection {
   return { ...JSON.parse(row.config), id: row.id } as Connection;
 }
 
-export async function findConnectionByName(
-  db: Kysely<Database>,
-  name: string,
-): Promise<Connection | undefined> {
-  const row = await db.selectFrom('connections').selectAll().where('name', '=', name).executeTakeFirst();
-  return row ? fromRow(row) : undefined;
+export function findConnectionByName(db: Kysely<Database>, name: string): Promise<Connection | undefined> {
+  return cachedConfig(db, `connection:${name}`, async () => {
+    const row = await db.selectFrom('connections').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  });
 }
 
 export async function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
@@ -29,13 +29,16 @@ export async function findConnectionById(db: Kysely<Database>, id: string): Prom
   return row ? fromRow(row) : undefined;
 }
 
-export async function listConnections(db: Kysely<Database>): Promise<Connection[]> {
-  const rows = await db.selectFrom('connections').selectAll().orderBy('name').execute();
-  return rows.map(fromRow);
+export function listConnections(db: Kysely<Database>): Promise<Connection[]> {
+  return cachedConfig(db, 'connections', async () => {
+    const rows = await db.selectFrom('connections').selectAll().orderBy('name').execute();
+    return rows.map(fromRow);
+  });
 }
 
 /** Creates or replaces a connection, keyed by its id. */
 export async function upsertConnection(db: Kysely<Database>, conn: Connection, now: number): Promise<void> {
+  invalidateConfig();
   const { id, ...rest } = conn;
   const config = JSON.stringify(rest);
   await db
@@ -48,5 +51,6 @@ export async function upsertConnection(db: Kysely<Database>, conn: Connection, n
 }
 
 export async function deleteConnection(db: Kysely<Database>, id: string): Promise<void> {
+  invalidateConfig();
   await db.deleteFrom('connections').where('id', '=', id).execute();
 }

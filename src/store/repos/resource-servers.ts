@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { cachedConfig, invalidateConfig } from '../config-cache.js';
 import type { Database } from '../schema.js';
 
 /** An API that access tokens are issued for, with Management API v2 names. */
@@ -18,16 +19,18 @@ function fromRow(row: { id: string; config: string }): ResourceServer {
   return { ...JSON.parse(row.config), id: row.id } as ResourceServer;
 }
 
-export async function findResourceServer(
+export function findResourceServer(
   db: Kysely<Database>,
   identifier: string,
 ): Promise<ResourceServer | undefined> {
-  const row = await db
-    .selectFrom('resource_servers')
-    .selectAll()
-    .where('identifier', '=', identifier)
-    .executeTakeFirst();
-  return row ? fromRow(row) : undefined;
+  return cachedConfig(db, `api:${identifier}`, async () => {
+    const row = await db
+      .selectFrom('resource_servers')
+      .selectAll()
+      .where('identifier', '=', identifier)
+      .executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  });
 }
 
 export async function listResourceServers(db: Kysely<Database>): Promise<ResourceServer[]> {
@@ -41,6 +44,7 @@ export async function upsertResourceServer(
   rs: ResourceServer,
   now: number,
 ): Promise<void> {
+  invalidateConfig();
   const { id, ...rest } = rs;
   const config = JSON.stringify(rest);
   await db
@@ -51,5 +55,6 @@ export async function upsertResourceServer(
 }
 
 export async function deleteResourceServer(db: Kysely<Database>, id: string): Promise<void> {
+  invalidateConfig();
   await db.deleteFrom('resource_servers').where('id', '=', id).execute();
 }
