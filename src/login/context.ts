@@ -38,6 +38,11 @@ export interface LoginContext {
   user?: User;
   accessTokenClaims: Record<string, unknown>;
   idTokenClaims: Record<string, unknown>;
+  /**
+   * Set when a rule or action asks for MFA (`context.multifactor`,
+   * `api.multifactor.enable`); the mfa.decide step turns it into `mfa_required`.
+   */
+  multifactor?: { provider: string; allowRememberBrowser?: boolean };
   /** The access token's `gty` claim. */
   gty: string | string[];
   /**
