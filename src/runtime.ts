@@ -2,6 +2,8 @@ import pino, { type Logger } from 'pino';
 import { assertSecret, type Config } from './config/config.js';
 import { primeDummyHash } from './identity/passwords.js';
 import { KeyStore } from './keys/keystore.js';
+import { createNotifier } from './notify/index.js';
+import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
 import { migrate, openStore, type Store } from './store/db.js';
 
@@ -16,6 +18,8 @@ export interface Runtime {
   /** The clock, epoch milliseconds; tests inject their own. */
   now: () => number;
   log: Logger;
+  /** Email and SMS delivery. */
+  notify: Notifier;
 }
 
 export interface RuntimeOptions {
@@ -23,6 +27,8 @@ export interface RuntimeOptions {
   log?: Logger;
   /** An already-open store (tests); otherwise config.databaseUrl is opened. */
   store?: Store;
+  /** Senders to use instead of the configured ones (tests). */
+  notify?: Notifier;
 }
 
 /** Opens the store, runs the migrations and loads (or creates) the signing keys. */
@@ -35,7 +41,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();
   await primeDummyHash();
-  return { config, store, keys, now, log };
+  return { config, store, keys, now, log, notify: opts.notify ?? createNotifier(config, store, now) };
 }
 
 /** Log paths that could carry a secret; pino replaces them wholesale. */

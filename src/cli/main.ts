@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { migrate, openStore } from '../store/db.js';
 import { listEvents } from '../store/repos/events.js';
+import { listOutbox } from '../store/repos/outbox.js';
 import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
@@ -111,6 +112,32 @@ program
               `${when}  ${e.type.padEnd(6)} ${who}  client=${e.client_id ?? '-'} connection=${e.connection ?? '-'} ip=${e.ip ?? '-'}${e.description ? `  ${e.description}` : ''}\n`,
             );
           }
+        }
+      } finally {
+        await store.close();
+      }
+    }),
+  );
+
+program
+  .command('outbox')
+  .option('-n, --limit <n>', 'how many messages', '10')
+  .option('--to <recipient>', 'only messages to this email address or phone number')
+  .description(
+    'print the latest emails and text messages kept while no SMTP server or SMS gateway is configured',
+  )
+  .action(
+    action(async (opts: { limit: string; to?: string }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
+      const store = await openMigratedStore();
+      try {
+        for (const m of await listOutbox(store.db, { limit, recipient: opts.to })) {
+          const when = new Date(m.created_at).toISOString();
+          process.stdout.write(
+            `${when}  ${m.channel} to ${m.recipient}${m.subject ? `  "${m.subject}"` : ''}\n${m.body.replace(/^/gm, '    ')}\n\n`,
+          );
         }
       } finally {
         await store.close();

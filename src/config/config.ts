@@ -22,6 +22,12 @@ export interface Config {
   logLevel: string;
   /** Largest accepted request body, bytes. */
   bodyLimit: number;
+  /** SMTP server for email (MFA codes, notifications); none: the outbox. */
+  smtpUrl?: string;
+  smtpFrom: string;
+  /** HTTP gateway for text messages; none: the outbox. */
+  smsWebhookUrl?: string;
+  smsWebhookSecret: string;
 }
 
 export const DEFAULTS = {
@@ -30,6 +36,7 @@ export const DEFAULTS = {
   port: 3000,
   logLevel: 'info',
   bodyLimit: 64 * 1024,
+  smtpFrom: 'Tessera <no-reply@localhost>',
 } as const;
 
 export class ConfigError extends Error {
@@ -54,6 +61,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together (PEM files) to serve HTTPS',
     );
   }
+  if (env.TESSERA_SMS_WEBHOOK_URL && !env.TESSERA_SMS_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      'TESSERA_SMS_WEBHOOK_SECRET must be set with TESSERA_SMS_WEBHOOK_URL: the gateway checks it',
+    );
+  }
   const config: Config = {
     databaseUrl: env.TESSERA_DATABASE_URL ?? `sqlite:${join(dataDir, 'tessera.db')}`,
     issuer,
@@ -65,6 +77,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir,
     logLevel: env.TESSERA_LOG_LEVEL ?? DEFAULTS.logLevel,
     bodyLimit: DEFAULTS.bodyLimit,
+    smtpUrl: env.TESSERA_SMTP_URL || undefined,
+    smtpFrom: env.TESSERA_SMTP_FROM ?? DEFAULTS.smtpFrom,
+    smsWebhookUrl: env.TESSERA_SMS_WEBHOOK_URL || undefined,
+    smsWebhookSecret: env.TESSERA_SMS_WEBHOOK_SECRET ?? '',
     ...overrides,
   };
   return config;

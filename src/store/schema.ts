@@ -14,6 +14,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   events: EventsTable;
   refresh_tokens: RefreshTokensTable;
+  outbox: OutboxTable;
 }
 
 export interface SettingsTable {
@@ -117,4 +118,13 @@ export interface RefreshTokensTable {
   rotated_at: number | null;
   replaced_by: string | null;
   revoked_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  channel: string;
+  recipient: string;
+  subject: string | null;
+  body: string;
+  created_at: number;
 }

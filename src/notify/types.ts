@@ -1,0 +1,22 @@
+/** One message to a person: an email or a text message. */
+export interface Message {
+  channel: 'email' | 'sms';
+  /** An email address or a phone number (E.164). */
+  to: string;
+  /** Email only. */
+  subject?: string;
+  text: string;
+}
+
+/** Delivers messages of one channel. */
+export interface Sender {
+  /** A short name for logs: `smtp`, `webhook`, `outbox`. */
+  readonly kind: string;
+  send(message: Message): Promise<void>;
+}
+
+/** The senders of a runtime, one per channel. */
+export interface Notifier {
+  email: Sender;
+  sms: Sender;
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { createNotifier } from '../../src/notify/index.js';
+import { SmsWebhookSender } from '../../src/notify/sms-webhook.js';
+import { SmtpSender } from '../../src/notify/smtp.js';
+import type { Store } from '../../src/store/db.js';
+import { listOutbox } from '../../src/store/repos/outbox.js';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { storeKinds } from '../helpers/stores.js';
+
+describe('notify', () => {
+  let smtp: TestSmtp;
+  before(async () => {
+    smtp = await startSmtp();
+  });
+  after(() => smtp.close());
+
+  it('sends email over SMTP', async () => {
+    const sender = new SmtpSender(smtp.url, 'Tessera <auth@acme.test>');
+    const next = smtp.next('alice@acme.test');
+    await sender.send({
+      channel: 'email',
+      to: 'alice@acme.test',
+      subject: 'Your code',
+      text: 'Your code is 123456 — thanks',
+    });
+    const mail = await next;
+    assert.equal(mail.subject, 'Your code');
+    assert.equal(mail.from, 'auth@acme.test');
+    assert.match(mail.text, /Your code is 123456 — thanks/);
+    sender.close();
+  });
+
+  it('posts text messages to the webhook with the shared secret, and fails on a non-2xx', async () => {
+    const got: { headers: Record<string, unknown>; body: string }[] = [];
+    let status = 204;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        got.push({ headers: req.headers, body });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sms`;
+    try {
+      const sender = new SmsWebhookSender(url, 'hook-secret');
+      await sender.send({ channel: 'sms', to: '+15551234567', text: 'Code 654321' });
+      assert.deepEqual(JSON.parse(got[0]!.body), { to: '+15551234567', body: 'Code 654321' });
+      assert.equal(got[0]!.headers['x-tessera-webhook-secret'], 'hook-secret');
+      status = 500;
+      await assert.rejects(sender.send({ channel: 'sms', to: '+1', text: 'x' }), /SMS gateway answered 500/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('requires the webhook secret with the webhook URL', () => {
+    assert.throws(
+      () => loadConfig({ TESSERA_SMS_WEBHOOK_URL: 'http://x' }),
+      /TESSERA_SMS_WEBHOOK_SECRET must be set/,
+    );
+  });
+});
+
+for (const kind of storeKinds) {
+  describe(`outbox (${kind.name})`, () => {
+    let store: Store;
+    before(async () => {
+      store = await kind.open();
+    });
+    after(() => store.close());
+
+    it('keeps messages when no sender is configured', async () => {
+      const n = createNotifier(loadConfig({}), store, () => 1000);
+      assert.equal(n.email.kind, 'outbox');
+      assert.equal(n.sms.kind, 'outbox');
+      await n.email.send({ channel: 'email', to: 'a@acme.test', subject: 'S', text: 'T' });
+      await n.sms.send({ channel: 'sms', to: '+1555', text: 'code 1' });
+      const rows = await listOutbox(store.db);
+      assert.deepEqual(rows.map((r) => [r.channel, r.recipient, r.subject, r.body]).sort(), [
+        ['email', 'a@acme.test', 'S', 'T'],
+        ['sms', '+1555', null, 'code 1'],
+      ]);
+      assert.equal((await listOutbox(store.db, { recipient: '+1555' })).length, 1);
+    });
+
+    it('uses SMTP and the webhook when configured', () => {
+      const n = createNotifier(
+        loadConfig({
+          TESSERA_SMTP_URL: 'smtp://127.0.0.1:2525',
+          TESSERA_SMS_WEBHOOK_URL: 'http://127.0.0.1:1/x',
+          TESSERA_SMS_WEBHOOK_SECRET: 's',
+        }),
+        store,
+        () => 0,
+      );
+      assert.equal(n.email.kind, 'smtp');
+      assert.equal(n.sms.kind, 'webhook');
+    });
+  });
+}
