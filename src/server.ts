@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from './http/error-handler.js';
 import { introspectRoutes } from './http/introspect.js';
+import { mfaRoutes } from './http/mfa.js';
 import { parseForm } from './http/params.js';
 import { revokeRoutes } from './http/revoke.js';
 import { installSecurityHeaders } from './http/security-headers.js';
@@ -37,6 +38,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   revokeRoutes(app, rt);
   introspectRoutes(app, rt);
   userinfoRoutes(app, rt);
+  mfaRoutes(app, rt);
   wellKnownRoutes(app, rt);
   return app;
 }

@@ -9,6 +9,7 @@ import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
 import { action, devSecret, openMigratedStore } from './context.js';
 import { keysCommand } from './keys.js';
+import { usersCommand } from './users.js';
 import { DEMO_TENANT, startServer } from './serve.js';
 
 const program = new Command('tessera')
@@ -146,6 +147,7 @@ program
   );
 
 program.addCommand(keysCommand());
+program.addCommand(usersCommand());
 
 function printDemo(issuer: string, url: string): void {
   const base = issuer.replace(/\/$/, '');

@@ -4,6 +4,7 @@ import type { TokenResponse } from '../oauth/tokens.js';
 import type { LoginContext, LoginStep } from './context.js';
 import { eventFields } from './steps/events-log.js';
 import { identityVerify } from './steps/identity-verify.js';
+import { mfaDecide } from './steps/mfa-decide.js';
 import { tokensIssue } from './steps/tokens-issue.js';
 import { eventsLog } from './steps/events-log.js';
 
@@ -12,7 +13,15 @@ import { eventsLog } from './steps/events-log.js';
  * entrance (the password grants now; MFA and refresh later) runs this list
  * or a tail of it: a step is never copied into a grant.
  */
-export const PASSWORD_LOGIN: readonly LoginStep[] = [identityVerify, tokensIssue, eventsLog];
+export const PASSWORD_LOGIN: readonly LoginStep[] = [
+  identityVerify,
+  mfaDecide,
+  tokensIssue,
+  eventsLog,
+];
+
+/** The second half of a login paused by MFA, once the factor is verified. */
+export const MFA_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];
 
 /** A refresh: the user was authenticated at the family's first login. */
 export const REFRESH_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];

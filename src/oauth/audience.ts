@@ -15,7 +15,28 @@ export async function resolveAudience(
 ): Promise<ResourceServer | undefined> {
   const identifier = audience ?? (await getTenantSettings(rt.store.db)).default_audience;
   if (!identifier) return undefined;
-  const api = await findResourceServer(rt.store.db, identifier);
+  const api = await findApi(rt, identifier);
   if (!api) throw errors.accessDenied(`Service not found: ${identifier}`);
   return api;
+}
+
+/** An API by identifier: a configured one, or the built-in MFA API. */
+export function findApi(rt: Runtime, identifier: string): Promise<ResourceServer | undefined> {
+  if (identifier === `${rt.config.issuer}mfa/`) return Promise.resolve(mfaApi(identifier));
+  return findResourceServer(rt.store.db, identifier);
+}
+
+/**
+ * The built-in MFA API (`<issuer>mfa/`): tokens for it let a user manage
+ * their own authenticators through /mfa/*. They live 10 minutes.
+ */
+function mfaApi(identifier: string): ResourceServer {
+  return {
+    id: 'rs_mfa',
+    name: 'MFA API',
+    identifier,
+    scopes: [{ value: 'enroll' }, { value: 'read:authenticators' }, { value: 'remove:authenticators' }],
+    token_lifetime: 600,
+    allow_offline_access: false,
+  };
 }

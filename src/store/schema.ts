@@ -15,6 +15,13 @@ export interface Database {
   events: EventsTable;
   refresh_tokens: RefreshTokensTable;
   outbox: OutboxTable;
+  mfa_authenticators: MfaAuthenticatorsTable;
+  mfa_transactions: MfaTransactionsTable;
+  mfa_challenges: MfaChallengesTable;
+  mfa_attempts: MfaAttemptsTable;
+  protection_blocks: ProtectionBlocksTable;
+  protection_tickets: ProtectionTicketsTable;
+  protection_leaks: ProtectionLeaksTable;
 }
 
 export interface SettingsTable {
@@ -127,4 +134,92 @@ export interface OutboxTable {
   subject: string | null;
   body: string;
   created_at: number;
+}
+
+export interface MfaAuthenticatorsTable {
+  /** `totp|dev_…`, `sms|dev_…`, `email|dev_…`, `recovery-code|dev_…`. */
+  id: string;
+  user_id: string;
+  /** otp | sms | email | recovery-code */
+  type: string;
+  /** Phone number or email address for OOB factors. */
+  name: string | null;
+  /** The TOTP secret, sealed with TESSERA_SECRET. */
+  secret_enc: string | null;
+  /** The recovery code's hash. */
+  code_hash: string | null;
+  /** 0 until the first successful MFA grant after enrolment confirms it. */
+  active: number;
+  /** The last TOTP time step accepted: a code is good once. */
+  last_step: number;
+  created_at: number;
+}
+
+export interface MfaTransactionsTable {
+  id: string;
+  /** Hash of the mfa_token. */
+  token_hash: string;
+  user_id: string;
+  client_id: string;
+  /** The pending login (JSON): what the password grant would have answered. */
+  login: string;
+  created_at: number;
+  expires_at: number;
+  completed_at: number | null;
+}
+
+export interface MfaChallengesTable {
+  id: string;
+  /** Hash of the oob_code handed to the client. */
+  oob_hash: string;
+  transaction_id: string;
+  authenticator_id: string;
+  /** Hash of the 6-digit code sent to the user. */
+  binding_hash: string;
+  created_at: number;
+  expires_at: number;
+  last_poll_at: number | null;
+  used_at: number | null;
+}
+
+export interface MfaAttemptsTable {
+  user_id: string;
+  tokens: number;
+  updated_at: number;
+}
+
+/** A brute-force block (`user`: an identifier, from one IP or any) or a throttled IP (`ip`). */
+export interface ProtectionBlocksTable {
+  /** A hash of what is blocked (see protection/keys.ts). */
+  id: string;
+  kind: 'user' | 'ip';
+  connection_id: string | null;
+  /** The lower-cased username or email typed at login. */
+  identifier: string | null;
+  /** The user the identifier named at the time, if any. */
+  user_id: string | null;
+  ip: string | null;
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+  /** IP throttles end when the bucket refills; brute-force blocks last until lifted (null). */
+  expires_at: number | null;
+  /** Set by a lift (admin, link, password change); the server then resets the counter and drops the row. */
+  lifted_at: number | null;
+  notified_at: number | null;
+}
+
+/** Unblock tickets already used (single use). */
+export interface ProtectionTicketsTable {
+  id: string;
+  used_at: number;
+  expires_at: number;
+}
+
+/** Users whose password was found in the breached-password corpus, until it changes. */
+export interface ProtectionLeaksTable {
+  user_id: string;
+  /** SHA-256 of the password hash at detection: a new password has another. */
+  hash_fingerprint: string;
+  detected_at: number;
 }

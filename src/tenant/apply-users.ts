@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { checkPassword, type PolicyConnection } from '../identity/password-policy.js';
 import { ARGON2_OPTIONS, hashKind, hashPassword, verifyPassword } from '../identity/passwords.js';
-import { listConnections } from '../store/repos/connections.js';
+import { type Connection, listConnections } from '../store/repos/connections.js';
 import {
   deleteUser,
   findUserById,
@@ -44,6 +45,24 @@ function findExisting(
 }
 
 /**
+ * Checks every plain password of the file against its connection's policy
+ * (the connection as the file defines it, else as stored), before any slow
+ * hashing. An unknown connection is left to the reference check. Imported
+ * hashes are not checked: a hash cannot be.
+ */
+function passwordPolicyErrors(doc: TenantDoc, stored: Connection[]): void {
+  const byName = new Map<string, PolicyConnection>(stored.map((c) => [c.name, c]));
+  for (const c of doc.connections ?? []) byName.set(c.name, c as PolicyConnection);
+  const errors: string[] = [];
+  for (const [i, u] of (doc.users ?? []).entries()) {
+    const conn = byName.get(u.connection);
+    if (u.password === undefined || !conn) continue;
+    for (const failure of checkPassword(u.password, conn, u)) errors.push(`users[${i}].password: ${failure}`);
+  }
+  if (errors.length > 0) throw new TenantFileError(errors);
+}
+
+/**
  * Hashes the file's plain passwords, outside any transaction (argon2 is
  * slow and SQLite has one writer). A user whose stored hash already verifies
  * the file's password keeps it: no needless re-hash, no spurious update.
@@ -52,7 +71,9 @@ export async function prepareUserPasswords(db: Db, doc: TenantDoc): Promise<Prep
   const out: PreparedPasswords = new Map();
   const users = doc.users ?? [];
   if (!users.some((u) => u.password !== undefined)) return out;
-  const connections = new Map((await listConnections(db)).map((c) => [c.name, c.id]));
+  const stored = await listConnections(db);
+  passwordPolicyErrors(doc, stored);
+  const connections = new Map(stored.map((c) => [c.name, c.id]));
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < users.length; i = next++) {

@@ -41,12 +41,16 @@ export interface TestApp {
  * two connections, one API, a confidential, a Basic and a public client, and
  * Alice in the default directory.
  */
-export async function startTestApp(kind: StoreKind): Promise<TestApp> {
+export async function startTestApp(
+  kind: StoreKind,
+  opts: { env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const store = await kind.open();
   const clock = new TestClock();
   const config = loadConfig({
     TESSERA_ISSUER: ISSUER,
     TESSERA_SECRET: 'test-secret-test-secret-test-secret-0123',
+    ...opts.env,
   });
   const rt = await createRuntime(config, { store, now: clock.now, log: silentLogger() });
   await seedTenant(rt);

@@ -125,6 +125,9 @@ for (const kind of storeKinds) {
         'http://auth0.com/oauth/grant-type/password-realm',
         'refresh_token',
         'client_credentials',
+        'http://auth0.com/oauth/grant-type/mfa-otp',
+        'http://auth0.com/oauth/grant-type/mfa-oob',
+        'http://auth0.com/oauth/grant-type/mfa-recovery-code',
       ]);
       assert.ok(d.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
       assert.ok(d.id_token_signing_alg_values_supported.includes('RS256'));

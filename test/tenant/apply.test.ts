@@ -139,7 +139,7 @@ for (const kind of storeKinds) {
       await fresh();
       const before = (await findUserById(store.db, 'auth0|alice'))!.password_hash!;
       const changed = edited((d) => {
-        d.users[0].password = 'a-new-password';
+        d.users[0].password = 'A-new-password';
         d.clients[0].client_secret = 'another-long-secret-xyz';
         delete d.tenant.friendly_name;
       });
@@ -147,7 +147,7 @@ for (const kind of storeKinds) {
       assert.deepEqual(sorted(report.updated), ['client acme-web', 'setting tenant', 'user auth0|alice']);
       const alice = (await findUserById(store.db, 'auth0|alice'))!;
       assert.notEqual(alice.password_hash, before);
-      assert.equal((await verifyPassword(alice.password_hash!, 'a-new-password')).ok, true);
+      assert.equal((await verifyPassword(alice.password_hash!, 'A-new-password')).ok, true);
       assert.equal((await verifyPassword(alice.password_hash!, ENV.ALICE_PASSWORD)).ok, false);
       assert.equal(
         (await findClient(store.db, 'acme-web'))!.secretHash,
@@ -281,7 +281,7 @@ for (const kind of storeKinds) {
     it('checks references against the database, and rolls back on a late error', async () => {
       await fresh();
       const onlyUsers = {
-        users: [{ connection: 'employees', email: 'carol@acme.test', password: 'carol-pw' }],
+        users: [{ connection: 'employees', email: 'carol@acme.test', password: 'Carol-pw-123' }],
       };
       const r = await applyTenant(store, onlyUsers as TenantDoc, { now: T0 + 1 });
       assert.equal(r.created.length, 1);

@@ -2,7 +2,7 @@ import { recordEvent } from '../../events/log.js';
 import type { LoginContext } from '../../login/context.js';
 import { REFRESH_LOGIN, runLogin } from '../../login/pipeline.js';
 import { findConnectionById } from '../../store/repos/connections.js';
-import { findResourceServer } from '../../store/repos/resource-servers.js';
+import { findApi } from '../audience.js';
 import { findUserById } from '../../store/repos/users.js';
 import { OAuthError, errors } from '../errors.js';
 import { RefreshTokenReuse, checkRefreshToken, invalidRefreshToken } from '../refresh-tokens.js';
@@ -42,7 +42,7 @@ async function redeem(req: GrantRequest): Promise<LoginContext> {
   const user = await findUserById(rt.store.db, row.user_id);
   if (!user || user.blocked) throw invalidRefreshToken(user ? 'user blocked' : 'user deleted');
   const connection = await findConnectionById(rt.store.db, row.connection_id);
-  const api = row.audience ? await findResourceServer(rt.store.db, row.audience) : undefined;
+  const api = row.audience ? await findApi(rt, row.audience) : undefined;
   if (!connection || (row.audience && !api)) throw invalidRefreshToken('connection or API deleted');
 
   const successor = await ticket.redeem();

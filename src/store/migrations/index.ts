@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-refresh-tokens.js';
 import * as m0003 from './0003-outbox.js';
+import * as m0005 from './0005-mfa.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-refresh-tokens': m0002,
   '0003-outbox': m0003,
+  '0005-mfa': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -96,9 +96,8 @@ export interface UserWrite {
   password_hash?: string | null;
 }
 
-/** Creates a user or replaces its attributes (keyed by user_id). */
-export async function upsertUser(db: Kysely<Database>, u: UserWrite, now: number): Promise<void> {
-  const values = {
+function columns(u: UserWrite, now: number) {
+  return {
     connection_id: u.connection_id,
     email: u.email ?? null,
     email_lower: u.email ? u.email.toLowerCase() : null,
@@ -111,18 +110,61 @@ export async function upsertUser(db: Kysely<Database>, u: UserWrite, now: number
     user_metadata: JSON.stringify(u.user_metadata ?? {}),
     updated_at: now,
   };
+}
+
+function newRow(u: UserWrite, now: number): UsersTable {
+  return {
+    ...columns(u, now),
+    id: u.user_id,
+    password_hash: u.password_hash ?? null,
+    logins_count: 0,
+    last_login: null,
+    created_at: now,
+  };
+}
+
+/** Creates a user or replaces its attributes (keyed by user_id). */
+export async function upsertUser(db: Kysely<Database>, u: UserWrite, now: number): Promise<void> {
+  const values = columns(u, now);
   const update = u.password_hash === undefined ? values : { ...values, password_hash: u.password_hash };
   await db
     .insertInto('users')
-    .values({
-      ...values,
-      id: u.user_id,
-      password_hash: u.password_hash ?? null,
-      logins_count: 0,
-      created_at: now,
-    })
+    .values(newRow(u, now))
     .onConflict((oc) => oc.column('id').doUpdateSet(update))
     .execute();
+}
+
+/** Creates users in one statement; fails (changing nothing) if any user_id, email or username is taken. */
+export async function insertUsers(db: Kysely<Database>, users: UserWrite[], now: number): Promise<void> {
+  if (users.length === 0) return;
+  await db
+    .insertInto('users')
+    .values(users.map((u) => newRow(u, now)))
+    .execute();
+}
+
+/** The users of a connection whose email or username is one of `identifiers`, case-insensitively. */
+export async function findUsersByIdentifiers(
+  db: Kysely<Database>,
+  connectionId: string,
+  identifiers: string[],
+): Promise<UserWithSecret[]> {
+  if (identifiers.length === 0) return [];
+  const lower = [...new Set(identifiers.map((i) => i.toLowerCase()))];
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('connection_id', '=', connectionId)
+    .where((eb) => eb.or([eb('email_lower', 'in', lower), eb('username_lower', 'in', lower)]))
+    .execute();
+  return rows.map(fromRow);
+}
+
+/** Which of these user_ids exist (in any connection). */
+export async function existingUserIds(db: Kysely<Database>, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom('users').select('id').where('id', 'in', ids).execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Replaces a user's password hash (a password change or a re-hash on login). */

@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import { mfaCaller, requireScope } from '../mfa/caller.js';
+import { type AssociateRequest, associate } from '../mfa/enroll.js';
+import { mfaErrors } from '../mfa/errors.js';
+import { maskName, sendOobChallenge } from '../mfa/oob.js';
+import { loadMfaTransaction } from '../mfa/transactions.js';
+import { authenticateClient } from '../oauth/client-auth.js';
+import { OAuthError, errors } from '../oauth/errors.js';
+import type { Runtime } from '../runtime.js';
+import {
+  type AuthenticatorRow,
+  deleteAuthenticator,
+  listAuthenticators,
+} from '../store/repos/mfa-authenticators.js';
+import { Params } from './params.js';
+
+/** An authenticator as /mfa/authenticators lists it (Auth0's shape). */
+function publicAuthenticator(a: AuthenticatorRow) {
+  const oob = a.type === 'sms' || a.type === 'email';
+  return {
+    id: a.id,
+    authenticator_type: oob ? 'oob' : a.type,
+    active: a.active === 1,
+    ...(oob ? { oob_channel: a.type, name: maskName(a.type, a.name) } : {}),
+  };
+}
+
+/** A list parameter: a JSON array of strings, or a space-separated form value. */
+function listParam(body: unknown, name: string): string[] {
+  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  if (v === undefined) return [];
+  if (typeof v === 'string') return v.split(' ').filter(Boolean);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+  throw errors.malformedParameter(name, 'must be an array of strings');
+}
+
+/** The MFA API (spec section 5): list, enroll, remove authenticators and start challenges. */
+export function mfaRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.get('/mfa/authenticators', async (request) => {
+    const caller = await mfaCaller(rt, request.headers.authorization);
+    requireScope(caller, 'read:authenticators', true);
+    return (await listAuthenticators(rt.store.db, caller.userId)).map(publicAuthenticator);
+  });
+
+  app.delete<{ Params: { id: string } }>('/mfa/authenticators/:id', async (request, reply) => {
+    const caller = await mfaCaller(rt, request.headers.authorization);
+    requireScope(caller, 'remove:authenticators', false);
+    if (!(await deleteAuthenticator(rt.store.db, caller.userId, request.params.id))) {
+      throw new OAuthError(404, 'not_found', 'Authenticator not found');
+    }
+    return reply.code(204).send();
+  });
+
+  app.post('/mfa/associate', async (request) => {
+    const caller = await mfaCaller(rt, request.headers.authorization);
+    requireScope(caller, 'enroll', true);
+    const params = new Params(request.body);
+    const clientId = params.optional('client_id');
+    if (clientId !== undefined && clientId !== caller.clientId) throw mfaErrors.clientMismatch();
+    const types = listParam(request.body, 'authenticator_types');
+    const channels = listParam(request.body, 'oob_channels');
+    if (types.length !== 1 || (types[0] !== 'otp' && types[0] !== 'oob')) {
+      throw errors.malformedParameter('authenticator_types', 'must be ["otp"] or ["oob"]');
+    }
+    const channel = channels[0];
+    if (types[0] === 'oob' && channel !== 'sms' && channel !== 'email') {
+      throw errors.malformedParameter('oob_channels', 'must be ["sms"] or ["email"]');
+    }
+    const req: AssociateRequest = {
+      type: types[0],
+      channel: channel as AssociateRequest['channel'],
+      phoneNumber: params.optional('phone_number'),
+      email: params.optional('email'),
+    };
+    return associate(rt, caller, req);
+  });
+
+  app.post('/mfa/challenge', async (request) => {
+    const params = new Params(request.body);
+    const tx = await loadMfaTransaction(rt, params.required('mfa_token'));
+    const { client } = await authenticateClient(rt, params, request.headers.authorization, {
+      failure: 'invalid_client',
+    });
+    if (client.client_id !== tx.login.clientId) throw mfaErrors.clientMismatch();
+    const wanted = params.optional('challenge_type')?.split(' ') ?? ['oob', 'otp'];
+    if (wanted.some((t) => t !== 'otp' && t !== 'oob')) {
+      throw errors.malformedParameter('challenge_type', 'must be "otp", "oob" or "oob otp"');
+    }
+    const authenticatorId = params.optional('authenticator_id');
+    const active = (await listAuthenticators(rt.store.db, tx.login.userId)).filter(
+      (a) => a.active === 1 && a.type !== 'recovery-code' && (!authenticatorId || a.id === authenticatorId),
+    );
+    if (active.length === 0)
+      throw authenticatorId
+        ? new OAuthError(404, 'not_found', 'Authenticator not found')
+        : mfaErrors.notEnrolled();
+    // An explicit authenticator decides the kind; otherwise OTP is preferred (nothing to send).
+    const otp = wanted.includes('otp') ? active.find((a) => a.type === 'otp') : undefined;
+    const oob = wanted.includes('oob')
+      ? active.find((a) => a.type === 'sms' || a.type === 'email')
+      : undefined;
+    if (otp) return { challenge_type: 'otp' };
+    if (oob)
+      return {
+        challenge_type: 'oob',
+        oob_code: await sendOobChallenge(rt, tx, oob),
+        binding_method: 'prompt',
+      };
+    throw mfaErrors.noFactor(wanted.join(' or '));
+  });
+}

@@ -1,0 +1,38 @@
+import { mfaErrors } from '../../mfa/errors.js';
+import { MFA_GRANTS, guardianSettings } from '../../mfa/settings.js';
+import { startMfaTransaction } from '../../mfa/transactions.js';
+import { OAuthError } from '../../oauth/errors.js';
+import { listAuthenticators } from '../../store/repos/mfa-authenticators.js';
+import type { LoginContext, LoginStep } from '../context.js';
+
+/**
+ * Decides whether the login needs a second factor: the tenant's policy
+ * (`guardian.policies: [all-applications]`) or a rule/action that asked.
+ * If so, the login pauses: its state is kept under a new mfa_token and the
+ * client hears 403 `mfa_required` with what the user can do (challenge an
+ * active factor, or enroll one). A refresh never asks again.
+ */
+export const mfaDecide: LoginStep = {
+  name: 'mfa.decide',
+  async run(ctx: LoginContext) {
+    if (ctx.protocol !== 'oauth2-password') return;
+    const guardian = await guardianSettings(ctx.rt);
+    if (!guardian.always && !ctx.multifactor) return;
+    if (guardian.enabled.length === 0) throw mfaErrors.noFactorsEnabled();
+    if (!Object.values(MFA_GRANTS).some((g) => ctx.client.grant_types.includes(g)))
+      throw mfaErrors.clientCannotMfa();
+    const active = (await listAuthenticators(ctx.rt.store.db, ctx.user!.user_id)).filter(
+      (a) => a.active === 1 && a.type !== 'recovery-code',
+    );
+    const requirements =
+      active.length > 0
+        ? { challenge: [...new Set(active.map((a) => a.type))].map((type) => ({ type })) }
+        : { enroll: guardian.enabled.filter((f) => f !== 'recovery-code').map((type) => ({ type })) };
+    const mfaToken = await startMfaTransaction(ctx);
+    ctx.failureEvent = 'mfar';
+    throw new OAuthError(403, 'mfa_required', 'Multifactor authentication required', {
+      mfa_token: mfaToken,
+      mfa_requirements: requirements,
+    });
+  },
+};

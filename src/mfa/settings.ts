@@ -1,0 +1,39 @@
+import type { Runtime } from '../runtime.js';
+import { getSetting } from '../store/repos/settings.js';
+
+/** The factors Tessera implements, by their Guardian names. */
+export const FACTORS = ['otp', 'sms', 'email', 'recovery-code'] as const;
+export type Factor = (typeof FACTORS)[number];
+
+export interface GuardianSettings {
+  /** MFA on every login (`all-applications`), not only when a rule or action asks. */
+  always: boolean;
+  enabled: Factor[];
+}
+
+/** Reads the tenant file's `guardian` section (cached with the configuration). */
+export async function guardianSettings(rt: Runtime): Promise<GuardianSettings> {
+  const g =
+    (await getSetting<{ policies?: string[]; factors?: Record<string, boolean> }>(rt.store.db, 'guardian')) ??
+    {};
+  return {
+    always: (g.policies ?? []).includes('all-applications'),
+    enabled: FACTORS.filter((f) => g.factors?.[f] === true),
+  };
+}
+
+/** The grant types that complete an MFA login. */
+export const MFA_GRANTS = {
+  otp: 'http://auth0.com/oauth/grant-type/mfa-otp',
+  oob: 'http://auth0.com/oauth/grant-type/mfa-oob',
+  recovery: 'http://auth0.com/oauth/grant-type/mfa-recovery-code',
+} as const;
+
+/** Lifetimes and limits of spec section 5. */
+export const MFA_LIMITS = {
+  tokenTtlMs: 10 * 60_000,
+  oobTtlMs: 5 * 60_000,
+  pollIntervalMs: 5_000,
+  bucketCapacity: 10,
+  bucketRefillMs: 6 * 60_000,
+} as const;

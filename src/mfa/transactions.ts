@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { LoginContext } from '../login/context.js';
+import type { Runtime } from '../runtime.js';
+import {
+  type MfaTransactionRow,
+  completeMfaTransaction,
+  findMfaTransaction,
+  insertMfaTransaction,
+} from '../store/repos/mfa-transactions.js';
+import { codeHash, opaqueToken } from './codes.js';
+import { mfaErrors } from './errors.js';
+import { MFA_LIMITS } from './settings.js';
+
+/**
+ * A password login waiting for its second factor: everything needed to give
+ * the answer the password grant would have given (same API, scopes, refresh
+ * token, the rules' claims), without the password.
+ */
+export interface PendingLogin {
+  userId: string;
+  clientId: string;
+  connectionId: string;
+  audience: string | null;
+  grantType: string;
+  requestedScopes: string[];
+  scopes: string[];
+  echoScope: boolean;
+  refresh: boolean;
+  accessTokenClaims: Record<string, unknown>;
+  idTokenClaims: Record<string, unknown>;
+  username: string;
+}
+
+export interface MfaTransaction {
+  row: MfaTransactionRow;
+  login: PendingLogin;
+}
+
+/** Stores the pending login and answers its mfa_token (kept only as a hash; 10 minutes). */
+export async function startMfaTransaction(ctx: LoginContext): Promise<string> {
+  const { rt } = ctx;
+  const token = opaqueToken();
+  const now = rt.now();
+  const login: PendingLogin = {
+    userId: ctx.user!.user_id,
+    clientId: ctx.client.client_id,
+    connectionId: ctx.connection.id,
+    audience: ctx.api?.identifier ?? null,
+    grantType: ctx.grantType,
+    requestedScopes: ctx.requestedScopes,
+    scopes: ctx.scopes,
+    echoScope: ctx.echoScope,
+    refresh: ctx.refresh?.mode === 'new',
+    accessTokenClaims: ctx.accessTokenClaims,
+    idTokenClaims: ctx.idTokenClaims,
+    username: ctx.username,
+  };
+  await insertMfaTransaction(rt.store.db, {
+    id: `mfa_${randomUUID()}`,
+    token_hash: codeHash(rt, token),
+    user_id: login.userId,
+    client_id: login.clientId,
+    login: JSON.stringify(login),
+    created_at: now,
+    expires_at: now + MFA_LIMITS.tokenTtlMs,
+    completed_at: null,
+  });
+  return token;
+}
+
+/**
+ * The pending login an mfa_token stands for. Unknown or completed:
+ * `Malformed mfa_token`; past its 10 minutes: `mfa_token is expired`.
+ */
+export async function loadMfaTransaction(rt: Runtime, token: string): Promise<MfaTransaction> {
+  const row = await findMfaTransaction(rt.store.db, codeHash(rt, token));
+  if (!row || row.completed_at !== null) throw mfaErrors.malformedToken();
+  if (rt.now() >= row.expires_at) throw mfaErrors.expiredToken();
+  return { row, login: JSON.parse(row.login) as PendingLogin };
+}
+
+/** Ends the pending login; false when a racing request ended it first. */
+export function completeMfa(rt: Runtime, tx: MfaTransaction): Promise<boolean> {
+  return completeMfaTransaction(rt.store.db, tx.row.id, rt.now());
+}

@@ -1,0 +1,73 @@
+import { recordEvent } from '../../events/log.js';
+import type { LoginContext } from '../../login/context.js';
+import { MFA_LOGIN, runLogin } from '../../login/pipeline.js';
+import { mfaErrors } from '../../mfa/errors.js';
+import { type MfaTransaction, completeMfa, loadMfaTransaction } from '../../mfa/transactions.js';
+import { findConnectionById } from '../../store/repos/connections.js';
+import { activateAuthenticators, listAuthenticators } from '../../store/repos/mfa-authenticators.js';
+import { findApi } from '../audience.js';
+import { findUserById } from '../../store/repos/users.js';
+import type { TokenResponse } from '../tokens.js';
+import type { GrantRequest } from './types.js';
+
+/** The pending login of the request's mfa_token, which must belong to the requesting client. */
+export async function pendingLogin(req: GrantRequest): Promise<MfaTransaction> {
+  const tx = await loadMfaTransaction(req.rt, req.params.required('mfa_token'));
+  if (tx.login.clientId !== req.client.client_id) throw mfaErrors.clientMismatch();
+  return tx;
+}
+
+/**
+ * Finishes a login paused by MFA once a factor was verified: ends the MFA
+ * transaction (once, even under races), confirms the authenticators enrolled
+ * in it, and gives the answer the password grant would have given.
+ */
+export async function resumeLogin(
+  req: GrantRequest,
+  tx: MfaTransaction,
+  events: { success: string; failure: string },
+): Promise<TokenResponse> {
+  const { rt, client } = req;
+  const { login } = tx;
+  if (!(await completeMfa(rt, tx))) throw mfaErrors.malformedToken();
+  const pending = (await listAuthenticators(rt.store.db, login.userId)).filter((a) => a.active === 0);
+  if (pending.length > 0) {
+    await activateAuthenticators(
+      rt.store.db,
+      pending.map((a) => a.id),
+    );
+    await recordEvent(rt, {
+      type: 'gd_enrollment_complete',
+      description: null,
+      user_id: login.userId,
+      client_id: client.client_id,
+      details: { authenticators: pending.map((a) => a.type) },
+    });
+  }
+  const user = await findUserById(rt.store.db, login.userId);
+  const connection = await findConnectionById(rt.store.db, login.connectionId);
+  const api = login.audience ? await findApi(rt, login.audience) : undefined;
+  if (!user || user.blocked || !connection || (login.audience && !api)) throw mfaErrors.malformedToken();
+  const { password_hash: _hash, ...publicUser } = user;
+  const ctx: LoginContext = {
+    rt,
+    client,
+    grantType: login.grantType,
+    protocol: 'oauth2-password',
+    request: req.request,
+    connection,
+    username: login.username,
+    api,
+    requestedScopes: login.requestedScopes,
+    scopes: login.scopes,
+    echoScope: login.echoScope,
+    user: publicUser,
+    accessTokenClaims: login.accessTokenClaims,
+    idTokenClaims: login.idTokenClaims,
+    gty: 'password',
+    refresh: login.refresh ? { mode: 'new' } : undefined,
+    successEvent: events.success,
+    failureEvent: events.failure,
+  };
+  return runLogin(ctx, MFA_LOGIN);
+}

@@ -1,0 +1,156 @@
+import type { Kysely } from 'kysely';
+import type { Database, MfaChallengesTable, MfaTransactionsTable } from '../schema.js';
+
+export type MfaTransactionRow = MfaTransactionsTable;
+export type MfaChallengeRow = MfaChallengesTable;
+
+export async function insertMfaTransaction(db: Kysely<Database>, row: MfaTransactionRow): Promise<void> {
+  await db.insertInto('mfa_transactions').values(row).execute();
+}
+
+export async function findMfaTransaction(
+  db: Kysely<Database>,
+  tokenHash: string,
+): Promise<MfaTransactionRow | undefined> {
+  return db.selectFrom('mfa_transactions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+/** Ends a pending login once: of two racing MFA grants exactly one completes it. */
+export async function completeMfaTransaction(
+  db: Kysely<Database>,
+  id: string,
+  now: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('mfa_transactions')
+    .set({ completed_at: now })
+    .where('id', '=', id)
+    .where('completed_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function insertMfaChallenge(db: Kysely<Database>, row: MfaChallengeRow): Promise<void> {
+  await db.insertInto('mfa_challenges').values(row).execute();
+}
+
+export async function findMfaChallenge(
+  db: Kysely<Database>,
+  oobHash: string,
+): Promise<MfaChallengeRow | undefined> {
+  return db.selectFrom('mfa_challenges').selectAll().where('oob_hash', '=', oobHash).executeTakeFirst();
+}
+
+/** Records a poll; false when the previous one was less than `minIntervalMs` ago (slow_down). */
+export async function pollMfaChallenge(
+  db: Kysely<Database>,
+  id: string,
+  now: number,
+  minIntervalMs: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('mfa_challenges')
+    .set({ last_poll_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_poll_at', 'is', null), eb('last_poll_at', '<=', now - minIntervalMs)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Uses an OOB challenge once. */
+export async function useMfaChallenge(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('mfa_challenges')
+    .set({ used_at: now })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * Takes one token from a user's bucket of failed MFA verifications
+ * (`capacity` tokens, one back every `refillMs`). False when it is empty.
+ * Optimistic: the UPDATE only applies to the row as it was read, and a lost
+ * race reads again, so concurrent failures never take more than the bucket holds.
+ */
+export async function takeMfaAttempt(
+  db: Kysely<Database>,
+  userId: string,
+  now: number,
+  capacity: number,
+  refillMs: number,
+): Promise<boolean> {
+  await db
+    .insertInto('mfa_attempts')
+    .values({ user_id: userId, tokens: capacity, updated_at: now })
+    .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute();
+  for (let tries = 0; tries < 20; tries++) {
+    const row = await db
+      .selectFrom('mfa_attempts')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    const tokens = refill(row, now, capacity, refillMs);
+    if (tokens < 1) return false;
+    const r = await db
+      .updateTable('mfa_attempts')
+      .set({ tokens: tokens - 1, updated_at: now })
+      .where('user_id', '=', userId)
+      .where('tokens', '=', row.tokens)
+      .where('updated_at', '=', row.updated_at)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 1) return true;
+  }
+  return false;
+}
+
+/** Gives back the token taken for a verification that succeeded. */
+export async function refundMfaAttempt(
+  db: Kysely<Database>,
+  userId: string,
+  capacity: number,
+): Promise<void> {
+  for (let tries = 0; tries < 20; tries++) {
+    const row = await db
+      .selectFrom('mfa_attempts')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    if (!row) return;
+    const r = await db
+      .updateTable('mfa_attempts')
+      .set({ tokens: Math.min(capacity, row.tokens + 1) })
+      .where('user_id', '=', userId)
+      .where('tokens', '=', row.tokens)
+      .where('updated_at', '=', row.updated_at)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 1) return;
+  }
+}
+
+/** True when the user's bucket has at least one token left (without taking it). */
+export async function hasMfaAttempt(
+  db: Kysely<Database>,
+  userId: string,
+  now: number,
+  capacity: number,
+  refillMs: number,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('mfa_attempts')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return !row || refill(row, now, capacity, refillMs) >= 1;
+}
+
+function refill(
+  row: { tokens: number; updated_at: number },
+  now: number,
+  capacity: number,
+  refillMs: number,
+): number {
+  return Math.min(capacity, row.tokens + Math.max(0, now - row.updated_at) / refillMs);
+}
