@@ -13,6 +13,7 @@ import type { Store } from '../store/db.js';
 import { listConnections } from '../store/repos/connections.js';
 import type { User } from '../store/repos/users.js';
 import { action, openMigratedStore } from './context.js';
+import { userMfaCommand } from './users-mfa.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -230,5 +231,6 @@ export function usersCommand(): Command {
         }
       }),
     );
+  users.addCommand(userMfaCommand());
   return users;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/db.js';
+import { deleteUserAuthenticators } from '../store/repos/mfa-authenticators.js';
 import {
   type Connection,
   findConnectionById,
@@ -206,6 +207,7 @@ export async function removeUser(store: Store, userId: string, now: number): Pro
   return store.db.transaction().execute(async (trx) => {
     await existingUser(trx, userId);
     const revoked = await revokeUserRefreshTokens(trx, userId, now);
+    await deleteUserAuthenticators(trx, userId);
     await deleteUser(trx, userId);
     return { revoked };
   });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { verifyPassword } from '../../src/identity/passwords.js';
-import { openStore } from '../../src/store/db.js';
+import { migrate, openStore } from '../../src/store/db.js';
+import { insertAuthenticator } from '../../src/store/repos/mfa-authenticators.js';
 import { findUserById } from '../../src/store/repos/users.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -193,6 +194,35 @@ describe('tessera users, end to end', () => {
     const ok = await tessera(['users', 'set-password', staffId, '--password-stdin'], 'New-staff-pw-2026\n');
     assert.equal(ok.stdout, `changed the password of ${staffId}; revoked 0 refresh tokens\n`);
     assert.equal((await verifyPassword(await storedHash(staffId), 'New-staff-pw-2026')).ok, true);
+  });
+
+  it("mfa list and reset: a user's authenticators, then none", async () => {
+    const store = openStore(`sqlite:${join(dir, 'tessera.db')}`);
+    try {
+      await migrate(store);
+      await insertAuthenticator(store.db, {
+        id: 'totp|dev_cli',
+        user_id: staffId,
+        type: 'otp',
+        name: null,
+        secret_enc: 'sealed',
+        code_hash: null,
+        active: 1,
+        last_step: 0,
+        created_at: Date.UTC(2026, 0, 1),
+      });
+    } finally {
+      await store.close();
+    }
+    const list = await tessera(['users', 'mfa', 'list', '--user', staffId]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(list.stdout, 'totp|dev_cli  otp           active   enrolled 2026-01-01T00:00:00.000Z\n');
+    const reset = await tessera(['users', 'mfa', 'reset', '--user', staffId]);
+    assert.equal(reset.stdout, `removed 1 authenticator of ${staffId}\n`);
+    assert.equal(
+      (await tessera(['users', 'mfa', 'list', '--user', staffId])).stdout,
+      `${staffId} has no authenticator\n`,
+    );
   });
 
   it('delete: the user is gone', async () => {
