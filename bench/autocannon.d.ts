@@ -15,6 +15,36 @@ declare module 'autocannon' {
     sampleInt?: number;
     /** Resolve with the raw result, to combine several runs with `aggregateResult`. */
     skipAggregateResult?: boolean;
+    /** The sequence each connection sends, over and over; default one request from the options above. */
+    requests?: Request[];
+    /** Called with each connection's client when it is created (in order), to give it its own requests. */
+    setupClient?: (client: Client) => void;
+  }
+  /** What `setupRequest` receives and returns: the request to send. */
+  export interface RequestData {
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body: string | Buffer;
+  }
+  export interface Request {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** Builds the request just before it is sent (after the previous answer's `onResponse`). */
+    setupRequest?: (req: RequestData, context: Record<string, unknown>) => RequestData;
+    /**
+     * Sees each answer. `context` is reset after the last request of the
+     * sequence, so state that must outlive it belongs to the connection
+     * (a closure made in `setupClient`).
+     */
+    onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+  }
+  /** One connection. */
+  export interface Client {
+    setBody(body: string): void;
+    setRequests(requests: Request[]): void;
   }
   interface Counts {
     /** Seconds (of the first run only, when aggregated). */

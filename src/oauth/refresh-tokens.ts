@@ -22,6 +22,9 @@ export interface RefreshPolicy {
   idleMs: number | null;
 }
 
+/** A non-rotating token's idle expiry is slid at most once per this interval. */
+export const IDLE_SLIDE_GRANULARITY_MS = 60_000;
+
 export const REFRESH_DEFAULTS = {
   leeway: 0,
   token_lifetime: 2_592_000,
@@ -144,8 +147,11 @@ export async function checkRefreshToken(
     return {
       row,
       async redeem() {
-        const idle = policy.idleMs === null ? null : now + policy.idleMs;
-        if (!(await touchRefreshToken(db, row.id, now, idle))) throw invalidRefreshToken('revoked meanwhile');
+        // Sliding the idle expiry is a write; within a minute of the last one it is skipped
+        // (the expiry then lags by at most IDLE_SLIDE_GRANULARITY_MS).
+        if (policy.idleMs === null || now - row.last_used_at < IDLE_SLIDE_GRANULARITY_MS) return undefined;
+        if (!(await touchRefreshToken(db, row.id, now, now + policy.idleMs)))
+          throw invalidRefreshToken('revoked meanwhile');
         return undefined;
       },
     };

@@ -24,9 +24,11 @@ export function findConnectionByName(db: Kysely<Database>, name: string): Promis
   });
 }
 
-export async function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
-  const row = await db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? fromRow(row) : undefined;
+export function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
+  return cachedConfig(db, `connection-id:${id}`, async () => {
+    const row = await db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  });
 }
 
 export function listConnections(db: Kysely<Database>): Promise<Connection[]> {
