@@ -5,6 +5,7 @@ import type { LoginContext, LoginStep } from './context.js';
 import { eventFields } from './steps/events-log.js';
 import { identityVerify } from './steps/identity-verify.js';
 import { mfaDecide } from './steps/mfa-decide.js';
+import { rulesRun } from './steps/rules-run.js';
 import { tokensIssue } from './steps/tokens-issue.js';
 import { eventsLog } from './steps/events-log.js';
 
@@ -15,6 +16,7 @@ import { eventsLog } from './steps/events-log.js';
  */
 export const PASSWORD_LOGIN: readonly LoginStep[] = [
   identityVerify,
+  rulesRun,
   mfaDecide,
   tokensIssue,
   eventsLog,
@@ -24,7 +26,7 @@ export const PASSWORD_LOGIN: readonly LoginStep[] = [
 export const MFA_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];
 
 /** A refresh: the user was authenticated at the family's first login. */
-export const REFRESH_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];
+export const REFRESH_LOGIN: readonly LoginStep[] = [rulesRun, tokensIssue, eventsLog];
 
 /**
  * Runs the steps in order. A failure is recorded in the audit log with the
@@ -38,10 +40,14 @@ export async function runLogin(
     for (const step of steps) await step.run(ctx);
   } catch (err) {
     const description = err instanceof OAuthError ? err.description : 'internal error';
+    const fields = eventFields(ctx);
+    // The audit log (for admins) also keeps the internal reason, e.g. which rule failed and why.
+    const reason = err instanceof OAuthError ? err.detail : undefined;
     await recordEvent(ctx.rt, {
       type: ctx.failureEvent,
       description,
-      ...eventFields(ctx),
+      ...fields,
+      details: reason ? { ...fields.details, reason } : fields.details,
     });
     throw err;
   }

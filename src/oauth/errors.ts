@@ -41,8 +41,45 @@ export const errors = {
   wrongCredentials: (detail: string) =>
     new OAuthError(403, 'invalid_grant', 'Wrong email or password.', {}, {}, detail),
   userBlocked: () => new OAuthError(401, 'unauthorized', 'user is blocked'),
+  /** Brute-force protection blocked this identifier (from this IP). */
+  tooManyAttempts: () =>
+    new OAuthError(
+      429,
+      'too_many_attempts',
+      "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
+    ),
+  /** Suspicious IP throttling: this IP failed too many logins across accounts. */
+  suspiciousIp: () =>
+    new OAuthError(
+      429,
+      'too_many_attempts',
+      'We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.',
+    ),
+  /** Breached password detection with the block shield. */
+  passwordLeaked: () =>
+    new OAuthError(
+      401,
+      'password_leaked',
+      "This login has been blocked because your password has been leaked in another website. We've sent you an email with instructions on how to unblock it.",
+    ),
+  malformedHeader: (name: string, why: string) =>
+    new OAuthError(400, 'invalid_request', `Invalid header ${name}: ${why}`),
   invalidScope: (description: string) => new OAuthError(400, 'invalid_scope', description),
   accessDenied: (description: string) => new OAuthError(403, 'access_denied', description),
+  /** A rule called back with `UnauthorizedError(message)`. */
+  ruleUnauthorized: (message: string) => new OAuthError(401, 'unauthorized', message),
+  /** A rule or action asked for a redirect, which the password flow cannot do. */
+  interactionRequired: (description: string) => new OAuthError(403, 'interaction_required', description),
+  /** A rule or action threw, timed out, ran out of memory or did not compile: fail closed (`detail`: which, and why). */
+  ruleFailed: (detail: string) =>
+    new OAuthError(
+      403,
+      'access_denied',
+      'The login was refused because a rule or action failed.',
+      {},
+      {},
+      detail,
+    ),
   noDefaultConnection: () =>
     new OAuthError(500, 'server_error', 'Authorization server not configured with default connection.'),
   serverError: (detail?: string) =>

@@ -1,0 +1,109 @@
+import type { LoginContext } from '../login/context.js';
+import { errors } from '../oauth/errors.js';
+import { RESERVED_CLAIMS } from '../oauth/tokens.js';
+import { describeScript, type ScriptId } from './types.js';
+
+/**
+ * Turns what a rule or action asked for into changes of the login context,
+ * or into the error that ends the login. Everything read back from the
+ * sandbox is untrusted JSON and checked here.
+ *
+ * Changes to `user.app_metadata` / `user_metadata` are not persisted (Auth0
+ * needs `auth0.users.updateAppMetadata` for that, which Tessera does not
+ * offer): they only reach the rules that run later in the same login.
+ */
+
+type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The outcome of one rule: its `context` changes applied; returns the context the next rule gets. */
+export function applyRuleContext(ctx: LoginContext, id: ScriptId, context: Json): Json {
+  const redirect = context.redirect;
+  if (redirect) redirectError(id, isObject(redirect) ? redirect.url : redirect);
+  const next = { ...context };
+  if (isObject(context.accessToken)) {
+    const { scope, ...claims } = context.accessToken;
+    ctx.accessTokenClaims = customClaims(ctx, id, 'access', claims);
+    next.accessToken = { ...ctx.accessTokenClaims, scope };
+    if (scope !== undefined) {
+      if (Array.isArray(scope)) setScopes(ctx, id, scope);
+      else warn(ctx, id, { scope }, 'context.accessToken.scope must be an array of scopes; ignored');
+    }
+  }
+  if (isObject(context.idToken)) {
+    ctx.idTokenClaims = customClaims(ctx, id, 'id', context.idToken);
+    next.idToken = { ...ctx.idTokenClaims };
+  }
+  setMultifactor(ctx, context.multifactor);
+  return next;
+}
+
+/** The outcome of one post-login action: what its `api` calls asked for. */
+export function applyActionEffects(ctx: LoginContext, id: ScriptId, effects: unknown): void {
+  if (!isObject(effects)) return;
+  if (typeof effects.deny === 'string') throw errors.accessDenied(effects.deny || 'Access denied');
+  if (typeof effects.redirect === 'string') redirectError(id, effects.redirect);
+  if (isObject(effects.accessClaims)) {
+    Object.assign(ctx.accessTokenClaims, customClaims(ctx, id, 'access', effects.accessClaims));
+  }
+  if (isObject(effects.idClaims)) {
+    Object.assign(ctx.idTokenClaims, customClaims(ctx, id, 'id', effects.idClaims));
+  }
+  if (Array.isArray(effects.scopeOps)) {
+    let scopes = [...ctx.scopes];
+    for (const op of effects.scopeOps) {
+      if (!Array.isArray(op) || typeof op[1] !== 'string') continue;
+      const scope: string = op[1];
+      if (op[0] === 'add' && !scopes.includes(scope)) scopes.push(scope);
+      if (op[0] === 'remove') scopes = scopes.filter((s) => s !== scope);
+    }
+    setScopes(ctx, id, scopes);
+  }
+  setMultifactor(ctx, effects.multifactor);
+}
+
+function redirectError(id: ScriptId, url: unknown): never {
+  const where = typeof url === 'string' && url ? url : 'another page';
+  throw errors.interactionRequired(
+    `${describeScript(id)} asked to redirect the user to ${where}, but redirects are not possible in the Resource Owner Password flow`,
+  );
+}
+
+/** The custom claims of a token: reserved ones (and `__proto__`) are logged and dropped. */
+function customClaims(ctx: LoginContext, id: ScriptId, token: 'access' | 'id', claims: Json): Json {
+  const out: Json = {};
+  for (const [name, value] of Object.entries(claims)) {
+    if (RESERVED_CLAIMS.has(name) || name === '__proto__') {
+      warn(ctx, id, { claim: name, token }, 'a reserved claim cannot be set by a rule or action; ignored');
+    } else if (value !== undefined) {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+function setScopes(ctx: LoginContext, id: ScriptId, scopes: unknown[]): void {
+  const valid = scopes.filter(
+    (s): s is string => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s),
+  );
+  if (valid.length !== scopes.length) warn(ctx, id, { scopes }, 'invalid scopes ignored');
+  const next = [...new Set(valid)];
+  if (next.join(' ') === ctx.scopes.join(' ')) return;
+  ctx.scopes = next;
+  ctx.echoScope = next.join(' ') !== ctx.requestedScopes.join(' ');
+  // Taking offline_access away means no new refresh token; adding it cannot
+  // start one (the client and API decided that before the rules ran).
+  if (ctx.refresh?.mode === 'new' && !next.includes('offline_access')) ctx.refresh = undefined;
+}
+
+function setMultifactor(ctx: LoginContext, mfa: unknown): void {
+  if (!isObject(mfa) || typeof mfa.provider !== 'string' || !mfa.provider) return;
+  ctx.multifactor = { provider: mfa.provider, allowRememberBrowser: mfa.allowRememberBrowser === true };
+}
+
+function warn(ctx: LoginContext, id: ScriptId, fields: Json, msg: string): void {
+  ctx.rt.log.warn({ script: describeScript(id), ...fields }, msg);
+}

@@ -1,0 +1,72 @@
+import type { LoginContext } from '../login/context.js';
+import { errors } from '../oauth/errors.js';
+import { getSetting, getTenantSettings } from '../store/repos/settings.js';
+import { runActions } from './action-runner.js';
+import { allowedHosts, type FetchPolicy } from './fetch-bridge.js';
+import { type Sandbox, sandboxFor } from './isolate.js';
+import { runRules } from './rule-runner.js';
+import {
+  describeScript,
+  type LoginScripts,
+  type RulesConfigEntry,
+  ScriptFailure,
+  type ScriptId,
+} from './types.js';
+
+/** What the rule and action runners share during one login. */
+export interface RunEnv {
+  sandbox: Sandbox;
+  policy: FetchPolicy;
+  /** `context.tenant` / `event.tenant.id`: the tenant's friendly name, or `tessera`. */
+  tenant: string;
+  /** The rules' `configuration` global, from the `rulesConfigs` setting. */
+  configuration: Record<string, string>;
+  log(id: ScriptId, lines: string[]): void;
+}
+
+/**
+ * Runs a login's rules, then its post-login actions, in the runtime's
+ * sandbox, within one time budget for them all. A script that fails (throws,
+ * times out, runs out of memory, never calls back, does not compile) fails
+ * the login closed with a generic server_error; which script and why goes to
+ * the log. Denials and redirects are OAuthErrors the pipeline records.
+ */
+export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts): Promise<void> {
+  const { rt } = ctx;
+  const sandbox = sandboxFor(rt);
+  const [tenant, configs] = await Promise.all([
+    getTenantSettings(rt.store.db),
+    getSetting<RulesConfigEntry[]>(rt.store.db, 'rulesConfigs'),
+  ]);
+  const configuration: Record<string, string> = Object.create(null);
+  for (const c of configs ?? []) configuration[c.key] = c.value;
+  const limits = { ...sandbox.limits };
+  const env: RunEnv = {
+    sandbox,
+    policy: {
+      allowedHosts: allowedHosts(configuration),
+      deadline: performance.now() + limits.loginTimeoutMs,
+      limits,
+    },
+    tenant: tenant.friendly_name || 'tessera',
+    configuration,
+    log: (id, lines) =>
+      rt.log.info({ script: describeScript(id), lines }, 'console output of a tenant script'),
+  };
+  try {
+    if (scripts.rules.length > 0) await runRules(ctx, scripts.rules, env);
+    if (scripts.actions.length > 0) await runActions(ctx, scripts.actions, env);
+  } catch (err) {
+    if (!(err instanceof ScriptFailure)) throw err;
+    rt.log.error(
+      {
+        script: describeScript(err.script),
+        reason: err.reason,
+        client_id: ctx.client.client_id,
+        user_id: ctx.user?.user_id,
+      },
+      'a rule or action failed: login refused',
+    );
+    throw errors.ruleFailed(`${describeScript(err.script)}: ${err.reason}`);
+  }
+}

@@ -1,0 +1,140 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import ivm from 'isolated-vm';
+import { bridgedFetch, type FetchPolicy } from './fetch-bridge.js';
+import type { FreshContext, Sandbox } from './isolate.js';
+import { ScriptFailure, type ScriptId } from './types.js';
+
+/** The final state of a script, read back from the sandbox as JSON (see sandbox-source.ts). */
+export interface ScriptState {
+  status: 'done' | 'unauthorized' | 'failed' | 'pending';
+  error?: string;
+  message?: string;
+  /** A rule's user and context, as it called back with them. */
+  user?: unknown;
+  context?: unknown;
+  /** An action's api calls. */
+  effects?: unknown;
+  wait?: number;
+  logs?: string[];
+}
+
+export interface Execution {
+  sandbox: Sandbox;
+  id: ScriptId;
+  /** The wrapped tenant source (wrapRule / wrapAction). */
+  source: string;
+  /** The data the script sees, JSON-copied in: `{kind, user, context, configuration}` or `{kind, event}`. */
+  input: Record<string, unknown>;
+  policy: FetchPolicy;
+  /** Receives the script's console output. */
+  log(lines: string[]): void;
+}
+
+/**
+ * Runs one tenant script in a fresh context and returns its outcome (`done`
+ * or `unauthorized`); any failure is a ScriptFailure. When another login's
+ * script took the isolate down (out of memory) before this one got to run,
+ * it runs once more on a new isolate, time permitting.
+ */
+export async function executeScript(login: Execution): Promise<ScriptState> {
+  // Each script has its own time limit, inside what is left of the login's.
+  const started = performance.now();
+  const deadline = Math.min(login.policy.deadline, started + login.policy.limits.scriptTimeoutMs);
+  const x: Execution = { ...login, policy: { ...login.policy, deadline } };
+  try {
+    return await executeOnce(x);
+  } catch (err) {
+    if (!(err instanceof IsolateLost) || x.policy.deadline <= performance.now()) throw toFailure(x, err);
+    return executeOnce(x).catch((again) => {
+      throw toFailure(x, again);
+    });
+  }
+}
+
+class IsolateLost extends Error {}
+
+async function executeOnce(x: Execution): Promise<ScriptState> {
+  const { sandbox, id, policy } = x;
+  const budget = () => {
+    const ms = policy.deadline - performance.now();
+    if (ms <= 0) throw timedOut(x);
+    return { timeout: Math.ceil(ms) };
+  };
+  const fetchRef = new ivm.Reference((url: unknown, init: unknown) => bridgedFetch(url, init, policy));
+  const slot = sandbox.acquire();
+  let fresh: FreshContext | undefined;
+  let entry: ivm.Reference | undefined;
+  let state: ScriptState | undefined;
+  try {
+    fresh = await slot.take().catch(lost);
+    const script = await slot.compile(x.source).catch((err: unknown) => {
+      if (slot.disposed) throw new IsolateLost();
+      throw new ScriptFailure(id, `does not compile: ${message(err)}`);
+    });
+    const { context, drive } = fresh;
+    entry = await script.run(context, { ...budget(), reference: true });
+    const input = JSON.stringify(x.input);
+    let answer = await drive.apply(undefined, ['start', entry.derefInto(), input, fetchRef], budget());
+    for (;;) {
+      answer ??= await drive.apply(undefined, ['state'], budget());
+      state = JSON.parse(String(answer)) as ScriptState;
+      if (state.status !== 'pending') break;
+      if (state.wait === undefined) {
+        throw new ScriptFailure(
+          id,
+          id.kind === 'rule' ? 'it never called back' : 'its promise never settled',
+        );
+      }
+      if (policy.deadline - performance.now() <= state.wait) throw timedOut(x);
+      await sleep(state.wait);
+      answer = await drive.apply(undefined, ['timer'], budget());
+    }
+  } catch (err) {
+    if (err instanceof ScriptFailure || err instanceof IsolateLost) throw err;
+    throw toFailure(x, err);
+  } finally {
+    if (state?.logs?.length) x.log(state.logs);
+    try {
+      entry?.release();
+      fresh?.drive.release();
+      fresh?.context.release();
+    } catch {
+      // The isolate is gone already.
+    }
+    fetchRef.release();
+    sandbox.release(slot);
+  }
+  if (state.status === 'failed') throw new ScriptFailure(id, state.error ?? 'it failed');
+  return state;
+}
+
+/** An error from isolated-vm before the tenant's code ran: was the isolate taken down? */
+function lost(err: unknown): never {
+  if (/disposed/i.test(message(err))) throw new IsolateLost();
+  throw err;
+}
+
+function timedOut(x: Execution): ScriptFailure {
+  const { scriptTimeoutMs, loginTimeoutMs } = x.policy.limits;
+  return new ScriptFailure(
+    x.id,
+    `exceeded its time limit (${scriptTimeoutMs} ms per script, ${loginTimeoutMs} ms for all of a login's rules and actions)`,
+  );
+}
+
+function toFailure(x: Execution, err: unknown): ScriptFailure {
+  if (err instanceof ScriptFailure) return err;
+  const text = message(err);
+  if (/timed out/i.test(text)) return timedOut(x);
+  if (/memory limit/i.test(text)) {
+    return new ScriptFailure(x.id, `ran out of memory (limit ${x.policy.limits.memoryLimitMb} MB)`);
+  }
+  if (err instanceof IsolateLost || /disposed/i.test(text)) {
+    return new ScriptFailure(x.id, 'the sandbox was reset by another script running out of memory');
+  }
+  return new ScriptFailure(x.id, text);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

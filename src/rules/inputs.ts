@@ -1,0 +1,101 @@
+import type { LoginContext } from '../login/context.js';
+import type { User } from '../store/repos/users.js';
+
+/**
+ * The data tenant scripts see, built from the login context as plain JSON
+ * (it is copied into the sandbox). Never the password: `ctx.request.body`
+ * is already scrubbed of every secret parameter, and the user carries no
+ * password hash.
+ */
+
+/** Auth0's user profile for rules and `event.user` (dates as ISO strings). */
+export function scriptUser(ctx: LoginContext, user: User): Record<string, unknown> {
+  const p = user.profile;
+  const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+  return {
+    ...p,
+    user_id: user.user_id,
+    email: user.email ?? undefined,
+    email_verified: user.email_verified,
+    username: user.username ?? undefined,
+    name: p.name ?? user.email ?? user.username ?? undefined,
+    nickname: p.nickname ?? (user.email ? user.email.split('@')[0] : (user.username ?? undefined)),
+    picture: p.picture,
+    app_metadata: user.app_metadata,
+    user_metadata: user.user_metadata,
+    blocked: user.blocked,
+    logins_count: user.logins_count,
+    last_login: iso(user.last_login),
+    created_at: iso(user.created_at),
+    updated_at: iso(user.updated_at),
+    identities: [
+      {
+        provider: 'auth0',
+        // Auth0's identity id is the user id without its `auth0|` provider prefix.
+        user_id: user.user_id.replace(/^auth0\|/, ''),
+        connection: ctx.connection.name,
+        isSocial: false,
+      },
+    ],
+  };
+}
+
+/** The rule's `context` object (spec section 4). */
+export function ruleContext(ctx: LoginContext, tenant: string): Record<string, unknown> {
+  return {
+    tenant,
+    clientID: ctx.client.client_id,
+    clientName: ctx.client.name,
+    clientMetadata: ctx.client.client_metadata ?? {},
+    connection: ctx.connection.name,
+    connectionID: ctx.connection.id,
+    connectionStrategy: ctx.connection.strategy,
+    protocol: ctx.protocol,
+    request: {
+      ip: ctx.request.ip,
+      userAgent: ctx.request.userAgent,
+      hostname: ctx.request.hostname,
+      query: {},
+      body: ctx.request.body,
+    },
+    stats: { loginsCount: ctx.user?.logins_count ?? 0 },
+    accessToken: { scope: [...ctx.scopes] },
+    idToken: {},
+  };
+}
+
+/** The post-login action's `event` (spec section 4). */
+export function actionEvent(
+  ctx: LoginContext,
+  user: Record<string, unknown>,
+  tenant: string,
+  secrets: Record<string, string>,
+): Record<string, unknown> {
+  return {
+    client: {
+      client_id: ctx.client.client_id,
+      name: ctx.client.name,
+      metadata: ctx.client.client_metadata ?? {},
+    },
+    connection: {
+      id: ctx.connection.id,
+      name: ctx.connection.name,
+      strategy: ctx.connection.strategy,
+      metadata: {},
+    },
+    request: {
+      ip: ctx.request.ip,
+      user_agent: ctx.request.userAgent,
+      hostname: ctx.request.hostname,
+      method: 'POST',
+      query: {},
+      body: ctx.request.body,
+    },
+    stats: { logins_count: ctx.user?.logins_count ?? 0 },
+    tenant: { id: tenant },
+    user,
+    transaction: { protocol: ctx.protocol, requested_scopes: [...ctx.requestedScopes] },
+    resource_server: ctx.api ? { identifier: ctx.api.identifier } : undefined,
+    secrets,
+  };
+}

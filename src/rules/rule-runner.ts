@@ -1,0 +1,34 @@
+import type { LoginContext } from '../login/context.js';
+import { errors } from '../oauth/errors.js';
+import { applyRuleContext, isObject } from './effects.js';
+import type { RunEnv } from './engine.js';
+import { executeScript } from './execute.js';
+import { ruleContext, scriptUser } from './inputs.js';
+import { wrapRule } from './sandbox-source.js';
+import type { RuleDef, ScriptId } from './types.js';
+
+/**
+ * Runs the rules in order, Auth0 style: `function (user, context, callback)`,
+ * each getting the user and context the previous one called back with.
+ * The first `UnauthorizedError` or redirect ends the login; claims, scopes
+ * and a multifactor request are applied to the login after each rule.
+ */
+export async function runRules(ctx: LoginContext, rules: RuleDef[], env: RunEnv): Promise<void> {
+  if (!ctx.user) throw new Error('rules.run ran without an authenticated user');
+  let user: Record<string, unknown> = scriptUser(ctx, ctx.user);
+  let context = ruleContext(ctx, env.tenant);
+  for (const rule of rules) {
+    const id: ScriptId = { kind: 'rule', name: rule.name };
+    const state = await executeScript({
+      sandbox: env.sandbox,
+      id,
+      source: wrapRule(rule.script),
+      input: { kind: 'rule', user, context, configuration: env.configuration },
+      policy: env.policy,
+      log: (lines) => env.log(id, lines),
+    });
+    if (state.status === 'unauthorized') throw errors.ruleUnauthorized(state.message ?? '');
+    if (isObject(state.user)) user = state.user;
+    context = applyRuleContext(ctx, id, isObject(state.context) ? state.context : context);
+  }
+}

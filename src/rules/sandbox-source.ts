@@ -1,0 +1,203 @@
+/**
+ * JavaScript that runs inside the isolate, in every fresh context, before
+ * the tenant's script. It defines the globals a script may use
+ * (`UnauthorizedError`, `console`, `setTimeout`/`clearTimeout`, `fetch`, and
+ * `configuration` for rules) and evaluates to a driver function the host
+ * calls with a command:
+ *
+ * - `start(entry, inputJson, fetchRef)`: takes the login's data (a JSON
+ *   copy) and the host's fetch bridge (an isolated-vm Reference, kept in
+ *   this closure so the tenant's code never sees it), then calls the rule
+ *   (`entry(user, context, callback)`) or loads the action module
+ *   (`entry(exports, module)`) and calls `onExecutePostLogin(event, api)`;
+ *   `configuration` and `fetch` work from then on (not at the top level
+ *   of an action's module);
+ * - `timer()`: runs the earliest pending `setTimeout` callback (the host
+ *   waits out its delay in between, outside the isolate);
+ * - `start` and `timer` return the state when the script has finished
+ *   synchronously, saving the host a call;
+ * - `state()`: the outcome as a JSON string: `done` (with the rule's user
+ *   and context, or the action's effects), `unauthorized`, `failed`, or
+ *   `pending` (with `wait`, the ms until the next timer, when there is one).
+ *
+ * Every call returns to the host with the microtask queue drained, inside
+ * isolated-vm's timeout, so an `await` continuation can never run unbounded.
+ * `fetch` blocks the isolate's thread (applySyncPromise) while the host
+ * fetches, which keeps all of a script's JavaScript under that timeout.
+ */
+export const SANDBOX_PRELUDE = `'use strict';
+(function (global) {
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const logs = [];
+  const timers = [];
+  let clock = 0;
+  let nextTimer = 1;
+  let input = null;
+  let fetchRef = null;
+  let outcome = null;
+  const effects = {
+    accessClaims: Object.create(null),
+    idClaims: Object.create(null),
+    scopeOps: [],
+    deny: null,
+    multifactor: null,
+    redirect: null,
+  };
+
+  function text(v) {
+    if (typeof v === 'string') return v;
+    try {
+      const s = stringify(v);
+      return s === undefined ? String(v) : s;
+    } catch (e) {
+      return String(v);
+    }
+  }
+  function errorText(e) {
+    try {
+      if (e instanceof Error) return e.name + ': ' + e.message;
+      return 'non-Error value ' + text(e);
+    } catch (_) {
+      return 'an unreadable error';
+    }
+  }
+  function fail(message) {
+    if (!outcome) outcome = { status: 'failed', error: message };
+  }
+
+  class UnauthorizedError extends Error {
+    constructor(message) {
+      super(message);
+      this.name = 'UnauthorizedError';
+    }
+  }
+  function log() {
+    if (logs.length < 50) logs.push(Array.prototype.map.call(arguments, text).join(' ').slice(0, 2000));
+  }
+  function setTimeout(fn, ms) {
+    if (typeof fn !== 'function') throw new TypeError('setTimeout needs a function');
+    const args = Array.prototype.slice.call(arguments, 2);
+    const id = nextTimer++;
+    timers.push({ id: id, due: clock + Math.max(0, Number(ms) || 0), fn: fn, args: args });
+    return id;
+  }
+  function clearTimeout(id) {
+    const i = timers.findIndex(function (t) { return t.id === id; });
+    if (i >= 0) timers.splice(i, 1);
+  }
+  async function fetch(url, init) {
+    const o = init == null ? {} : { method: init.method, headers: init.headers, body: init.body };
+    const r = parse(fetchRef.applySyncPromise(undefined, [String(url), stringify(o)]));
+    return {
+      status: r.status,
+      ok: r.ok,
+      statusText: r.statusText,
+      url: r.url,
+      headers: r.headers,
+      text: async function () { return r.body; },
+      json: async function () { return parse(r.body); },
+    };
+  }
+  global.UnauthorizedError = UnauthorizedError;
+  global.console = { log: log, info: log, warn: log, error: log, debug: log };
+  global.setTimeout = setTimeout;
+  global.clearTimeout = clearTimeout;
+  global.fetch = fetch;
+
+  function startRule(rule) {
+    function callback(err, user, context) {
+      if (outcome) return;
+      if (err) {
+        const unauthorized = err instanceof UnauthorizedError || err.name === 'UnauthorizedError';
+        outcome = unauthorized
+          ? { status: 'unauthorized', message: String(err.message == null ? '' : err.message) }
+          : { status: 'failed', error: 'called back with ' + errorText(err) };
+        return;
+      }
+      outcome = { status: 'done', user: user || input.user, context: context || input.context };
+    }
+    const result = rule(input.user, input.context, callback);
+    if (result && typeof result.then === 'function') {
+      result.then(undefined, function (e) { fail(errorText(e)); });
+    }
+  }
+
+  function api() {
+    const a = {};
+    a.access = { deny: function (reason) { if (effects.deny === null) effects.deny = String(reason == null ? '' : reason); return a; } };
+    a.accessToken = {
+      setCustomClaim: function (name, value) { effects.accessClaims[String(name)] = value; return a; },
+      addScope: function (scope) { effects.scopeOps.push(['add', String(scope)]); return a; },
+      removeScope: function (scope) { effects.scopeOps.push(['remove', String(scope)]); return a; },
+    };
+    a.idToken = { setCustomClaim: function (name, value) { effects.idClaims[String(name)] = value; return a; } };
+    a.multifactor = {
+      enable: function (provider, options) {
+        effects.multifactor = { provider: String(provider), allowRememberBrowser: !!(options && options.allowRememberBrowser) };
+        return a;
+      },
+    };
+    a.redirect = { sendUserTo: function (url) { if (effects.redirect === null) effects.redirect = String(url); return a; } };
+    return a;
+  }
+
+  function startAction(define) {
+    const module = { exports: {} };
+    define(module.exports, module);
+    const handler = module.exports && module.exports.onExecutePostLogin;
+    if (typeof handler !== 'function') return fail('it does not export onExecutePostLogin');
+    Promise.resolve()
+      .then(function () { return handler(input.event, api()); })
+      .then(function () { if (!outcome) outcome = { status: 'done', effects: effects }; }, function (e) { fail(errorText(e)); });
+  }
+
+  function state() {
+    let o = outcome;
+    if (!o) {
+      o = { status: 'pending' };
+      for (const t of timers) if (o.wait === undefined || t.due - clock < o.wait) o.wait = t.due - clock;
+    }
+    try {
+      return stringify({ status: o.status, error: o.error, message: o.message, user: o.user, context: o.context, effects: o.effects, wait: o.wait, logs: logs });
+    } catch (e) {
+      return stringify({ status: 'failed', error: 'its result could not be read: ' + errorText(e), logs: logs });
+    }
+  }
+
+  return function drive(cmd, a, b, c) {
+    if (cmd === 'state') return state();
+    try {
+      if (cmd === 'start') {
+        input = parse(b);
+        fetchRef = c;
+        if (input.kind === 'rule') global.configuration = input.configuration;
+        if (typeof a !== 'function') fail('the script does not evaluate to a function');
+        else if (input.kind === 'rule') startRule(a);
+        else startAction(a);
+      } else if (cmd === 'timer') {
+        timers.sort(function (x, y) { return x.due - y.due || x.id - y.id; });
+        const t = timers.shift();
+        if (t) {
+          clock = t.due;
+          t.fn.apply(undefined, t.args);
+        }
+      }
+    } catch (e) {
+      fail(errorText(e));
+    }
+    return outcome ? state() : undefined;
+  };
+})(globalThis);
+`;
+
+/** The tenant's rule source as a script whose value is the rule function. */
+export function wrapRule(script: string): string {
+  // Auth0 rules are function expressions, often with a trailing semicolon.
+  return `(\n${script.trim().replace(/;+$/, '')}\n)`;
+}
+
+/** The tenant's action source as a CommonJS-style module function. */
+export function wrapAction(code: string): string {
+  return `(function (exports, module) {\n${code}\n})`;
+}

@@ -1,0 +1,86 @@
+/** A tenant file `rules` entry (Auth0's shape). */
+export interface RuleDef {
+  name: string;
+  enabled?: boolean;
+  order?: number;
+  script: string;
+}
+
+/** A tenant file `actions` entry; only the `post-login` trigger exists. */
+export interface ActionDef {
+  name: string;
+  trigger: 'post-login';
+  enabled?: boolean;
+  order?: number;
+  secrets?: Record<string, string>;
+  code: string;
+}
+
+/** A tenant file `rulesConfigs` entry: the rules' `configuration` global. */
+export interface RulesConfigEntry {
+  key: string;
+  value: string;
+}
+
+/** What one login runs: the enabled rules, then the enabled post-login actions, each in order. */
+export interface LoginScripts {
+  rules: RuleDef[];
+  actions: ActionDef[];
+}
+
+/** The sandbox's limits. Defaults in DEFAULT_RULES_LIMITS; tests may lower them per runtime. */
+export interface RulesLimits {
+  /** Wall-clock limit of one rule or action, in ms. */
+  scriptTimeoutMs: number;
+  /** Wall-clock budget of all rules and actions of one login together, in ms. */
+  loginTimeoutMs: number;
+  /** V8 heap limit of each isolate, in MB. */
+  memoryLimitMb: number;
+  /** Most isolates a runtime keeps; more than one only while concurrent logins' scripts overlap. */
+  isolates: number;
+  /** Timeout of one sandboxed `fetch`, in ms (also bounded by what is left of the login's budget). */
+  fetchTimeoutMs: number;
+  /** Largest response body a sandboxed `fetch` may read, in bytes. */
+  fetchMaxBytes: number;
+}
+
+export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
+  scriptTimeoutMs: 5_000,
+  loginTimeoutMs: 10_000,
+  memoryLimitMb: 32,
+  isolates: 4,
+  fetchTimeoutMs: 5_000,
+  fetchMaxBytes: 1024 * 1024,
+};
+
+/**
+ * The `rulesConfigs` key listing the hosts a rule or action may `fetch`
+ * (comma-separated hostnames, e.g. `api.acme.test, 127.0.0.1`). Any other
+ * host, and any scheme other than http/https, is refused inside the sandbox.
+ */
+export const ALLOWED_HOSTS_KEY = 'TESSERA_ALLOWED_HOSTS';
+
+/** Which kind of tenant script, and its name: for messages and logs. */
+export interface ScriptId {
+  kind: 'rule' | 'action';
+  name: string;
+}
+
+export function describeScript(id: ScriptId): string {
+  return `${id.kind === 'rule' ? 'Rule' : 'Action'} "${id.name}"`;
+}
+
+/**
+ * A tenant script that failed (threw, timed out, ran out of memory, never
+ * called back, did not compile). The login fails closed with a generic
+ * server_error; `reason` goes to the log only.
+ */
+export class ScriptFailure extends Error {
+  override name = 'ScriptFailure';
+  constructor(
+    readonly script: ScriptId,
+    readonly reason: string,
+  ) {
+    super(`${describeScript(script)} failed: ${reason}`);
+  }
+}
