@@ -17,6 +17,7 @@ import {
   run,
   withTessera,
 } from './lib.js';
+import { protectionsSeed } from './protections.js';
 
 /**
  * How close does the password grant get to the cost of its argon2id check?
@@ -29,9 +30,11 @@ import {
 const TARGET_RATIO = 0.85;
 
 const { values: args } = parseArgs({
-  options: { duration: { type: 'string' }, scope: { type: 'string' } },
+  options: { duration: { type: 'string' }, scope: { type: 'string' }, protections: { type: 'string' } },
 });
 const timing = benchTiming(args.duration);
+// Attack protection: off (the default), default (Auth0's) or all (see protections.ts).
+const PROTECTIONS = args.protections ?? process.env.BENCH_PROTECTIONS ?? 'off';
 
 // By default the plainest login: an access token for the Orders API (the
 // tenant's default audience), one RSA signature. `--scope "openid profile
@@ -64,13 +67,13 @@ const grantOptions = (url: string): Options => ({
 });
 
 run(() =>
-  withTessera(undefined, async (tessera) => {
+  withTessera(protectionsSeed(PROTECTIONS), async (tessera) => {
     await checkOneGrant(tessera.url);
     const hash = await hashPassword(ALICE.password);
 
     console.log(
       `password-grant bench: ${availableParallelism()} cores, UV_THREADPOOL_SIZE=${THREADPOOL_SIZE}, ` +
-        `${CONCURRENCY} in flight, ${timing.duration} s of each, scope="${SCOPE}", SQLite (WAL) in ${tessera.dir}`,
+        `${CONCURRENCY} in flight, ${timing.duration} s of each, scope="${SCOPE}", protections=${PROTECTIONS}, SQLite (WAL) in ${tessera.dir}`,
     );
     const options = grantOptions(tessera.url);
     const rounds = await alternateRounds({

@@ -5,6 +5,7 @@ import { KeyStore } from './keys/keystore.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
+import { Protection } from './protection/index.js';
 import { migrate, openStore, type Store } from './store/db.js';
 
 /**
@@ -20,6 +21,8 @@ export interface Runtime {
   log: Logger;
   /** Email and SMS delivery. */
   notify: Notifier;
+  /** Attack protection: brute force, suspicious IPs, breached passwords (close it when done). */
+  protection: Protection;
 }
 
 export interface RuntimeOptions {
@@ -41,7 +44,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();
   await primeDummyHash();
-  return { config, store, keys, now, log, notify: opts.notify ?? createNotifier(config, store, now) };
+  const notify = opts.notify ?? createNotifier(config, store, now);
+  const protection = new Protection({ config, store, now, log, notify });
+  return { config, store, keys, now, log, notify, protection };
 }
 
 /** Log paths that could carry a secret; pino replaces them wholesale. */

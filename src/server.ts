@@ -7,6 +7,7 @@ import { parseForm } from './http/params.js';
 import { revokeRoutes } from './http/revoke.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { tokenRoutes } from './http/token.js';
+import { protectionRoutes } from './http/unblock.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
 import { REDACT, type Runtime } from './runtime.js';
@@ -40,5 +41,6 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   userinfoRoutes(app, rt);
   mfaRoutes(app, rt);
   wellKnownRoutes(app, rt);
+  protectionRoutes(app, rt);
   return app;
 }

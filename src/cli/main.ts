@@ -7,7 +7,9 @@ import { listOutbox } from '../store/repos/outbox.js';
 import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
+import { blocksCommand } from './blocks.js';
 import { action, devSecret, openMigratedStore } from './context.js';
+import { demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
 import { usersCommand } from './users.js';
 import { DEMO_TENANT, startServer } from './serve.js';
@@ -18,13 +20,16 @@ const program = new Command('tessera')
 
 program
   .command('dev')
-  .description('run on the embedded default: SQLite under ./.tessera, the demo tenant on a new database')
+  .description(
+    'run on the embedded default: SQLite under ./.tessera, the demo tenant on a new database, the Orders API and the trusted app',
+  )
   .action(
     action(async () => {
       const config = loadConfig();
       config.secret = devSecret(config, (m) => process.stderr.write(`warning: ${m}\n`));
-      const { url, rt } = await startServer(config, { demo: true });
-      printDemo(rt.config.issuer, url);
+      const started = await startServer(config, { demo: true });
+      printDemo(started.rt.config.issuer, started.url);
+      process.stdout.write(demoBanner(await startDemoApps(config, started)));
     }),
   );
 
@@ -148,6 +153,7 @@ program
 
 program.addCommand(keysCommand());
 program.addCommand(usersCommand());
+program.addCommand(blocksCommand());
 
 function printDemo(issuer: string, url: string): void {
   const base = issuer.replace(/\/$/, '');

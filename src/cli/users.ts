@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
 import { importUsers } from '../identity/import.js';
 import { PasswordPolicyError } from '../identity/password-policy.js';
 import {
@@ -115,6 +116,7 @@ export function usersCommand(): Command {
                 password,
               },
               Date.now(),
+              { breachedPasswords: loadConfig().breachedPasswords },
             ),
           );
           out(`created user ${user.user_id} in ${opts.connection}`);
@@ -193,7 +195,12 @@ export function usersCommand(): Command {
             throw new Error('give the new password with --password-stdin or --password');
           const { id, revoked } = await withStore(async (store) => {
             const u = await resolveUser(store, ref, opts.connection);
-            return { id: u.user_id, ...(await setUserPassword(store, u.user_id, password, Date.now())) };
+            return {
+              id: u.user_id,
+              ...(await setUserPassword(store, u.user_id, password, Date.now(), {
+                breachedPasswords: loadConfig().breachedPasswords,
+              })),
+            };
           });
           out(`changed the password of ${id}; revoked ${revoked} refresh token${revoked === 1 ? '' : 's'}`);
         },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseIpRange } from '../protection/ip.js';
 
 /**
  * Server configuration: every setting, its environment variable and its
@@ -28,6 +29,16 @@ export interface Config {
   /** HTTP gateway for text messages; none: the outbox. */
   smsWebhookUrl?: string;
   smsWebhookSecret: string;
+  /** Reverse proxies (IPs, CIDRs) whose X-Forwarded-For is believed; none: the connecting address is the user's. */
+  trustProxy: string[];
+  /** Redis for attack-protection counters shared by several processes; none: in memory. */
+  redisUrl?: string;
+  /** Prefix of Tessera's Redis keys. */
+  redisPrefix: string;
+  /** Who receives attack-protection notifications (suspicious IPs, breached passwords). */
+  adminEmails: string[];
+  /** The Have I Been Pwned corpus: a directory of range files or one SHA1:COUNT file; none: the shipped list. */
+  breachedPasswords?: string;
 }
 
 export const DEFAULTS = {
@@ -37,6 +48,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   bodyLimit: 64 * 1024,
   smtpFrom: 'Tessera <no-reply@localhost>',
+  redisPrefix: 'tessera:',
 } as const;
 
 export class ConfigError extends Error {
@@ -81,9 +93,37 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     smtpFrom: env.TESSERA_SMTP_FROM ?? DEFAULTS.smtpFrom,
     smsWebhookUrl: env.TESSERA_SMS_WEBHOOK_URL || undefined,
     smsWebhookSecret: env.TESSERA_SMS_WEBHOOK_SECRET ?? '',
+    trustProxy: parseTrustProxy(env.TESSERA_TRUST_PROXY),
+    redisUrl: env.TESSERA_REDIS_URL || undefined,
+    redisPrefix: env.TESSERA_REDIS_PREFIX || DEFAULTS.redisPrefix,
+    adminEmails: parseAdminEmails(env.TESSERA_ADMIN_EMAILS),
+    breachedPasswords: env.TESSERA_BREACHED_PASSWORDS || undefined,
     ...overrides,
   };
   return config;
+}
+
+const listOf = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);
+
+function parseTrustProxy(v: string | undefined): string[] {
+  const list = listOf(v);
+  for (const e of list) {
+    if (!parseIpRange(e)) {
+      throw new ConfigError(
+        `TESSERA_TRUST_PROXY must list IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1), got "${e}"`,
+      );
+    }
+  }
+  return list;
+}
+
+function parseAdminEmails(v: string | undefined): string[] {
+  const list = listOf(v);
+  for (const e of list) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(e))
+      throw new ConfigError(`TESSERA_ADMIN_EMAILS must list email addresses, got "${e}"`);
+  }
+  return list;
 }
 
 /** Fails unless the secret is long enough to derive keys from. */

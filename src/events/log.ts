@@ -13,6 +13,10 @@ export const EVENT_TYPES = {
   srrt: 'Successful refresh token revocation',
   seccft: 'Successful exchange of client credentials for access token',
   feccft: 'Failed exchange of client credentials for access token',
+  limit_wc: 'Blocked account (too many failed logins from one IP, or in all)',
+  limit_mu: 'Blocked IP address (suspicious IP throttling)',
+  pwd_leak: 'Breached password',
+  ublkdu: 'Account unblocked (brute-force block lifted)',
 } as const satisfies Record<string, string>;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -4,6 +4,7 @@ import { authenticateClient } from '../oauth/client-auth.js';
 import { errors } from '../oauth/errors.js';
 import { GRANTS } from '../oauth/grants/index.js';
 import type { Runtime } from '../runtime.js';
+import { resolveRequestIp } from './client-ip.js';
 import { Params } from './params.js';
 
 /** What the login pipeline learns about the HTTP request. */
@@ -28,8 +29,11 @@ export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
     const grantType = params.required('grant_type');
     const grant = GRANTS.get(grantType);
     if (!grant) throw errors.unsupportedGrantType(grantType);
-    const { client } = await authenticateClient(rt, params, request.headers.authorization);
+    const auth = await authenticateClient(rt, params, request.headers.authorization);
+    const { client } = auth;
     if (!client.grant_types.includes(grantType)) throw errors.unauthorizedClient(grantType);
-    return grant.handle({ rt, client, params, request: requestInfo(request, params) });
+    // Only now is it known whether the client may name the end user's IP.
+    const ips = resolveRequestIp(rt.config, request, auth);
+    return grant.handle({ rt, client, params, request: { ...requestInfo(request, params), ...ips } });
   });
 }

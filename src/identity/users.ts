@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isBreachedPassword } from '../protection/breached.js';
+import { liftUserBlocks } from '../protection/lift.js';
 import type { Store } from '../store/db.js';
+import { getSetting } from '../store/repos/settings.js';
 import { deleteUserAuthenticators } from '../store/repos/mfa-authenticators.js';
 import {
   type Connection,
@@ -135,10 +138,18 @@ function validateNewUser(input: NewUser, conn: Connection): void {
  * username must be free in that connection (another connection may have
  * the same ones: it is another directory).
  */
-export async function createUser(store: Store, input: NewUser, now: number): Promise<User> {
+export async function createUser(
+  store: Store,
+  input: NewUser,
+  now: number,
+  opts: PasswordOptions = {},
+): Promise<User> {
   const conn = await databaseConnection(store.db, input.connection);
   validateNewUser(input, conn);
-  if (input.password !== undefined) assertPasswordPolicy(input.password, conn, input);
+  if (input.password !== undefined) {
+    assertPasswordPolicy(input.password, conn, input);
+    await assertNotBreached(store, input.password, opts);
+  }
   const userId = input.user_id === undefined ? newUserId() : databaseUserId(input.user_id);
   const check = async (db: Kysely<Database>) => {
     if ((await existingUserIds(db, [userId])).size > 0) {
@@ -190,16 +201,43 @@ export async function setUserPassword(
   userId: string,
   password: string,
   now: number,
+  opts: PasswordOptions = {},
 ): Promise<{ revoked: number }> {
   const user = await existingUser(store.db, userId);
   const conn = await findConnectionById(store.db, user.connection_id);
   assertPasswordPolicy(password, conn ?? {}, { ...user, name: user.profile.name });
+  await assertNotBreached(store, password, opts);
   const hash = await hashPassword(password);
   return store.db.transaction().execute(async (trx) => {
     await existingUser(trx, userId);
     await setPasswordHash(trx, userId, hash, now);
+    // A new password lifts the user's brute-force blocks and a breached-password block.
+    await liftUserBlocks(trx, userId, now);
     return { revoked: await revokeUserRefreshTokens(trx, userId, now) };
   });
+}
+
+export interface PasswordOptions {
+  /** The breached-password corpus (TESSERA_BREACHED_PASSWORDS); default: the one shipped. */
+  breachedPasswords?: string;
+}
+
+/**
+ * With breached password detection on, a password found in the corpus
+ * cannot be set: the user would be blocked at the next login anyway.
+ */
+async function assertNotBreached(store: Store, password: string, opts: PasswordOptions): Promise<void> {
+  const ap = await getSetting<{ breachedPasswordDetection?: { enabled?: boolean } }>(
+    store.db,
+    'attackProtection',
+  );
+  if (ap?.breachedPasswordDetection?.enabled !== true) return;
+  if (await isBreachedPassword(password, opts.breachedPasswords)) {
+    throw new UserError(
+      'invalid',
+      'password: this password appears in a list of breached passwords; choose another',
+    );
+  }
 }
 
 /** Deletes a user after revoking its refresh tokens; returns how many were revoked. */

@@ -1,4 +1,5 @@
 import type { TokenResponse } from '../oauth/tokens.js';
+import type { Attempt } from '../protection/attempt.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import type { Connection } from '../store/repos/connections.js';
@@ -57,6 +58,11 @@ export interface LoginContext {
   successEvent: string;
   /** The audit event code of a failure; a step may choose a better one (`fp`, `fu`). */
   failureEvent: string;
+  /**
+   * Set by protection.precheck: the attempt it counted before the password
+   * check, settled by protection.record on success and by runLogin on failure.
+   */
+  protection?: Attempt;
 }
 
 /** One named step of the login pipeline. */

@@ -5,6 +5,8 @@ import type { LoginContext, LoginStep } from './context.js';
 import { eventFields } from './steps/events-log.js';
 import { identityVerify } from './steps/identity-verify.js';
 import { mfaDecide } from './steps/mfa-decide.js';
+import { protectionPrecheck } from './steps/protection-precheck.js';
+import { protectionRecord } from './steps/protection-record.js';
 import { rulesRun } from './steps/rules-run.js';
 import { tokensIssue } from './steps/tokens-issue.js';
 import { eventsLog } from './steps/events-log.js';
@@ -15,7 +17,9 @@ import { eventsLog } from './steps/events-log.js';
  * or a tail of it: a step is never copied into a grant.
  */
 export const PASSWORD_LOGIN: readonly LoginStep[] = [
+  protectionPrecheck,
   identityVerify,
+  protectionRecord,
   rulesRun,
   mfaDecide,
   tokensIssue,
@@ -39,6 +43,8 @@ export async function runLogin(
   try {
     for (const step of steps) await step.run(ctx);
   } catch (err) {
+    // Counts a wrong password (blocking at the limit), or gives back what protection reserved.
+    await ctx.protection?.failed();
     const description = err instanceof OAuthError ? err.description : 'internal error';
     const fields = eventFields(ctx);
     // The audit log (for admins) also keeps the internal reason, e.g. which rule failed and why.

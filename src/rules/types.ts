@@ -73,7 +73,7 @@ export function describeScript(id: ScriptId): string {
 /**
  * A tenant script that failed (threw, timed out, ran out of memory, never
  * called back, did not compile). The login fails closed with a generic
- * server_error; `reason` goes to the log only.
+ * 403 access_denied; the script and `reason` go to the log and the audit event.
  */
 export class ScriptFailure extends Error {
   override name = 'ScriptFailure';

@@ -3,6 +3,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-refresh-tokens.js';
 import * as m0003 from './0003-outbox.js';
 import * as m0005 from './0005-mfa.js';
+import * as m0006 from './0006-protection.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002-refresh-tokens': m0002,
   '0003-outbox': m0003,
   '0005-mfa': m0005,
+  '0006-protection': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,118 @@
+import type { Notice } from './sessions.js';
+import { TesseraError } from './tessera.js';
+
+const GENERIC: Notice = {
+  kind: 'error',
+  title: 'Sign-in is not available right now',
+  text: 'Something went wrong on our side. Please try again in a moment.',
+};
+
+const APP_MISCONFIGURED: Notice = {
+  kind: 'error',
+  title: 'This application cannot sign you in',
+  text: 'The sign-in service refused the application itself. Please tell the administrator.',
+};
+
+/**
+ * What the user reads for a failed sign-in: the error codes of Tessera's
+ * token endpoint (Auth0's) turned into plain sentences. Tessera's own
+ * description is shown where it is written for the end user (blocks,
+ * breached passwords, a rule's or action's reason). Anything unexpected gets
+ * a generic sentence; details go to the log, never to the page.
+ */
+export function loginErrorMessage(err: unknown): Notice {
+  if (!(err instanceof TesseraError)) return GENERIC;
+  const { status, code, description } = err;
+  switch (code) {
+    case 'invalid_grant':
+      return {
+        kind: 'error',
+        title: 'Wrong email or password',
+        text: 'Check your email, password and directory, then try again.',
+      };
+    case 'too_many_attempts':
+      // Brute-force block (this account from this IP) or suspicious-IP throttling: Tessera's text says which.
+      return { kind: 'error', title: 'Sign-in blocked', text: description };
+    case 'password_leaked':
+      return { kind: 'error', title: 'Password found in a data breach', text: description };
+    case 'unauthorized':
+      if (description === 'user is blocked') {
+        return {
+          kind: 'error',
+          title: 'Account blocked',
+          text: 'This account has been blocked by an administrator.',
+        };
+      }
+      // A rule called back with UnauthorizedError(reason).
+      return { kind: 'error', title: 'Access denied', text: description };
+    case 'access_denied':
+      // 401 access_denied "Unauthorized" is Tessera refusing the app's own credentials.
+      if (status === 401) return APP_MISCONFIGURED;
+      // An action's api.access.deny(reason).
+      return { kind: 'error', title: 'Access denied', text: description };
+    case 'invalid_request':
+      if (/realm/i.test(description)) {
+        return {
+          kind: 'error',
+          title: 'Unknown directory',
+          text: 'That directory does not exist or is not open to this application. Pick another one.',
+        };
+      }
+      return { kind: 'error', title: 'The sign-in request was refused', text: description };
+    case 'unauthorized_client':
+    case 'invalid_client':
+      return APP_MISCONFIGURED;
+    case 'too_many_requests':
+      return {
+        kind: 'error',
+        title: 'Too many requests',
+        text: 'Please wait a moment and try again.',
+      };
+    default:
+      return GENERIC;
+  }
+}
+
+/** What the user reads when a code was refused at the MFA step. */
+export function mfaErrorMessage(err: unknown): Notice {
+  if (!(err instanceof TesseraError)) return GENERIC;
+  const { code, description } = err;
+  if (code === 'invalid_grant' && /otp_code|binding_code|recovery code/i.test(description)) {
+    return {
+      kind: 'error',
+      title: 'That code is not right',
+      text: 'Check the code and try again (authenticator codes change every 30 seconds).',
+    };
+  }
+  if (code === 'expired_token' && /oob_code/.test(description)) {
+    return { kind: 'error', title: 'That code has expired', text: 'Send yourself a new code.' };
+  }
+  if (code === 'too_many_attempts' || code === 'slow_down') {
+    return { kind: 'error', title: 'Too many attempts', text: description };
+  }
+  if (code === 'unsupported_challenge_type') {
+    return { kind: 'error', title: 'Not available', text: description };
+  }
+  return loginErrorMessage(err);
+}
+
+/** The mfa_token died (expired after 10 minutes, or refused): the login must start again. */
+export function mfaTokenDead(err: unknown): boolean {
+  return (
+    err instanceof TesseraError &&
+    ((err.code === 'expired_token' && /mfa_token/.test(err.description)) ||
+      (err.code === 'invalid_grant' && /mfa_token/i.test(err.description)))
+  );
+}
+
+export const SESSION_EXPIRED: Notice = {
+  kind: 'error',
+  title: 'Your sign-in took too long',
+  text: 'For your security it was cancelled. Please sign in again.',
+};
+
+export const SIGNED_OUT_BY_SERVER: Notice = {
+  kind: 'error',
+  title: 'Your session has ended',
+  text: 'Please sign in again.',
+};

@@ -1,0 +1,175 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoginContext } from '../login/context.js';
+import { type OAuthError, errors } from '../oauth/errors.js';
+import type { Protection } from './index.js';
+import { ipBlockId, normalizeIdentifier, userBlockId } from './keys.js';
+import { handleLeak } from './leaks.js';
+import type { BruteForcePolicy, IpThrottlePolicy, ProtectionPolicy } from './policy.js';
+import { blockIdentifier, throttleIp } from './shields.js';
+
+/** Identifiers longer than any stored email or username name nobody: not worth a counter. */
+const MAX_IDENTIFIER = 512;
+/** How long an attempt waits for attempts in flight to free the limit before it is refused. */
+export const MAX_WAIT_MS = 3_000;
+
+/**
+ * One password login under attack protection. `reserve` runs before the
+ * password is checked: it refuses a blocked identifier or a throttled IP, and
+ * otherwise counts the attempt at once, so that concurrent guesses count
+ * while still in flight. Then exactly one of `succeeded` (the password was
+ * right: forget the failures), `failed` (keep the count, block at the limit)
+ * or `failed` for another reason (give the reservation back) settles it.
+ */
+export class Attempt {
+  private settled = false;
+  /** The IP whose bucket gave a token. */
+  private ipToken?: { ip: string; policy: IpThrottlePolicy; emptiedUntil?: number };
+  private user?: { id: string; identifier: string; count: number; policy: BruteForcePolicy };
+  /** Started before the password check, read after it succeeded. */
+  private breached?: Promise<boolean>;
+
+  constructor(
+    private readonly p: Protection,
+    private readonly ctx: LoginContext,
+    private readonly policy: ProtectionPolicy,
+  ) {}
+
+  async reserve(): Promise<void> {
+    const { ctx, policy } = this;
+    const ip = ctx.request.ip;
+    const sit = policy.ipThrottling;
+    if (sit && !sit.allowlist.has(ip)) await this.reserveIp(ip, sit);
+    const bf = policy.bruteForce;
+    const identifier = normalizeIdentifier(ctx.username);
+    if (
+      bf &&
+      !bf.allowlist.has(ip) &&
+      ctx.connection.options?.brute_force_protection !== false &&
+      identifier.length <= MAX_IDENTIFIER
+    ) {
+      try {
+        await this.reserveUser(ip, identifier, bf);
+      } catch (err) {
+        await this.giveBackToken();
+        throw err;
+      }
+    }
+    if (policy.breached && ctx.password) {
+      this.breached = this.p.corpus.has(ctx.password).catch((err) => {
+        this.p.deps.log.error({ err }, 'breached-password lookup failed');
+        return false;
+      });
+    }
+  }
+
+  private refuse(event: 'limit_wc' | 'limit_mu', err: OAuthError): OAuthError {
+    this.ctx.failureEvent = event;
+    return err;
+  }
+
+  private async reserveIp(ip: string, sit: IpThrottlePolicy): Promise<void> {
+    const { counters, mirror, deps } = this.p;
+    const id = ipBlockId(ip);
+    const refusal = () => this.refuse('limit_mu', errors.suspiciousIp());
+    if (sit.block) {
+      const state = await mirror.check(id);
+      if (state === 'blocked') throw refusal();
+      if (state === 'lifted') await Promise.all([mirror.dropLifted(id), counters.refill(ip)]);
+    }
+    let now = deps.now();
+    const take = async () => {
+      now = deps.now();
+      const r = await counters.take(ip, sit.maxAttempts, sit.rateMs, now);
+      return r.ok ? r : undefined;
+    };
+    // Without the block shield an empty bucket only notifies (see settleFailure): the attempt goes on.
+    const r =
+      (await take()) ??
+      (sit.block ? await this.waitTurn(id, refusal, () => counters.refill(ip), take) : undefined);
+    if (r) this.ipToken = { ip, policy: sit, emptiedUntil: r.waitMs > 0 ? now + r.waitMs : undefined };
+  }
+
+  private async reserveUser(ip: string, identifier: string, bf: BruteForcePolicy): Promise<void> {
+    const { counters, mirror } = this.p;
+    const id = userBlockId(this.ctx.connection.id, identifier, bf.perIp ? ip : undefined);
+    const refusal = () => this.refuse('limit_wc', errors.tooManyAttempts());
+    if (bf.block) {
+      const state = await mirror.check(id);
+      if (state === 'blocked') throw refusal();
+      if (state === 'lifted') await Promise.all([mirror.dropLifted(id), counters.reset(id)]);
+    }
+    const attempt = async () => {
+      const count = await counters.attempt(id);
+      if (!bf.block || count <= bf.maxAttempts) return count;
+      await counters.refund(id); // over the limit: not an attempt of its own
+      return undefined;
+    };
+    const count = (await attempt()) ?? (await this.waitTurn(id, refusal, () => counters.reset(id), attempt));
+    this.user = { id, identifier, count, policy: bf };
+  }
+
+  /**
+   * The limit is reached. Blocked: refuse. Lifted meanwhile: start again.
+   * Otherwise attempts still in flight hold it (a burst of logins): wait for
+   * them, trying again now and then, for up to MAX_WAIT_MS.
+   */
+  private async waitTurn<T>(
+    id: string,
+    refusal: () => OAuthError,
+    reset: () => Promise<void>,
+    retry: () => Promise<T | undefined>,
+  ): Promise<T> {
+    const { mirror } = this.p;
+    const deadline = performance.now() + MAX_WAIT_MS;
+    let state = await mirror.lookup(id);
+    for (let delay = 5; ; delay = Math.min(2 * delay, 100)) {
+      if (state === 'blocked') throw refusal();
+      if (state === 'lifted') await Promise.all([mirror.dropLifted(id), reset()]);
+      else if (performance.now() >= deadline) throw refusal();
+      else await sleep(delay);
+      const got = await retry();
+      if (got !== undefined) return got;
+      state = await mirror.check(id);
+    }
+  }
+
+  private async giveBackToken(): Promise<void> {
+    const t = this.ipToken;
+    this.ipToken = undefined;
+    if (t) await this.p.counters.giveBack(t.ip, t.policy.rateMs, this.p.deps.now());
+  }
+
+  /** The password was right: the failures are forgotten, then the password is checked for leaks. */
+  async succeeded(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    await Promise.all([this.user && this.p.counters.reset(this.user.id), this.giveBackToken()]);
+    if (this.policy.breached && (await this.breached))
+      await handleLeak(this.p, this.ctx, this.policy.breached);
+  }
+
+  /** The login failed: a wrong password or unknown user counts; any other failure gives the reservation back. */
+  async failed(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    try {
+      await this.settleFailure();
+    } catch (err) {
+      // The login's own error is what the client must see.
+      this.p.deps.log.error({ err }, 'could not record a failed login for attack protection');
+    }
+  }
+
+  private async settleFailure(): Promise<void> {
+    const wrongCredentials = this.ctx.failureEvent === 'fp' || this.ctx.failureEvent === 'fu';
+    if (!wrongCredentials) {
+      await Promise.all([this.user && this.p.counters.refund(this.user.id), this.giveBackToken()]);
+      return;
+    }
+    const t = this.ipToken;
+    if (t?.emptiedUntil) await throttleIp(this.p, t.ip, t.policy, t.emptiedUntil);
+    const u = this.user;
+    if (u && u.count === u.policy.maxAttempts) await blockIdentifier(this.p, this.ctx, u);
+  }
+}

@@ -1,0 +1,158 @@
+import { Redis } from 'ioredis';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+
+/**
+ * Failed-login counters. Brute-force attempts are rate-limiter-flexible
+ * counters (an atomic increment with a time to live); the per-IP throttle
+ * is a token bucket (GCRA: one stored time per IP), which rate-limiter-flexible
+ * does not offer, kept next to them in the same backend. Memory serves a
+ * single process; Redis (TESSERA_REDIS_URL) serves several.
+ */
+export interface Counters {
+  readonly kind: 'memory' | 'redis';
+  /** Counts one more attempt on `key` (atomically); returns the count, this one included. */
+  attempt(key: string): Promise<number>;
+  /** Takes back one attempt that ended without a verdict. */
+  refund(key: string): Promise<void>;
+  /** Forgets the attempts on `key` (a success, a lifted block). */
+  reset(key: string): Promise<void>;
+  /**
+   * Takes one token from the bucket of `key` (capacity `capacity`, one token
+   * regained every `rateMs`). `waitMs`: how long until a token is there again
+   * (0 while tokens remain; > 0 with `ok` when this take emptied the bucket).
+   */
+  take(key: string, capacity: number, rateMs: number, now: number): Promise<{ ok: boolean; waitMs: number }>;
+  /** Puts back a token taken by `take` (never above capacity). */
+  giveBack(key: string, rateMs: number, now: number): Promise<void>;
+  /** Fills the bucket of `key` again. */
+  refill(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Failed attempts older than this are forgotten (kept under setTimeout's 24.8-day limit). */
+export const ATTEMPTS_WINDOW_S = 7 * 24 * 3600;
+
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+abstract class AttemptCounters {
+  constructor(protected readonly limiter: RateLimiterAbstract) {}
+
+  async attempt(key: string): Promise<number> {
+    return (await this.limiter.consume(key, 1)).consumedPoints;
+  }
+
+  async refund(key: string): Promise<void> {
+    await this.limiter.reward(key, 1);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.limiter.delete(key);
+  }
+}
+
+class MemoryCounters extends AttemptCounters implements Counters {
+  readonly kind = 'memory';
+  /** Per key, the bucket's theoretical arrival time: the bucket is full again then. */
+  private readonly buckets = new Map<string, number>();
+  private lastSweep = 0;
+
+  constructor() {
+    super(new RateLimiterMemory({ points: NO_LIMIT, duration: ATTEMPTS_WINDOW_S }));
+  }
+
+  async take(key: string, capacity: number, rateMs: number, now: number) {
+    this.sweep(now);
+    const tat = Math.max(this.buckets.get(key) ?? now, now) + rateMs;
+    if (tat - now > capacity * rateMs) return { ok: false, waitMs: tat - now - capacity * rateMs };
+    this.buckets.set(key, tat);
+    return { ok: true, waitMs: Math.max(0, tat - now - (capacity - 1) * rateMs) };
+  }
+
+  async giveBack(key: string, rateMs: number, now: number) {
+    const tat = this.buckets.get(key);
+    if (tat === undefined) return;
+    if (tat - rateMs <= now) this.buckets.delete(key);
+    else this.buckets.set(key, tat - rateMs);
+  }
+
+  async refill(key: string) {
+    this.buckets.delete(key);
+  }
+
+  /** Drops full buckets now and then, so memory follows the IPs seen lately. */
+  private sweep(now: number) {
+    if (now - this.lastSweep < 60_000 || this.buckets.size < 1000) return;
+    this.lastSweep = now;
+    for (const [k, tat] of this.buckets) if (tat <= now) this.buckets.delete(k);
+  }
+
+  async close() {}
+}
+
+// KEYS[1] bucket; ARGV now, rate, capacity. Returns {ok 1|0, waitMs}.
+const TAKE = `local now, rate, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('get', KEYS[1]) or '0')
+if tat < now then tat = now end
+tat = tat + rate
+if tat - now > cap * rate then return {0, tat - now - cap * rate} end
+redis.call('set', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tat - now))
+return {1, math.max(0, tat - now - (cap - 1) * rate)}`;
+
+// KEYS[1] bucket; ARGV now, rate.
+const GIVE_BACK = `local now, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tat = tonumber(redis.call('get', KEYS[1]) or '0') - rate
+if tat <= now then redis.call('del', KEYS[1]) else redis.call('set', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tat - now)) end
+return 1`;
+
+type BucketRedis = Redis & {
+  tesseraTake(key: string, now: number, rate: number, cap: number): Promise<[number, number]>;
+  tesseraGiveBack(key: string, now: number, rate: number): Promise<number>;
+};
+
+class RedisCounters extends AttemptCounters implements Counters {
+  readonly kind = 'redis';
+
+  constructor(
+    private readonly client: BucketRedis,
+    private readonly prefix: string,
+  ) {
+    super(
+      new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: `${prefix}bf`,
+        points: NO_LIMIT,
+        duration: ATTEMPTS_WINDOW_S,
+      }),
+    );
+  }
+
+  async take(key: string, capacity: number, rateMs: number, now: number) {
+    const [ok, waitMs] = await this.client.tesseraTake(this.bucket(key), now, rateMs, capacity);
+    return { ok: ok === 1, waitMs: Number(waitMs) };
+  }
+
+  async giveBack(key: string, rateMs: number, now: number) {
+    await this.client.tesseraGiveBack(this.bucket(key), now, rateMs);
+  }
+
+  async refill(key: string) {
+    await this.client.del(this.bucket(key));
+  }
+
+  private bucket(key: string) {
+    return `${this.prefix}ip:${key}`;
+  }
+
+  async close() {
+    this.client.disconnect();
+  }
+}
+
+/** Counters in Redis when `redisUrl` is set (keys under `prefix`), else in this process's memory. */
+export function createCounters(redisUrl: string | undefined, prefix: string): Counters {
+  if (!redisUrl) return new MemoryCounters();
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000 });
+  client.defineCommand('tesseraTake', { numberOfKeys: 1, lua: TAKE });
+  client.defineCommand('tesseraGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
+  return new RedisCounters(client as BucketRedis, prefix);
+}

@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { SessionStore } from '../../../examples/trusted-app/sessions.js';
+import { loadConfig } from '../../../src/config/config.js';
+import { DEMO_CLIENT, type DemoApps, startDemoApps } from '../../../src/cli/demo.js';
+import { type Started, startServer } from '../../../src/cli/serve.js';
+import { applyTenant } from '../../../src/tenant/apply.js';
+import { parseTenantFile } from '../../../src/tenant/parse.js';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
+
+export const ALICE = { email: 'alice@acme.test', password: 'Alice-demo-passw0rd', realm: 'customers' };
+export const BOB = { email: 'bob@acme.test', password: 'Bob-demo-passw0rd', realm: 'employees' };
+
+/** Why the browser tests cannot run here, or undefined. */
+export function browserMissing(): string | undefined {
+  return existsSync(CHROMIUM)
+    ? undefined
+    : `no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run does)`;
+}
+
+/** Debian's Chromium, headless, never a downloaded browser, no network but localhost. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Takes full-page PNGs under test-output/screenshots/<group>/, numbered in the
+ * order taken (each test file runs in its own process, with its own group).
+ */
+export function screenshots(group: string): (page: Page, name: string) => Promise<string> {
+  let shot = 0;
+  return async (page, name) => {
+    const dir = join(SCREENSHOTS, group);
+    mkdirSync(dir, { recursive: true });
+    shot += 1;
+    const path = join(dir, `${String(shot).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    return path;
+  };
+}
+
+export interface Stack {
+  tessera: Started;
+  apps: DemoApps;
+  /** Tessera, server to server (http://127.0.0.1:PORT). */
+  tesseraUrl: string;
+  /** The trusted app, with a trailing slash. */
+  appUrl: string;
+  sessions: SessionStore;
+  /** Moves the trusted app's clock (not Tessera's). */
+  clock: { skewMs: number; now: () => number };
+  /** Applies a (partial) tenant file, as `tessera apply` would. */
+  apply(yaml: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * What `tessera dev` starts, in this process: Tessera on a new SQLite
+ * database in a temporary data directory with the demo tenant, then the
+ * Orders API and the trusted app, all on free ports.
+ */
+export async function startStack(): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
+  const config = loadConfig({
+    TESSERA_DATA_DIR: dir,
+    TESSERA_SECRET: 'browser-test-secret-browser-test-secret-0123',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    TESSERA_LOG_LEVEL: 'warn',
+  });
+  const tessera = await startServer(config, { demo: true });
+  const clock = {
+    skewMs: 0,
+    now: () => Date.now() + clock.skewMs,
+  };
+  // Sessions age by the real clock: only the tokens' expiry is judged by the moved one.
+  const sessions = new SessionStore();
+  const apps = await startDemoApps(config, tessera, {
+    env: {},
+    trustedApp: { sessions, now: clock.now },
+    warn: (m) => {
+      throw new Error(m);
+    },
+  });
+  return {
+    tessera,
+    apps,
+    tesseraUrl: tessera.url,
+    appUrl: apps.trustedAppUrl!,
+    sessions,
+    clock,
+    async apply(yaml: string) {
+      await applyTenant(tessera.rt.store, parseTenantFile(yaml, {}), {});
+    },
+    async close() {
+      await apps.close();
+      await tessera.app.close();
+      // Attack protection keeps counters (timers, maybe Redis) while it exists in the runtime.
+      await (tessera.rt as { protection?: { close?: () => Promise<void> } }).protection?.close?.();
+      await tessera.rt.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const readExample = (path: string) => readFileSync(join(ROOT, 'examples', path), 'utf8');
+
+/** A refresh-token grant for the demo client, straight at Tessera. */
+export function refreshAt(stack: Stack, refreshToken: string): Promise<Response> {
+  return fetch(`${stack.tesseraUrl}/oauth/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: DEMO_CLIENT.clientId,
+      client_secret: DEMO_CLIENT.clientSecret,
+    }),
+  });
+}
+
+/** RFC 7662 introspection by the demo client. */
+export async function introspect(stack: Stack, token: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${stack.tesseraUrl}/oauth/introspect`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      token,
+      client_id: DEMO_CLIENT.clientId,
+      client_secret: DEMO_CLIENT.clientSecret,
+    }),
+  });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** Whether attack protection has landed in this tree (the blocking test needs it). */
+export const protectionLanded = () => existsSync(join(ROOT, 'src', 'protection', 'index.ts'));
