@@ -6,7 +6,13 @@ import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../help
 import { storeKinds } from '../helpers/stores.js';
 
 const login = (t: TestApp, password: string) =>
-  tokenRequest(t.app, { grant_type: 'password', username: ALICE.email, password, client_id: 'acme-web', client_secret: SECRET });
+  tokenRequest(t.app, {
+    grant_type: 'password',
+    username: ALICE.email,
+    password,
+    client_id: 'acme-web',
+    client_secret: SECRET,
+  });
 
 for (const kind of storeKinds) {
   describe(`a password change lifts blocks; breached passwords cannot be set (${kind.name})`, () => {
@@ -28,7 +34,9 @@ for (const kind of storeKinds) {
     });
 
     it('refuses to set a breached password while detection is on', async () => {
-      await putSetting(t.rt.store.db, 'attackProtection', { breachedPasswordDetection: { enabled: true, shields: ['block'] } });
+      await putSetting(t.rt.store.db, 'attackProtection', {
+        breachedPasswordDetection: { enabled: true, shields: ['block'] },
+      });
       await assert.rejects(
         setUserPassword(t.rt.store, ALICE.id, 'Password123', t.rt.now()),
         /this password appears in a list of breached passwords/,
