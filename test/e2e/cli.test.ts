@@ -90,6 +90,21 @@ describe('the tessera CLI, end to end', () => {
     try {
       assert.doesNotMatch(out(), /generated a development secret/);
       assert.equal((await runPrintedCurl(out(), url)).status, 200);
+      // The demo tenant's rule asks Carol (app_metadata.mfa) for a second factor.
+      const carol = await fetch(`${url}/oauth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'password',
+          username: 'carol@acme.test',
+          password: 'Carol-demo-passw0rd',
+          client_id: 'acme-web',
+          client_secret: 'demo-acme-web-secret-not-for-production',
+        }),
+      });
+      assert.equal(carol.status, 403);
+      const body = (await carol.json()) as { error: string; mfa_requirements: unknown };
+      assert.equal(body.error, 'mfa_required');
+      assert.deepEqual(body.mfa_requirements, { enroll: [{ type: 'otp' }, { type: 'email' }] });
     } finally {
       child.kill('SIGTERM');
     }

@@ -16,6 +16,8 @@ export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
 
 export const ALICE = { email: 'alice@acme.test', password: 'Alice-demo-passw0rd', realm: 'customers' };
 export const BOB = { email: 'bob@acme.test', password: 'Bob-demo-passw0rd', realm: 'employees' };
+/** A rule of the demo tenant asks Carol for a second factor. */
+export const CAROL = { email: 'carol@acme.test', password: 'Carol-demo-passw0rd', realm: 'customers' };
 
 /** Why the browser tests cannot run here, or undefined. */
 export function browserMissing(): string | undefined {
