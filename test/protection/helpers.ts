@@ -11,7 +11,7 @@ import { listEvents } from '../../src/store/repos/events.js';
 import { upsertClient } from '../../src/store/repos/clients.js';
 import { findConnectionById, upsertConnection } from '../../src/store/repos/connections.js';
 import { getSetting, putSetting } from '../../src/store/repos/settings.js';
-import { ALICE, ISSUER, SECRET, TestClock, addUser, seedTenant } from '../helpers/app.js';
+import { ALICE, ISSUER, SECRET, TestClock, addUser, seedTenant, silentLogger } from '../helpers/app.js';
 import { type StoreKind, storeKinds } from '../helpers/stores.js';
 
 export const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -52,7 +52,7 @@ export async function startNode(store: Store, env: Env, clock: TestClock): Promi
     ...(env.counters === 'redis' ? { TESSERA_REDIS_URL: REDIS_URL } : {}),
     ...env.extra,
   });
-  const rt = await createRuntime(config, { store, now: clock.now, log: silent() });
+  const rt = await createRuntime(config, { store, now: clock.now, log: silentLogger() });
   const app = await buildServer(rt, { logger: false });
   return { app, rt, stop: () => app.close() };
 }
@@ -185,18 +185,3 @@ export const LEAKED_BODY = {
 };
 
 export const WRONG_BODY = { error: 'invalid_grant', error_description: 'Wrong email or password.' };
-
-function silent() {
-  const noop = () => {};
-  const l: any = {
-    info: noop,
-    warn: noop,
-    error: noop,
-    debug: noop,
-    trace: noop,
-    fatal: noop,
-    level: 'silent',
-  };
-  l.child = () => l;
-  return l;
-}
