@@ -78,10 +78,15 @@ export function mfaRoutes(app: FastifyInstance, rt: Runtime): void {
   app.post('/mfa/challenge', async (request) => {
     const params = new Params(request.body);
     const tx = await loadMfaTransaction(rt, params.required('mfa_token'));
-    const { client } = await authenticateClient(rt, params, request.headers.authorization, {
-      failure: 'invalid_client',
-    });
-    if (client.client_id !== tx.login.clientId) throw mfaErrors.clientMismatch();
+    // The mfa_token is bound to its client and is the credential here: Auth0's MfaClient sends
+    // only client_id. Client credentials, when sent, must be right.
+    const sentCredentials =
+      params.optional('client_secret') !== undefined || Boolean(request.headers.authorization);
+    const clientId = sentCredentials
+      ? (await authenticateClient(rt, params, request.headers.authorization, { failure: 'invalid_client' }))
+          .client.client_id
+      : params.required('client_id');
+    if (clientId !== tx.login.clientId) throw mfaErrors.clientMismatch();
     const wanted = params.optional('challenge_type')?.split(' ') ?? ['oob', 'otp'];
     if (wanted.some((t) => t !== 'otp' && t !== 'oob')) {
       throw errors.malformedParameter('challenge_type', 'must be "otp", "oob" or "oob otp"');

@@ -91,8 +91,28 @@ for (const kind of storeKinds) {
       });
       assert.match(list[0].id, /^sms\|dev_/);
       const before = sms.messages.length;
-      const ch = await challenge(t, { mfa_token: login.mfa_token, challenge_type: 'oob' });
+      // As Auth0's MfaClient sends it: client_id and the mfa_token, no secret.
+      const ch = await t.app.inject({
+        method: 'POST',
+        url: '/mfa/challenge',
+        payload: { client_id: 'mfa-app', mfa_token: login.mfa_token, challenge_type: 'oob' },
+      });
       assert.equal(ch.statusCode, 200, ch.body);
+      const wrongSecret = await challenge(t, {
+        mfa_token: login.mfa_token,
+        challenge_type: 'oob',
+        client_secret: 'nope',
+      });
+      assert.equal(wrongSecret.statusCode, 401);
+      const otherClient = await t.app.inject({
+        method: 'POST',
+        url: '/mfa/challenge',
+        payload: { client_id: 'acme-web', mfa_token: login.mfa_token, challenge_type: 'oob' },
+      });
+      assert.deepEqual(otherClient.json(), {
+        error: 'invalid_grant',
+        error_description: 'Malformed mfa_token',
+      });
       assert.deepEqual(Object.keys(ch.json()), ['challenge_type', 'oob_code', 'binding_method']);
       const text = (await sms.next(PHONE, before)).body;
       const ok = await grant(t, 'oob', {
