@@ -209,3 +209,16 @@ export function uniqueArrayOf<T>(
     });
   };
 }
+
+/**
+ * A list whose items are unique by one string field: a duplicate is an error
+ * at that field, `duplicate <label> "<value>"`.
+ */
+export function uniqueBy<T>(item: Check<T>, field: keyof T & string, label: string): Check<T[]> {
+  return uniqueArrayOf(
+    item,
+    (v) => v[field] as unknown as string | undefined,
+    (v) => `duplicate ${label} "${String(v[field])}"`,
+    field,
+  );
+}

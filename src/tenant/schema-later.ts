@@ -9,6 +9,7 @@ import {
   record,
   string,
   uniqueArrayOf,
+  uniqueBy,
 } from './check.js';
 
 /**
@@ -100,30 +101,9 @@ const attackProtection = object({
 
 /** Field checks for the later sections, spread into the tenant file's top level. */
 export const laterSections = {
-  rules: optional(
-    uniqueArrayOf(
-      rule,
-      (r) => r.name,
-      (r) => `duplicate rule name "${r.name}"`,
-      'name',
-    ),
-  ),
-  actions: optional(
-    uniqueArrayOf(
-      action,
-      (a) => a.name,
-      (a) => `duplicate action name "${a.name}"`,
-      'name',
-    ),
-  ),
-  rulesConfigs: optional(
-    uniqueArrayOf(
-      rulesConfig,
-      (c) => c.key,
-      (c) => `duplicate key "${c.key}"`,
-      'key',
-    ),
-  ),
+  rules: optional(uniqueBy(rule, 'name', 'rule name')),
+  actions: optional(uniqueBy(action, 'name', 'action name')),
+  rulesConfigs: optional(uniqueBy(rulesConfig, 'key', 'key')),
   clientGrants: optional(
     uniqueArrayOf(
       clientGrant,

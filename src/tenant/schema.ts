@@ -13,7 +13,7 @@ import {
   optional,
   record,
   string,
-  uniqueArrayOf,
+  uniqueBy,
 } from './check.js';
 import { type KnownNames, referenceErrors } from './references.js';
 import { laterSections } from './schema-later.js';
@@ -98,14 +98,7 @@ const scope = object({ value: string({ min: 1 }), description: optional(text) })
 const resourceServer = object({
   name: optional(string({ min: 1 })),
   identifier: string({ min: 1, max: 1024 }),
-  scopes: optional(
-    uniqueArrayOf(
-      scope,
-      (s) => s.value,
-      (s) => `duplicate scope "${s.value}"`,
-      'value',
-    ),
-  ),
+  scopes: optional(uniqueBy(scope, 'value', 'scope')),
   signing_alg: optional(signingAlg),
   token_lifetime: optional(integer(1, 2592000)),
   allow_offline_access: optional(boolean()),
@@ -207,30 +200,9 @@ const user = object(
 /** The whole tenant file. Every section is optional; an absent section is left alone by apply. */
 export const tenantFile = object({
   tenant: optional(tenant),
-  connections: optional(
-    uniqueArrayOf(
-      connection,
-      (c) => c.name,
-      (c) => `duplicate connection name "${c.name}"`,
-      'name',
-    ),
-  ),
-  resourceServers: optional(
-    uniqueArrayOf(
-      resourceServer,
-      (r) => r.identifier,
-      (r) => `duplicate identifier "${r.identifier}"`,
-      'identifier',
-    ),
-  ),
-  clients: optional(
-    uniqueArrayOf(
-      client,
-      (c) => c.client_id,
-      (c) => `duplicate client_id "${c.client_id}"`,
-      'client_id',
-    ),
-  ),
+  connections: optional(uniqueBy(connection, 'name', 'connection name')),
+  resourceServers: optional(uniqueBy(resourceServer, 'identifier', 'identifier')),
+  clients: optional(uniqueBy(client, 'client_id', 'client_id')),
   users: optional(arrayOf(user)),
   ...laterSections,
 });

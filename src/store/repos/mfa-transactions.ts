@@ -71,8 +71,7 @@ export async function useMfaChallenge(db: Kysely<Database>, id: string, now: num
 /**
  * Takes one token from a user's bucket of failed MFA verifications
  * (`capacity` tokens, one back every `refillMs`). False when it is empty.
- * Optimistic: the UPDATE only applies to the row as it was read, and a lost
- * race reads again, so concurrent failures never take more than the bucket holds.
+ * Concurrent failures never take more than the bucket holds (see updateBucket).
  */
 export async function takeMfaAttempt(
   db: Kysely<Database>,
@@ -86,24 +85,10 @@ export async function takeMfaAttempt(
     .values({ user_id: userId, tokens: capacity, updated_at: now })
     .onConflict((oc) => oc.column('user_id').doNothing())
     .execute();
-  for (let tries = 0; tries < 20; tries++) {
-    const row = await db
-      .selectFrom('mfa_attempts')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .executeTakeFirstOrThrow();
+  return updateBucket(db, userId, (row) => {
     const tokens = refill(row, now, capacity, refillMs);
-    if (tokens < 1) return false;
-    const r = await db
-      .updateTable('mfa_attempts')
-      .set({ tokens: tokens - 1, updated_at: now })
-      .where('user_id', '=', userId)
-      .where('tokens', '=', row.tokens)
-      .where('updated_at', '=', row.updated_at)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 1) return true;
-  }
-  return false;
+    return tokens < 1 ? undefined : { tokens: tokens - 1, updated_at: now };
+  });
 }
 
 /** Gives back the token taken for a verification that succeeded. */
@@ -112,22 +97,42 @@ export async function refundMfaAttempt(
   userId: string,
   capacity: number,
 ): Promise<void> {
+  await updateBucket(db, userId, (row) => ({
+    tokens: Math.min(capacity, row.tokens + 1),
+    updated_at: row.updated_at,
+  }));
+}
+
+type BucketRow = { tokens: number; updated_at: number };
+
+/**
+ * Optimistic read-modify-write of a user's bucket: the UPDATE applies only to
+ * the row as it was read, and a lost race reads again. `change` answers the
+ * new state, or undefined to leave it (the answer is then false).
+ */
+async function updateBucket(
+  db: Kysely<Database>,
+  userId: string,
+  change: (row: BucketRow) => BucketRow | undefined,
+): Promise<boolean> {
   for (let tries = 0; tries < 20; tries++) {
     const row = await db
       .selectFrom('mfa_attempts')
       .selectAll()
       .where('user_id', '=', userId)
       .executeTakeFirst();
-    if (!row) return;
+    const next = row && change(row);
+    if (!next) return false;
     const r = await db
       .updateTable('mfa_attempts')
-      .set({ tokens: Math.min(capacity, row.tokens + 1) })
+      .set(next)
       .where('user_id', '=', userId)
       .where('tokens', '=', row.tokens)
       .where('updated_at', '=', row.updated_at)
       .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 1) return;
+    if (Number(r.numUpdatedRows) === 1) return true;
   }
+  return false;
 }
 
 /** True when the user's bucket has at least one token left (without taking it). */
@@ -147,7 +152,7 @@ export async function hasMfaAttempt(
 }
 
 function refill(
-  row: { tokens: number; updated_at: number },
+  row: BucketRow,
   now: number,
   capacity: number,
   refillMs: number,
