@@ -151,11 +151,6 @@ export async function hasMfaAttempt(
   return !row || refill(row, now, capacity, refillMs) >= 1;
 }
 
-function refill(
-  row: BucketRow,
-  now: number,
-  capacity: number,
-  refillMs: number,
-): number {
+function refill(row: BucketRow, now: number, capacity: number, refillMs: number): number {
   return Math.min(capacity, row.tokens + Math.max(0, now - row.updated_at) / refillMs);
 }
