@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+
 /** A tenant file `rules` entry (Auth0's shape). */
 export interface RuleDef {
   name: string;
@@ -42,7 +44,16 @@ export interface RulesLimits {
   fetchTimeoutMs: number;
   /** Largest response body a sandboxed `fetch` may read, in bytes. */
   fetchMaxBytes: number;
+  /**
+   * How a sandboxed `fetch` resolves a host name to its addresses: the
+   * system resolver (`dns.lookup`, as other clients on the machine see it).
+   * Tests inject one to make a name answer what they need.
+   */
+  fetchLookup: FetchLookup;
 }
+
+/** All the addresses of a host name, in the resolver's order. */
+export type FetchLookup = (hostname: string) => Promise<readonly { address: string }[]>;
 
 export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
   scriptTimeoutMs: 5_000,
@@ -51,12 +62,16 @@ export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
   isolates: 4,
   fetchTimeoutMs: 5_000,
   fetchMaxBytes: 1024 * 1024,
+  fetchLookup: (hostname) => lookup(hostname, { all: true, verbatim: true }),
 };
 
 /**
- * The `rulesConfigs` key listing the hosts a rule or action may `fetch`
- * (comma-separated hostnames, e.g. `api.acme.test, 127.0.0.1`). Any other
- * host, and any scheme other than http/https, is refused inside the sandbox.
+ * The `rulesConfigs` key listing the hosts a rule or action may `fetch`:
+ * comma-separated `host` (ports 80 and 443) or `host:port` entries, where a
+ * host is a name or an IP address (`api.acme.test, api.acme.test:8443,
+ * 10.0.0.7:8080, [fd00::7]:8080`). Any other host or port, any scheme other
+ * than http/https, and a name that resolves to a non-public address the
+ * list does not name are refused inside the sandbox (see fetch-bridge.ts).
  */
 export const ALLOWED_HOSTS_KEY = 'TESSERA_ALLOWED_HOSTS';
 

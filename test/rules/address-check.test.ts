@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressKey, canonicalIp, classifyAddress } from '../../src/rules/address-check.js';
+import { allowedHosts } from '../../src/rules/fetch-bridge.js';
 
 describe('the address classifier of sandboxed fetch', () => {
   // [address, why it is not public (undefined: public), never a destination]
@@ -85,5 +86,37 @@ describe('the address classifier of sandboxed fetch', () => {
     assert.equal(addressKey('::ffff:127.0.0.1'), '127.0.0.1');
     assert.equal(addressKey('::7f00:1'), '::7f00:1');
     assert.equal(classifyAddress('::FFFF:127.0.0.1').address, '::ffff:7f00:1');
+  });
+});
+
+describe('the fetch allowlist (TESSERA_ALLOWED_HOSTS)', () => {
+  const parse = (value: string) =>
+    Object.fromEntries([...allowedHosts({ TESSERA_ALLOWED_HOSTS: value })].map(([h, p]) => [h, [...p]]));
+
+  it('reads names and addresses, with ports 80 and 443 unless an entry names one', () => {
+    assert.deepEqual(
+      parse(
+        ' API.Acme.test , api.acme.test:8443, 127.0.0.1:5432, [::1]:8080, fd00::7, [::ffff:10.0.0.1]:81, bücher.test',
+      ),
+      {
+        'api.acme.test': [80, 443, 8443],
+        '127.0.0.1': [5432],
+        '::1': [8080],
+        'fd00::7': [80, 443],
+        '10.0.0.1': [81],
+        'xn--bcher-kva.test': [80, 443],
+      },
+    );
+  });
+
+  it('allows nothing for malformed entries or odd spellings of addresses', () => {
+    assert.deepEqual(
+      parse(
+        '2130706433, 0x7f.1:80, 127.1, https://api.acme.test, api.acme.test/x, a@b.test, h:0, h:65536, h:x, [h]:80, [::1, ,',
+      ),
+      {},
+    );
+    assert.deepEqual(parse(''), {});
+    assert.deepEqual(Object.fromEntries(allowedHosts({})), {});
   });
 });
