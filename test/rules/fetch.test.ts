@@ -36,6 +36,8 @@ describe('fetch inside the sandbox', () => {
           res.end('x'.repeat(2 * 1024 * 1024));
         } else if (req.url === '/away') {
           res.writeHead(302, { location: 'https://example.com/' }).end();
+        } else if (req.url === '/inside') {
+          res.writeHead(307, { location: `http://localhost:${port}/roles` }).end();
         } else if (req.url === '/slow') {
           setTimeout(() => res.end('late'), 2000);
         } else {
@@ -122,6 +124,22 @@ describe('fetch inside the sandbox', () => {
   it('does not follow redirects (they could leave the allowlist)', async () => {
     const out = await inAction(`fetch('${base}/away').then((r) => [r.status, r.headers.location])`);
     assert.deepEqual(out, [302, 'https://example.com/']);
+  });
+
+  it('does not follow a redirect into the internal network; fetching its Location is checked again', async () => {
+    const before = seen.length;
+    const out = await inAction(
+      `fetch('${base}/inside').then((r) => fetch(r.headers.location).then(() => 'reached', (e) => [r.status, e.message]))`,
+      { TESSERA_ALLOWED_HOSTS: `${listed}, localhost` },
+    );
+    assert.deepEqual(out, [
+      307,
+      `fetch refused: port ${port} of "localhost" is not allowed (the allowlist gives it 80, 443; list localhost:${port} to allow it)`,
+    ]);
+    assert.deepEqual(
+      seen.slice(before).map((r) => r.url),
+      ['/inside'],
+    );
   });
 
   it('caps the response size', async () => {
