@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { configureRules } from '../../src/rules/isolate.js';
 import { DEFAULT_RULES_LIMITS, type FetchLookup } from '../../src/rules/types.js';
@@ -34,6 +35,9 @@ describe('fetch inside the sandbox', () => {
           res.end(JSON.stringify({ roles: ['admin', 'ops'] }));
         } else if (req.url === '/big') {
           res.end('x'.repeat(2 * 1024 * 1024));
+        } else if (req.url === '/big-gzip') {
+          // 2 MiB that travel as 2 KiB, without a length: counted as the script would read them.
+          res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('x'.repeat(2 * 1024 * 1024)));
         } else if (req.url === '/away') {
           res.writeHead(302, { location: 'https://example.com/' }).end();
         } else if (req.url === '/inside') {
@@ -145,6 +149,10 @@ describe('fetch inside the sandbox', () => {
   it('caps the response size', async () => {
     assert.equal(
       await inAction(`fetch('${base}/big')`),
+      'Error: fetch to 127.0.0.1 failed: the response is larger than 1048576 bytes',
+    );
+    assert.equal(
+      await inAction(`fetch('${base}/big-gzip')`),
       'Error: fetch to 127.0.0.1 failed: the response is larger than 1048576 bytes',
     );
   });
