@@ -28,6 +28,23 @@ export const mfaErrors = {
   noFactor: (type: string) =>
     new OAuthError(400, 'unsupported_challenge_type', `The user has no active ${type} authenticator.`),
   alreadyEnrolled: () => new OAuthError(403, 'access_denied', 'User is already enrolled'),
+  insufficientScope: (scope: string) =>
+    new OAuthError(
+      403,
+      'insufficient_scope',
+      `This needs an access token for the MFA API with the scope ${scope}`,
+      {},
+      { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
+    ),
+  /** RFC 9470's step-up answer: the token's login did not include a second factor. */
+  mfaStepUpRequired: () =>
+    new OAuthError(
+      401,
+      'insufficient_user_authentication',
+      'The user has an active authenticator: this needs an access token for the MFA API obtained with multifactor authentication.',
+      {},
+      { 'WWW-Authenticate': 'Bearer error="insufficient_user_authentication"' },
+    ),
   factorDisabled: (factor: string) =>
     new OAuthError(
       400,

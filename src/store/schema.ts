@@ -153,6 +153,8 @@ export interface MfaAuthenticatorsTable {
   /** The last TOTP time step accepted: a code is good once. */
   last_step: number;
   created_at: number;
+  /** The MFA transaction that enrolled it, the only one that may confirm it (none: added by an admin). */
+  enrolled_in?: string | null;
 }
 
 export interface MfaTransactionsTable {
