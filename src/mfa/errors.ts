@@ -51,6 +51,24 @@ export const mfaErrors = {
       'invalid_request',
       `The ${factor} factor is not enabled for this tenant (guardian.factors.${factor})`,
     ),
+  /** A code went out less than the send interval ago (to this user, from any login). */
+  sendTooSoon: (retryAfterS: number) =>
+    new OAuthError(
+      429,
+      'too_many_requests',
+      'A code was sent a moment ago: wait before asking for another one.',
+      {},
+      { 'Retry-After': String(retryAfterS) },
+    ),
+  /** This mfa_token has had all its codes. */
+  sendsSpent: (retryAfterS: number) =>
+    new OAuthError(
+      429,
+      'too_many_requests',
+      'Too many codes were sent for this login: log in again to get a new one.',
+      {},
+      { 'Retry-After': String(retryAfterS) },
+    ),
   tooManyAttempts: () =>
     new OAuthError(
       429,

@@ -36,4 +36,8 @@ export const MFA_LIMITS = {
   pollIntervalMs: 5_000,
   bucketCapacity: 10,
   bucketRefillMs: 6 * 60_000,
+  /** SMS and email codes: at most one per user in this interval (any login), so a script cannot flood a phone. */
+  sendIntervalMs: 30_000,
+  /** ... and at most this many per mfa_token. */
+  sendsPerToken: 5,
 } as const;

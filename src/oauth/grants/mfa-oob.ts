@@ -5,6 +5,7 @@ import { codeHash } from '../../mfa/codes.js';
 import { mfaErrors } from '../../mfa/errors.js';
 import { MFA_GRANTS, MFA_LIMITS } from '../../mfa/settings.js';
 import { listAuthenticators } from '../../store/repos/mfa-authenticators.js';
+import { releaseOobSend } from '../../store/repos/mfa-sends.js';
 import { findMfaChallenge, pollMfaChallenge, useMfaChallenge } from '../../store/repos/mfa-transactions.js';
 import { pendingLogin, resumeLogin } from './mfa-resume.js';
 import type { Grant } from './types.js';
@@ -41,6 +42,7 @@ export const mfaOobGrant: Grant = {
       return match && (await useMfaChallenge(rt.store.db, challenge.id, rt.now())) ? true : undefined;
     });
     if (!ok) throw mfaErrors.invalidBinding();
+    await releaseOobSend(rt.store.db, tx.login.userId, challenge.created_at);
     return resumeLogin(req, tx, challenge.authenticator_id, { success: 'seoobft', failure: 'feoobft' });
   },
 };
