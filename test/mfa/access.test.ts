@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { totpAt } from '../../src/mfa/totp.js';
 import { hashClientSecret } from '../../src/oauth/client-secret.js';
-import { upsertClient } from '../../src/store/repos/clients.js';
+import { startFamily } from '../../src/oauth/refresh-tokens.js';
+import { findClient, upsertClient } from '../../src/store/repos/clients.js';
 import { putSetting } from '../../src/store/repos/settings.js';
 import {
   ALICE,
@@ -172,6 +173,33 @@ for (const kind of storeKinds) {
           ['recovery-code', true],
         ],
       );
+    });
+
+    it('a refresh token for the MFA API (however obtained) never yields enroll or remove', async () => {
+      // Tessera's MFA API allows no offline access; were a family ever started for it, its tokens
+      // would still not carry the MFA of a login (oona is enrolled by now).
+      const client = (await findClient(t.rt.store.db, 'mfa-app'))!.client;
+      const refresh = await startFamily(t.rt, {
+        client,
+        userId: 'auth0|oona',
+        connectionId: 'con_default',
+        audience: MFA_API,
+        scopes: ALL.split(' '),
+      });
+      const res = await tokenRequest(t.app, {
+        grant_type: 'refresh_token',
+        client_id: 'mfa-app',
+        client_secret: SECRET,
+        refresh_token: refresh,
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const token = res.json().access_token;
+      assert.equal(decodeJwt(token).amr, undefined);
+      assert.deepEqual((await associate(t, token, { authenticator_types: ['otp'] })).json(), ALREADY);
+      const ids = (await authenticators(t, token)).json().map((a: { id: string }) => a.id);
+      const del = await remove(t, token, ids[0]);
+      assert.equal(del.statusCode, 401);
+      assert.deepEqual(del.json(), STEP_UP);
     });
 
     it('each action needs its scope on an access token', async () => {
