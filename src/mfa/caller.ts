@@ -2,6 +2,7 @@ import type { Runtime } from '../runtime.js';
 import { errors } from '../oauth/errors.js';
 import { bearerToken, verifyAccessToken } from '../oauth/access-token.js';
 import { parseScope } from '../oauth/scopes.js';
+import { mfaAudience } from './settings.js';
 import { type MfaTransaction, loadMfaTransaction } from './transactions.js';
 
 /** Who calls an /mfa/* endpoint: a pending login's mfa_token, or an access token for the MFA API. */
@@ -16,11 +17,6 @@ export interface MfaCaller {
   mfa: boolean;
   /** The access token itself (it stands for its own enrolment transaction), and when it expires. */
   accessToken?: { token: string; expiresAt: number };
-}
-
-/** The MFA API's audience: `<issuer>mfa/`. */
-export function mfaAudience(rt: Runtime): string {
-  return `${rt.config.issuer}mfa/`;
 }
 
 /**

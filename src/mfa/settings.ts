@@ -22,6 +22,11 @@ export async function guardianSettings(rt: Runtime): Promise<GuardianSettings> {
   };
 }
 
+/** The MFA API's audience: `<issuer>mfa/`. */
+export function mfaAudience(rt: Runtime): string {
+  return `${rt.config.issuer}mfa/`;
+}
+
 /** The grant types that complete an MFA login. */
 export const MFA_GRANTS = {
   otp: 'http://auth0.com/oauth/grant-type/mfa-otp',

@@ -12,7 +12,7 @@ import {
 import { findUserById } from '../store/repos/users.js';
 import { codeHash, opaqueToken } from './codes.js';
 import { mfaErrors } from './errors.js';
-import { MFA_LIMITS } from './settings.js';
+import { MFA_LIMITS, mfaAudience } from './settings.js';
 
 /**
  * A password login waiting for its second factor: everything needed to give
@@ -108,7 +108,7 @@ export async function accessTokenTransaction(
     userId,
     clientId,
     connectionId: user.connection_id,
-    audience: `${rt.config.issuer}mfa/`,
+    audience: mfaAudience(rt),
     grantType: 'password',
     requestedScopes: scopes,
     scopes,

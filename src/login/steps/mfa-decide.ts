@@ -1,7 +1,6 @@
 import { isEnrolled } from '../../mfa/access.js';
-import { mfaAudience } from '../../mfa/caller.js';
 import { mfaErrors } from '../../mfa/errors.js';
-import { MFA_GRANTS, guardianSettings } from '../../mfa/settings.js';
+import { MFA_GRANTS, guardianSettings, mfaAudience } from '../../mfa/settings.js';
 import { startMfaTransaction } from '../../mfa/transactions.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { listAuthenticators } from '../../store/repos/mfa-authenticators.js';
