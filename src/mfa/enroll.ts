@@ -28,9 +28,10 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /**
  * POST /mfa/associate, once `authorizeMfa` allowed it: starts enrolling an
  * authenticator, unconfirmed until the first successful MFA grant of the
- * same transaction (the mfa_token's, or the access token's own). OTP answers the secret and its otpauth://
- * URI; SMS/email send a code at once and answer its oob_code. The first
- * enrolment also creates the user's recovery code, shown this once.
+ * same transaction (the mfa_token's, or the access token's own). OTP
+ * answers the secret and its otpauth:// URI; SMS/email send a code at once
+ * and answer its oob_code. The first enrolment also creates the user's
+ * recovery code, shown this once.
  */
 export async function associate(
   rt: Runtime,
