@@ -1,29 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { mfaCaller, requireScope } from '../mfa/caller.js';
+import { authorizeMfa, publicAuthenticator } from '../mfa/access.js';
+import { mfaCaller } from '../mfa/caller.js';
 import { type AssociateRequest, associate } from '../mfa/enroll.js';
 import { mfaErrors } from '../mfa/errors.js';
-import { maskName, sendOobChallenge } from '../mfa/oob.js';
+import { sendOobChallenge } from '../mfa/oob.js';
 import { loadMfaTransaction } from '../mfa/transactions.js';
 import { authenticateClient } from '../oauth/client-auth.js';
 import { OAuthError, errors } from '../oauth/errors.js';
 import type { Runtime } from '../runtime.js';
-import {
-  type AuthenticatorRow,
-  deleteAuthenticator,
-  listAuthenticators,
-} from '../store/repos/mfa-authenticators.js';
+import { deleteAuthenticator, listAuthenticators } from '../store/repos/mfa-authenticators.js';
 import { Params } from './params.js';
-
-/** An authenticator as /mfa/authenticators lists it (Auth0's shape). */
-function publicAuthenticator(a: AuthenticatorRow) {
-  const oob = a.type === 'sms' || a.type === 'email';
-  return {
-    id: a.id,
-    authenticator_type: oob ? 'oob' : a.type,
-    active: a.active === 1,
-    ...(oob ? { oob_channel: a.type, name: maskName(a.type, a.name) } : {}),
-  };
-}
 
 /** A list parameter: a JSON array of strings, or a space-separated form value. */
 function listParam(body: unknown, name: string): string[] {
@@ -38,13 +24,12 @@ function listParam(body: unknown, name: string): string[] {
 export function mfaRoutes(app: FastifyInstance, rt: Runtime): void {
   app.get('/mfa/authenticators', async (request) => {
     const caller = await mfaCaller(rt, request.headers.authorization);
-    requireScope(caller, 'read:authenticators', true);
-    return (await listAuthenticators(rt.store.db, caller.userId)).map(publicAuthenticator);
+    return (await authorizeMfa(rt, caller, 'read')).map(publicAuthenticator);
   });
 
   app.delete<{ Params: { id: string } }>('/mfa/authenticators/:id', async (request, reply) => {
     const caller = await mfaCaller(rt, request.headers.authorization);
-    requireScope(caller, 'remove:authenticators', false);
+    await authorizeMfa(rt, caller, 'remove');
     if (!(await deleteAuthenticator(rt.store.db, caller.userId, request.params.id))) {
       throw new OAuthError(404, 'not_found', 'Authenticator not found');
     }
@@ -53,7 +38,7 @@ export function mfaRoutes(app: FastifyInstance, rt: Runtime): void {
 
   app.post('/mfa/associate', async (request) => {
     const caller = await mfaCaller(rt, request.headers.authorization);
-    requireScope(caller, 'enroll', true);
+    const existing = await authorizeMfa(rt, caller, 'enroll');
     const params = new Params(request.body);
     const clientId = params.optional('client_id');
     if (clientId !== undefined && clientId !== caller.clientId) throw mfaErrors.clientMismatch();
@@ -72,7 +57,7 @@ export function mfaRoutes(app: FastifyInstance, rt: Runtime): void {
       phoneNumber: params.optional('phone_number'),
       email: params.optional('email'),
     };
-    return associate(rt, caller, req);
+    return associate(rt, caller, existing, req);
   });
 
   app.post('/mfa/challenge', async (request) => {

@@ -44,6 +44,11 @@ export interface LoginContext {
    * `api.multifactor.enable`); the mfa.decide step turns it into `mfa_required`.
    */
   multifactor?: { provider: string; allowRememberBrowser?: boolean };
+  /**
+   * Set when this login verified a second factor: tokens then carry
+   * `amr: ["mfa"]`, which the MFA API requires to add or remove a factor.
+   */
+  mfa?: boolean;
   /** The access token's `gty` claim. */
   gty: string | string[];
   /**

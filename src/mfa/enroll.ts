@@ -3,7 +3,6 @@ import {
   type AuthenticatorRow,
   deletePendingAuthenticators,
   insertAuthenticator,
-  listAuthenticators,
 } from '../store/repos/mfa-authenticators.js';
 import { getTenantSettings } from '../store/repos/settings.js';
 import { findUserById } from '../store/repos/users.js';
@@ -14,6 +13,7 @@ import { sendOobChallenge } from './oob.js';
 import { mfaBox } from './secrets.js';
 import { type Factor, guardianSettings } from './settings.js';
 import { barcodeUri, newTotpSecret } from './totp.js';
+import { accessTokenTransaction } from './transactions.js';
 import { errors } from '../oauth/errors.js';
 
 export interface AssociateRequest {
@@ -26,27 +26,41 @@ export interface AssociateRequest {
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
- * POST /mfa/associate: starts enrolling an authenticator, unconfirmed until
- * the first successful MFA grant. OTP answers the secret and its otpauth://
- * URI; SMS/email send a code at once and answer its oob_code. The first
- * enrolment also creates the user's recovery code, shown this once.
+ * POST /mfa/associate, once `authorizeMfa` allowed it: starts enrolling an
+ * authenticator, unconfirmed until the first successful MFA grant of the
+ * same transaction (the mfa_token's, or the access token's own). OTP
+ * answers the secret and its otpauth:// URI; SMS/email send a code at once
+ * and answer its oob_code. The first enrolment also creates the user's
+ * recovery code, shown this once.
  */
 export async function associate(
   rt: Runtime,
   caller: MfaCaller,
+  existing: AuthenticatorRow[],
   req: AssociateRequest,
 ): Promise<Record<string, unknown>> {
   const factor: Factor = req.type === 'otp' ? 'otp' : (req.channel ?? 'sms');
   if (!(await guardianSettings(rt)).enabled.includes(factor)) throw mfaErrors.factorDisabled(factor);
-  const existing = await listAuthenticators(rt.store.db, caller.userId);
-  if (caller.tx && existing.some((a) => a.active === 1 && a.type !== 'recovery-code'))
-    throw mfaErrors.alreadyEnrolled();
   const user = await findUserById(rt.store.db, caller.userId);
   if (!user) throw mfaErrors.malformedToken();
+  if (!caller.tx && factor !== 'otp') {
+    throw errors.invalidRequest(
+      'Enroll SMS or email with the mfa_token of a login: the code must belong to that login',
+    );
+  }
+  // The enrolment is bound to the transaction that started it: only its first verification confirms it.
+  const tx = caller.tx ?? (await accessTokenTransaction(rt, caller.accessToken!, caller));
   await deletePendingAuthenticators(rt.store.db, caller.userId, factor);
   const now = rt.now();
-  const base = { user_id: caller.userId, active: 0, last_step: 0, created_at: now, code_hash: null };
-  const recovery = await newRecoveryCode(rt, caller.userId, existing, now);
+  const base = {
+    user_id: caller.userId,
+    active: 0,
+    last_step: 0,
+    created_at: now,
+    code_hash: null,
+    enrolled_in: tx.row.id,
+  };
+  const recovery = await newRecoveryCode(rt, caller.userId, existing, now, tx.row.id);
 
   if (factor === 'otp') {
     const secret = newTotpSecret();
@@ -67,11 +81,6 @@ export async function associate(
     };
   }
 
-  if (!caller.tx) {
-    throw errors.invalidRequest(
-      'Enroll SMS or email with the mfa_token of a login: the code must belong to that login',
-    );
-  }
   const name = factor === 'sms' ? req.phoneNumber : (req.email ?? user.email ?? undefined);
   if (factor === 'sms' && (!name || !E164.test(name))) {
     throw errors.invalidRequest('phone_number must be in E.164 format, such as +14155550123');
@@ -87,7 +96,7 @@ export async function associate(
     secret_enc: null,
   };
   await insertAuthenticator(rt.store.db, auth);
-  const oobCode = await sendOobChallenge(rt, caller.tx, auth);
+  const oobCode = await sendOobChallenge(rt, tx, auth);
   return {
     authenticator_type: 'oob',
     binding_method: 'prompt',
@@ -103,6 +112,7 @@ async function newRecoveryCode(
   userId: string,
   existing: AuthenticatorRow[],
   now: number,
+  txId: string,
 ): Promise<string | undefined> {
   if (!(await guardianSettings(rt)).enabled.includes('recovery-code')) return undefined;
   if (existing.some((a) => a.type === 'recovery-code' && a.active === 1)) return undefined;
@@ -118,6 +128,7 @@ async function newRecoveryCode(
     active: 0,
     last_step: 0,
     created_at: now,
+    enrolled_in: txId,
   });
   return code;
 }

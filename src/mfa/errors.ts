@@ -28,11 +28,46 @@ export const mfaErrors = {
   noFactor: (type: string) =>
     new OAuthError(400, 'unsupported_challenge_type', `The user has no active ${type} authenticator.`),
   alreadyEnrolled: () => new OAuthError(403, 'access_denied', 'User is already enrolled'),
+  insufficientScope: (scope: string) =>
+    new OAuthError(
+      403,
+      'insufficient_scope',
+      `This needs an access token for the MFA API with the scope ${scope}`,
+      {},
+      { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
+    ),
+  /** RFC 9470's step-up answer: the token's login did not include a second factor. */
+  mfaStepUpRequired: () =>
+    new OAuthError(
+      401,
+      'insufficient_user_authentication',
+      'The user has an active authenticator: this needs an access token for the MFA API obtained with multifactor authentication.',
+      {},
+      { 'WWW-Authenticate': 'Bearer error="insufficient_user_authentication"' },
+    ),
   factorDisabled: (factor: string) =>
     new OAuthError(
       400,
       'invalid_request',
       `The ${factor} factor is not enabled for this tenant (guardian.factors.${factor})`,
+    ),
+  /** A code went out less than the send interval ago (to this user, from any login). */
+  sendTooSoon: (retryAfterS: number) =>
+    new OAuthError(
+      429,
+      'too_many_requests',
+      'A code was sent a moment ago: wait before asking for another one.',
+      {},
+      { 'Retry-After': String(retryAfterS) },
+    ),
+  /** This mfa_token has had all its codes. */
+  sendsSpent: (retryAfterS: number) =>
+    new OAuthError(
+      429,
+      'too_many_requests',
+      'Too many codes were sent for this login: log in again to get a new one.',
+      {},
+      { 'Retry-After': String(retryAfterS) },
     ),
   tooManyAttempts: () =>
     new OAuthError(

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import type { AuthenticatorRow } from '../store/repos/mfa-authenticators.js';
+import { claimOobSend } from '../store/repos/mfa-sends.js';
 import { insertMfaChallenge } from '../store/repos/mfa-transactions.js';
 import { getTenantSettings } from '../store/repos/settings.js';
 import { codeHash, opaqueToken, sixDigits } from './codes.js';
+import { mfaErrors } from './errors.js';
 import { MFA_LIMITS } from './settings.js';
 import type { MfaTransaction } from './transactions.js';
 
@@ -11,16 +13,29 @@ import type { MfaTransaction } from './transactions.js';
  * Sends a 6-digit code by SMS or email for an OOB authenticator and answers
  * the `oob_code` that names this challenge (both kept only as hashes; the
  * code lives 5 minutes). The user types the code; the client sends it as
- * `binding_code` with the mfa-oob grant.
+ * `binding_code` with the mfa-oob grant. Every send, from /mfa/challenge or
+ * /mfa/associate, first claims its place under the send limits (one per user
+ * per 30 s, five per mfa_token): else 429 `too_many_requests`, nothing sent.
  */
 export async function sendOobChallenge(
   rt: Runtime,
   tx: MfaTransaction,
   auth: AuthenticatorRow,
 ): Promise<string> {
+  const now = rt.now();
+  const refused = await claimOobSend(rt.store.db, {
+    txId: tx.row.id,
+    userId: tx.login.userId,
+    now,
+    intervalMs: MFA_LIMITS.sendIntervalMs,
+    maxPerTx: MFA_LIMITS.sendsPerToken,
+  });
+  if (refused) {
+    const retryAfterS = Math.max(1, Math.ceil(refused.retryAfterMs / 1000));
+    throw refused.reason === 'spent' ? mfaErrors.sendsSpent(retryAfterS) : mfaErrors.sendTooSoon(retryAfterS);
+  }
   const code = sixDigits();
   const oobCode = opaqueToken();
-  const now = rt.now();
   await insertMfaChallenge(rt.store.db, {
     id: `ch_${randomUUID()}`,
     oob_hash: codeHash(rt, oobCode),

@@ -22,6 +22,11 @@ export async function guardianSettings(rt: Runtime): Promise<GuardianSettings> {
   };
 }
 
+/** The MFA API's audience: `<issuer>mfa/`. */
+export function mfaAudience(rt: Runtime): string {
+  return `${rt.config.issuer}mfa/`;
+}
+
 /** The grant types that complete an MFA login. */
 export const MFA_GRANTS = {
   otp: 'http://auth0.com/oauth/grant-type/mfa-otp',
@@ -36,4 +41,8 @@ export const MFA_LIMITS = {
   pollIntervalMs: 5_000,
   bucketCapacity: 10,
   bucketRefillMs: 6 * 60_000,
+  /** SMS and email codes: at most one per user in this interval (any login), so a script cannot flood a phone. */
+  sendIntervalMs: 30_000,
+  /** ... and at most this many per mfa_token. */
+  sendsPerToken: 5,
 } as const;

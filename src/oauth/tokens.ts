@@ -46,6 +46,8 @@ export interface IssueInput {
   /** Echo `scope` in the response. */
   echoScope: boolean;
   gty: string | string[];
+  /** Authentication methods of the login (`["mfa"]` after a second factor), on both tokens. */
+  amr?: string[];
   accessTokenClaims?: Record<string, unknown>;
   idTokenClaims?: Record<string, unknown>;
   refreshToken?: string;
@@ -77,6 +79,7 @@ export async function signAccessToken(
     api: ResourceServer | undefined;
     scopes: string[];
     gty: string | string[];
+    amr?: string[];
     claims?: Record<string, unknown>;
   },
 ): Promise<{ token: string; expiresIn: number }> {
@@ -94,6 +97,7 @@ export async function signAccessToken(
       scope: t.scopes.join(' '),
       gty: t.gty,
       azp: t.azp,
+      ...(t.amr ? { amr: t.amr } : {}),
     },
     t.api?.signing_alg ?? 'RS256',
   );
@@ -109,6 +113,7 @@ export async function issueTokens(rt: Runtime, input: IssueInput): Promise<Token
     api,
     scopes,
     gty: input.gty,
+    amr: input.amr,
     claims: input.accessTokenClaims,
   });
   const response: TokenResponse = {
@@ -129,6 +134,7 @@ export async function issueTokens(rt: Runtime, input: IssueInput): Promise<Token
         aud: client.client_id,
         iat,
         exp: iat + idLifetime,
+        ...(input.amr ? { amr: input.amr } : {}),
       },
       client.jwt_configuration?.alg ?? 'RS256',
     );

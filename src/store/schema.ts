@@ -19,6 +19,7 @@ export interface Database {
   mfa_transactions: MfaTransactionsTable;
   mfa_challenges: MfaChallengesTable;
   mfa_attempts: MfaAttemptsTable;
+  mfa_oob_sends: MfaOobSendsTable;
   protection_blocks: ProtectionBlocksTable;
   protection_tickets: ProtectionTicketsTable;
   protection_leaks: ProtectionLeaksTable;
@@ -153,6 +154,8 @@ export interface MfaAuthenticatorsTable {
   /** The last TOTP time step accepted: a code is good once. */
   last_step: number;
   created_at: number;
+  /** The MFA transaction that enrolled it, the only one that may confirm it (none: added by an admin). */
+  enrolled_in?: string | null;
 }
 
 export interface MfaTransactionsTable {
@@ -166,6 +169,8 @@ export interface MfaTransactionsTable {
   created_at: number;
   expires_at: number;
   completed_at: number | null;
+  /** SMS and email codes sent for this login (capped per mfa_token). */
+  oob_sends?: number;
 }
 
 export interface MfaChallengesTable {
@@ -180,6 +185,12 @@ export interface MfaChallengesTable {
   expires_at: number;
   last_poll_at: number | null;
   used_at: number | null;
+}
+
+/** When a user was last sent an SMS or email code (at most one per interval). */
+export interface MfaOobSendsTable {
+  user_id: string;
+  last_sent_at: number;
 }
 
 export interface MfaAttemptsTable {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MFA_LIMITS } from '../../src/mfa/settings.js';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { startSmsGateway, type TestSmsGateway } from '../helpers/sms-gateway.js';
 import { ALICE, startTestApp, type TestApp } from '../helpers/app.js';
@@ -79,6 +80,7 @@ for (const kind of storeKinds) {
     });
 
     it('challenges the enrolled phone on the next login, and masks it in the list', async () => {
+      t.clock.advance(MFA_LIMITS.sendIntervalMs); // one code per user per interval
       const login = await passwordLogin(t);
       assert.deepEqual(login.mfa_requirements, { challenge: [{ type: 'sms' }] });
       const list = (await authenticators(t, login.mfa_token)).json();
@@ -124,6 +126,7 @@ for (const kind of storeKinds) {
     });
 
     it('expires an oob_code after 5 minutes and refuses a malformed one', async () => {
+      t.clock.advance(MFA_LIMITS.sendIntervalMs);
       const login = await passwordLogin(t);
       const ch = (await challenge(t, { mfa_token: login.mfa_token, challenge_type: 'oob' })).json();
       const malformed = await grant(t, 'oob', {

@@ -26,6 +26,7 @@ export const tokensIssue: LoginStep = {
       scopes: ctx.scopes,
       echoScope: ctx.echoScope,
       gty: ctx.gty,
+      amr: ctx.mfa ? ['mfa'] : undefined,
       accessTokenClaims: ctx.accessTokenClaims,
       idTokenClaims: ctx.idTokenClaims,
       refreshToken,

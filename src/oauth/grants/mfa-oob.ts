@@ -1,8 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
+import { usableAuthenticators } from '../../mfa/access.js';
 import { withAttempt } from '../../mfa/attempts.js';
 import { codeHash } from '../../mfa/codes.js';
 import { mfaErrors } from '../../mfa/errors.js';
 import { MFA_GRANTS, MFA_LIMITS } from '../../mfa/settings.js';
+import { listAuthenticators } from '../../store/repos/mfa-authenticators.js';
+import { releaseOobSend } from '../../store/repos/mfa-sends.js';
 import { findMfaChallenge, pollMfaChallenge, useMfaChallenge } from '../../store/repos/mfa-transactions.js';
 import { pendingLogin, resumeLogin } from './mfa-resume.js';
 import type { Grant } from './types.js';
@@ -22,6 +25,9 @@ export const mfaOobGrant: Grant = {
     if (!challenge || challenge.transaction_id !== tx.row.id || challenge.used_at !== null)
       throw mfaErrors.malformedOob();
     if (rt.now() >= challenge.expires_at) throw mfaErrors.expiredOob();
+    // The factor the code went to must still be confirmed, or be this transaction's own enrolment.
+    const auths = usableAuthenticators(await listAuthenticators(rt.store.db, tx.login.userId), tx);
+    if (!auths.some((a) => a.id === challenge.authenticator_id)) throw mfaErrors.malformedOob();
     const binding = req.params.optional('binding_code');
     if (binding === undefined) {
       if (!(await pollMfaChallenge(rt.store.db, challenge.id, rt.now(), MFA_LIMITS.pollIntervalMs))) {
@@ -36,6 +42,7 @@ export const mfaOobGrant: Grant = {
       return match && (await useMfaChallenge(rt.store.db, challenge.id, rt.now())) ? true : undefined;
     });
     if (!ok) throw mfaErrors.invalidBinding();
-    return resumeLogin(req, tx, { success: 'seoobft', failure: 'feoobft' });
+    await releaseOobSend(rt.store.db, tx.login.userId, challenge.created_at);
+    return resumeLogin(req, tx, challenge.authenticator_id, { success: 'seoobft', failure: 'feoobft' });
   },
 };

@@ -1,3 +1,4 @@
+import { usableAuthenticators } from '../../mfa/access.js';
 import { withAttempt } from '../../mfa/attempts.js';
 import { mfaErrors } from '../../mfa/errors.js';
 import { mfaBox } from '../../mfa/secrets.js';
@@ -9,7 +10,8 @@ import type { Grant } from './types.js';
 
 /**
  * Auth0's mfa-otp grant: `mfa_token` + `otp`, a TOTP code from the user's
- * authenticator app (active, or being enrolled in this transaction). A code
+ * authenticator app: a confirmed one, or the one this transaction enrolled
+ * (never another login's unconfirmed enrolment). A code
  * is good once: its time step must be newer than the last one accepted.
  */
 export const mfaOtpGrant: Grant = {
@@ -18,14 +20,19 @@ export const mfaOtpGrant: Grant = {
     const { rt } = req;
     const tx = await pendingLogin(req);
     const otp = req.params.required('otp');
-    const auth = (await listAuthenticators(rt.store.db, tx.login.userId)).find((a) => a.type === 'otp');
-    if (!auth?.secret_enc) throw mfaErrors.noFactor('otp');
+    const auths = usableAuthenticators(await listAuthenticators(rt.store.db, tx.login.userId), tx);
+    const otps = auths.filter((a) => a.type === 'otp' && a.secret_enc);
+    if (otps.length === 0) throw mfaErrors.noFactor('otp');
     const box = mfaBox(rt);
-    const ok = await withAttempt(rt, tx.login.userId, req.client.client_id, async () => {
-      const step = verifyTotp(box.open(auth.secret_enc!), otp, rt.now());
-      return step !== undefined && (await claimTotpStep(rt.store.db, auth.id, step)) ? true : undefined;
+    const verified = await withAttempt(rt, tx.login.userId, req.client.client_id, async () => {
+      for (const auth of otps) {
+        const step = verifyTotp(box.open(auth.secret_enc!), otp, rt.now());
+        if (step !== undefined)
+          return (await claimTotpStep(rt.store.db, auth.id, step)) ? auth.id : undefined;
+      }
+      return undefined;
     });
-    if (!ok) throw mfaErrors.invalidOtp();
-    return resumeLogin(req, tx, { success: 'seotpft', failure: 'feotpft' });
+    if (!verified) throw mfaErrors.invalidOtp();
+    return resumeLogin(req, tx, verified, { success: 'seotpft', failure: 'feotpft' });
   },
 };

@@ -20,7 +20,8 @@ export const mfaRecoveryCodeGrant: Grant = {
     const tx = await pendingLogin(req);
     const presented = normaliseRecoveryCode(req.params.required('recovery_code'));
     const auth = (await listAuthenticators(rt.store.db, tx.login.userId)).find(
-      (a) => a.type === 'recovery-code',
+      // Only a confirmed code: a fresh one from this login's enrolment would confirm a factor never proven.
+      (a) => a.type === 'recovery-code' && a.active === 1,
     );
     if (!auth?.code_hash) throw mfaErrors.noRecoveryCode();
     const fresh = recoveryCode();
@@ -36,7 +37,7 @@ export const mfaRecoveryCodeGrant: Grant = {
       throw mfaErrors.invalidRecovery();
     }
     await recordEvent(rt, { type: 'gd_recovery_succeed', ...event });
-    const response = await resumeLogin(req, tx, { success: 'sercft', failure: 'fercft' });
+    const response = await resumeLogin(req, tx, auth.id, { success: 'sercft', failure: 'fercft' });
     return { ...orderResponse(response), recovery_code: fresh };
   },
 };

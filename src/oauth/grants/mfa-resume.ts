@@ -18,19 +18,29 @@ export async function pendingLogin(req: GrantRequest): Promise<MfaTransaction> {
 }
 
 /**
- * Finishes a login paused by MFA once a factor was verified: ends the MFA
- * transaction (once, even under races), confirms the authenticators enrolled
- * in it, and gives the answer the password grant would have given.
+ * Finishes a login paused by MFA once the factor `verifiedId` was verified:
+ * ends the MFA transaction (once, even under races), confirms that factor if
+ * this transaction enrolled it (with the recovery code shown alongside), and
+ * gives the answer the password grant would have given.
  */
 export async function resumeLogin(
   req: GrantRequest,
   tx: MfaTransaction,
+  verifiedId: string,
   events: { success: string; failure: string },
 ): Promise<TokenResponse> {
   const { rt, client } = req;
   const { login } = tx;
   if (!(await completeMfa(rt, tx))) throw mfaErrors.malformedToken();
-  const pending = (await listAuthenticators(rt.store.db, login.userId)).filter((a) => a.active === 0);
+  // Only the enrolment just proven: nothing another login enrolled, nothing this one did not verify.
+  const auths = await listAuthenticators(rt.store.db, login.userId);
+  const verified = auths.find((a) => a.id === verifiedId && a.active === 0 && a.enrolled_in === tx.row.id);
+  const pending = verified
+    ? auths.filter(
+        (a) =>
+          a.active === 0 && a.enrolled_in === tx.row.id && (a === verified || a.type === 'recovery-code'),
+      )
+    : [];
   if (pending.length > 0) {
     await activateAuthenticators(
       rt.store.db,
@@ -65,6 +75,7 @@ export async function resumeLogin(
     accessTokenClaims: login.accessTokenClaims,
     idTokenClaims: login.idTokenClaims,
     gty: 'password',
+    mfa: true,
     refresh: login.refresh ? { mode: 'new' } : undefined,
     successEvent: events.success,
     failureEvent: events.failure,

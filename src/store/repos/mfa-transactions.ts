@@ -8,6 +8,31 @@ export async function insertMfaTransaction(db: Kysely<Database>, row: MfaTransac
   await db.insertInto('mfa_transactions').values(row).execute();
 }
 
+/** Stores a transaction unless one with the same token exists (racing enrolments share one). */
+export async function insertMfaTransactionIfAbsent(
+  db: Kysely<Database>,
+  row: MfaTransactionRow,
+): Promise<void> {
+  await db
+    .insertInto('mfa_transactions')
+    .values(row)
+    .onConflict((oc) => oc.column('token_hash').doNothing())
+    .execute();
+}
+
+/** Forgets a finished transaction, so that its token may start a new one. */
+export async function deleteFinishedMfaTransaction(
+  db: Kysely<Database>,
+  id: string,
+  now: number,
+): Promise<void> {
+  await db
+    .deleteFrom('mfa_transactions')
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('completed_at', 'is not', null), eb('expires_at', '<=', now)]))
+    .execute();
+}
+
 export async function findMfaTransaction(
   db: Kysely<Database>,
   tokenHash: string,
