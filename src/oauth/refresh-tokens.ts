@@ -149,6 +149,8 @@ export async function checkRefreshToken(
   if (!row || row.client_id !== client.client_id)
     throw invalidRefreshToken("unknown token or another client's");
   if (row.revoked_at !== null) throw invalidRefreshToken('revoked');
+  // Issued further in the future than clocks may differ: written by a node whose clock is wrong.
+  if (row.created_at > now + rt.config.clockSkewMs) throw invalidRefreshToken('issued in the future');
   if (
     (row.expires_at !== null && now >= row.expires_at) ||
     (row.idle_expires_at !== null && now >= row.idle_expires_at)
@@ -223,6 +225,9 @@ export async function checkRefreshToken(
 async function planFor(rt: Runtime, row: RefreshTokenRow, policy: RefreshPolicy, now: number): Promise<Plan> {
   if (row.rotated_at === null) return { kind: 'rotate' };
   const elapsed = now - row.rotated_at;
+  // Rotated further in the future than clocks may differ: how long ago is unknown, so neither
+  // the retry window nor the leeway can hold (a future time must not excuse every reuse).
+  if (elapsed < -rt.config.clockSkewMs) return reuseDetected(rt, row);
   if (row.successor_enc && row.replaced_by && elapsed <= rt.config.refreshRetryWindowMs) {
     const successor = await findRefreshTokenById(rt.store.db, row.replaced_by);
     if (successor && successor.rotated_at === null && successor.revoked_at === null) {
