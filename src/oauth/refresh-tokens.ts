@@ -171,15 +171,23 @@ export async function checkRefreshToken(
       },
     };
   }
-  // Decided now so that reuse is caught before any rule runs; decided again when redeeming.
-  await planFor(rt, row, policy, now);
+  // Decided now, so that reuse is caught before any rule runs.
+  const checked = await planFor(rt, row, policy, now);
   return {
     row,
     async redeem() {
-      const fresh = await findRefreshTokenByHash(db, row.token_hash);
-      if (!fresh || fresh.revoked_at !== null) throw invalidRefreshToken('revoked meanwhile');
-      const plan = await planFor(rt, fresh, policy, now);
-      if (plan.kind === 'retry') return plan.successor;
+      const now = rt.now();
+      let fresh = row;
+      let plan = checked;
+      if (plan.kind !== 'rotate') {
+        // A retry or a re-exchange: decided again, on a fresh read (the rules may have taken a while).
+        const again = await findRefreshTokenByHash(db, row.token_hash);
+        if (!again || again.revoked_at !== null) throw invalidRefreshToken('revoked meanwhile');
+        fresh = again;
+        plan = await planFor(rt, fresh, policy, now);
+        if (plan.kind === 'retry') return plan.successor;
+      }
+      // A plain rotation needs no fresh read: the conditional UPDATE decides.
       const next = newToken();
       const won = await db.transaction().execute(async (trx) => {
         const ok =
