@@ -3,6 +3,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
+import { errors } from '../../src/oauth/errors.js';
 import { hashToken } from '../../src/oauth/refresh-tokens.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { findRefreshTokenByHash } from '../../src/store/repos/refresh-tokens.js';
@@ -10,6 +11,10 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { addRefreshClient, refresh, refreshToken, rule, setScripts } from '../rules/helpers.js';
 
+const RULE_FAILED = {
+  error: 'access_denied',
+  error_description: 'The login was refused because a rule or action failed.',
+};
 const INVALID = { error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' };
 
 /** How many tokens the family of `token` holds, and how many of them are still live. */
@@ -74,8 +79,8 @@ for (const kind of storeKinds) {
       });
       failuresLeft = 1;
       const failed = await refresh(t, token);
-      assert.ok(failed.statusCode >= 400, failed.body);
-      assert.equal(failed.json().refresh_token, undefined);
+      assert.equal(failed.statusCode, 403);
+      assert.deepEqual(failed.json(), RULE_FAILED);
       assert.deepEqual(await family(t, token), { size: 1, live: 1 }, 'the token was not used up');
 
       const retry = await refresh(t, token);
@@ -99,15 +104,36 @@ for (const kind of storeKinds) {
       assert.equal((await refresh(t, retry.json().refresh_token)).statusCode, 200);
     });
 
-    it('a rule that throws once: 500-class error, then the same token still works', async () => {
+    it('a rule that throws once: refused, then the same token still works', async () => {
       const token = await refreshToken(t);
       await setScripts(t, { rules: [rule('crash', `throw new Error('boom');`)] });
       const crashed = await refresh(t, token);
-      assert.ok(crashed.statusCode >= 400, crashed.body);
+      assert.equal(crashed.statusCode, 403);
+      assert.deepEqual(crashed.json(), RULE_FAILED);
       await setScripts(t, {});
       const retry = await refresh(t, token);
       assert.equal(retry.statusCode, 200, retry.body);
       assert.deepEqual(await family(t, token), { size: 2, live: 1 });
+    });
+
+    it('no key to sign with: the refresh fails, the token is not used up', async () => {
+      const token = await refreshToken(t);
+      const db = t.rt.store.db;
+      await db
+        .updateTable('signing_keys')
+        .set({ retired_at: t.rt.now() - 1 })
+        .execute();
+      await t.rt.keys.reload();
+      try {
+        const failed = await refresh(t, token);
+        assert.equal(failed.statusCode, 500);
+        assert.deepEqual(failed.json(), errors.serverError().body());
+      } finally {
+        await db.updateTable('signing_keys').set({ retired_at: null }).execute();
+        await t.rt.keys.reload();
+      }
+      assert.deepEqual(await family(t, token), { size: 1, live: 1 });
+      assert.equal((await refresh(t, token)).statusCode, 200);
     });
 
     it('an answer lost on the way: the exact retry gets new tokens bearing the same successor', async () => {
@@ -184,6 +210,15 @@ for (const kind of storeKinds) {
       assert.equal((await findRefreshTokenByHash(t.rt.store.db, hashToken(token)))!.successor_enc, null);
       assert.deepEqual((await refresh(t, token)).json(), INVALID);
       assert.deepEqual((await refresh(t, b)).json(), INVALID);
+    });
+
+    it('racing requests: exactly one rotates, the others are reuse and revoke the family', async () => {
+      const token = await refreshToken(t);
+      const results = await Promise.all(Array.from({ length: 8 }, () => refresh(t, token)));
+      const ok = results.filter((r) => r.statusCode === 200);
+      assert.equal(ok.length, 1, `statuses: ${results.map((r) => r.statusCode)}`);
+      for (const r of results.filter((r) => r.statusCode !== 200)) assert.deepEqual(r.json(), INVALID);
+      assert.deepEqual((await refresh(t, ok[0]!.json().refresh_token)).json(), INVALID);
     });
   });
 }
