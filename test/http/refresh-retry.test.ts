@@ -185,6 +185,7 @@ for (const kind of storeKinds) {
       const e = (await listEvents(t.rt.store.db, { limit: 1 }))[0]!;
       assert.equal((e.details as { reason: string }).reason, 'reuse_detected');
       assert.deepEqual((await refresh(t, b)).json(), INVALID, 'the family is gone');
+      assert.equal((await findRefreshTokenByHash(t.rt.store.db, hashToken(token)))!.successor_enc, null);
     });
 
     it('reuse once the successor was used is reuse, even within the window', async () => {

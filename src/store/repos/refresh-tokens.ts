@@ -104,11 +104,11 @@ export async function touchRefreshToken(
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Revokes every live token of a family; returns how many. */
+/** Revokes every live token of a family (forgetting sealed successors); returns how many. */
 export async function revokeFamily(db: Kysely<Database>, familyId: string, now: number): Promise<number> {
   const r = await db
     .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
+    .set({ revoked_at: now, successor_enc: null })
     .where('family_id', '=', familyId)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
@@ -123,7 +123,7 @@ export async function revokeUserRefreshTokens(
 ): Promise<number> {
   const r = await db
     .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
+    .set({ revoked_at: now, successor_enc: null })
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
