@@ -173,7 +173,7 @@ describe('refresh tokens survive kill -9 under load (e2e, SQLite file)', () => {
       );
       assert.deepEqual(statuses, Array(FAMILIES).fill(200), `round ${round}: every family is alive`);
     }
-    t.diagnostic(`${rotations} rotations, ${lost} answers lost in ${ROUNDS} crashes`);
+    t.diagnostic(`${rotations} rotations; ${lost} answer(s) lost in ${ROUNDS} crashes, retried safely`);
     assert.ok(rotations > ROUNDS * FAMILIES, `only ${rotations} rotations under load`);
     const check = new SQLite(join(dir, 'tessera.db'), { readonly: true });
     const revoked = check
