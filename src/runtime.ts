@@ -6,6 +6,7 @@ import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
 import { Protection } from './protection/index.js';
+import { ClusterClock, databaseNow } from './store/clock.js';
 import { migrate, openStore, type Store } from './store/db.js';
 
 /**
@@ -16,7 +17,11 @@ export interface Runtime {
   config: Config;
   store: Store;
   keys: KeyStore;
-  /** The clock, epoch milliseconds; tests inject their own. */
+  /**
+   * The clock, epoch milliseconds: the database's time (this node's clock
+   * corrected by its measured offset), so that every node agrees; tests
+   * inject their own.
+   */
   now: () => number;
   log: Logger;
   /** Email and SMS delivery. */
@@ -26,7 +31,10 @@ export interface Runtime {
 }
 
 export interface RuntimeOptions {
+  /** This node's own clock (default Date.now). Injected alone, it is trusted as is (tests). */
   now?: () => number;
+  /** The database's clock (default: asked of the database, unless `now` is injected alone). */
+  dbNow?: () => Promise<number>;
   log?: Logger;
   /** An already-open store (tests); otherwise config.databaseUrl is opened. */
   store?: Store;
@@ -37,16 +45,43 @@ export interface RuntimeOptions {
 /** Opens the store, runs the migrations and loads (or creates) the signing keys. */
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   assertSecret(config.secret);
-  const now = opts.now ?? Date.now;
   const log = opts.log ?? pino({ level: config.logLevel, redact: REDACT });
   const store = opts.store ?? openStore(config.databaseUrl);
   await migrate(store);
+  const now = await clusterClock(config, store, log, opts);
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();
   await primeDummyHash();
   const notify = opts.notify ?? createNotifier(config, store, now);
   const protection = new Protection({ config, store, now, log, notify });
   return { config, store, keys, now, log, notify, protection };
+}
+
+/** The clock every node shares: the database's (see ClusterClock), unless a test injects its own. */
+async function clusterClock(
+  config: Config,
+  store: Store,
+  log: Logger,
+  opts: RuntimeOptions,
+): Promise<() => number> {
+  if (opts.now && !opts.dbNow) return opts.now;
+  let warned = false;
+  const clock = new ClusterClock(
+    opts.now ?? Date.now,
+    opts.dbNow ?? (() => databaseNow(store)),
+    (offset) => {
+      const off = Math.abs(offset) > config.clockSkewMs;
+      if (off && !warned)
+        log.warn(
+          { skew_ms: -offset },
+          "this node's clock differs from the database's by more than TESSERA_CLOCK_SKEW: Tessera uses the database's time; fix the node's clock (NTP)",
+        );
+      warned = off;
+    },
+    (err) => log.warn({ err }, "could not read the database's clock; keeping the last offset"),
+  );
+  await clock.sync();
+  return clock.now;
 }
 
 /** Log paths that could carry a secret; pino replaces them wholesale. */

@@ -3,6 +3,8 @@ import { loadConfig } from '../config/config.js';
 import { KeyStore } from '../keys/keystore.js';
 import { DEFAULT_ROTATION_DELAY_S, longestTokenLifetimeMs } from '../keys/rotation.js';
 import { SecretBox } from '../keys/secret-box.js';
+import { ClusterClock, databaseNow } from '../store/clock.js';
+import type { Store } from '../store/db.js';
 import { action, devSecret, openMigratedStore } from './context.js';
 
 /** `tessera keys …`: inspect the signing keys. */
@@ -17,9 +19,10 @@ export function keysCommand(): Command {
         const secret = config.secret || devSecret(config, () => {});
         const store = await openMigratedStore(config);
         try {
-          const ks = new KeyStore(store, new SecretBox(secret), Date.now);
+          const clock = await databaseClock(store);
+          const ks = new KeyStore(store, new SecretBox(secret), clock);
           await ks.reload();
-          const now = Date.now();
+          const now = clock();
           for (const k of await ks.list()) {
             const state =
               k.retiredAt !== null && k.retiredAt <= now
@@ -55,7 +58,7 @@ export function keysCommand(): Command {
         const secret = config.secret || devSecret(config, () => {});
         const store = await openMigratedStore(config);
         try {
-          const ks = new KeyStore(store, new SecretBox(secret), Date.now);
+          const ks = new KeyStore(store, new SecretBox(secret), await databaseClock(store));
           const retention = (await longestTokenLifetimeMs(store)) + delay * 1000;
           const r = await ks.rotate(delay * 1000, retention);
           process.stdout.write(
@@ -70,4 +73,11 @@ export function keysCommand(): Command {
       }),
     );
   return keys;
+}
+
+/** Key times are compared by every node: read them against the database's clock, as the server does. */
+async function databaseClock(store: Store): Promise<() => number> {
+  const clock = new ClusterClock(Date.now, () => databaseNow(store));
+  await clock.sync();
+  return clock.now;
 }

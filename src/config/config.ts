@@ -39,6 +39,10 @@ export interface Config {
   adminEmails: string[];
   /** The Have I Been Pwned corpus: a directory of range files or one SHA1:COUNT file; none: the shipped list. */
   breachedPasswords?: string;
+  /** How long an exact retry of a refresh-token rotation gets the same successor again, ms (0: never). */
+  refreshRetryWindowMs: number;
+  /** The most two clocks may differ: a token issued further in the future than this is refused, ms. */
+  clockSkewMs: number;
 }
 
 export const DEFAULTS = {
@@ -49,6 +53,8 @@ export const DEFAULTS = {
   bodyLimit: 64 * 1024,
   smtpFrom: 'Tessera <no-reply@localhost>',
   redisPrefix: 'tessera:',
+  refreshRetryWindowSec: 30,
+  clockSkewSec: 60,
 } as const;
 
 export class ConfigError extends Error {
@@ -98,6 +104,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisPrefix: env.TESSERA_REDIS_PREFIX || DEFAULTS.redisPrefix,
     adminEmails: parseAdminEmails(env.TESSERA_ADMIN_EMAILS),
     breachedPasswords: env.TESSERA_BREACHED_PASSWORDS || undefined,
+    refreshRetryWindowMs:
+      parseSeconds(
+        'TESSERA_REFRESH_RETRY_WINDOW',
+        env.TESSERA_REFRESH_RETRY_WINDOW,
+        DEFAULTS.refreshRetryWindowSec,
+      ) * 1000,
+    clockSkewMs: parseSeconds('TESSERA_CLOCK_SKEW', env.TESSERA_CLOCK_SKEW, DEFAULTS.clockSkewSec) * 1000,
     ...overrides,
   };
   return config;
@@ -134,6 +147,14 @@ export function assertSecret(secret: string): void {
     );
   }
   if (secret.length < 32) throw new ConfigError('TESSERA_SECRET is too short: use at least 32 characters');
+}
+
+function parseSeconds(setting: string, v: string | undefined, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 3600)
+    throw new ConfigError(`${setting} must be a whole number of seconds from 0 to 3600, got "${v}"`);
+  return n;
 }
 
 function parsePort(v: string | undefined): number {

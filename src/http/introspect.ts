@@ -60,6 +60,7 @@ export function introspectRoutes(app: FastifyInstance, rt: Runtime): void {
     const now = rt.now();
     if (!row || row.client_id !== clientId || row.revoked_at !== null || row.rotated_at !== null)
       return undefined;
+    if (row.created_at > now + rt.config.clockSkewMs) return undefined;
     const ends = [row.expires_at, row.idle_expires_at].filter((t): t is number => t !== null);
     const exp = ends.length > 0 ? Math.min(...ends) : undefined;
     if (exp !== undefined && now >= exp) return undefined;

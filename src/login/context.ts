@@ -1,3 +1,4 @@
+import type { RefreshTicket } from '../oauth/refresh-tokens.js';
 import type { TokenResponse } from '../oauth/tokens.js';
 import type { Attempt } from '../protection/attempt.js';
 import type { Runtime } from '../runtime.js';
@@ -53,10 +54,11 @@ export interface LoginContext {
   gty: string | string[];
   /**
    * The refresh token of the answer: start a new family (a password login
-   * that asked for offline_access), or hand out the successor of a rotated
-   * token (undefined token: a non-rotating client keeps its token).
+   * that asked for offline_access), or redeem the presented token once
+   * everything else passed (refresh.redeem), answering its successor (none:
+   * a non-rotating client keeps its token).
    */
-  refresh?: { mode: 'new' } | { mode: 'rotated'; token: string | undefined };
+  refresh?: { mode: 'new' } | { mode: 'redeem'; ticket: RefreshTicket };
   /** Set by tokens.issue. */
   response?: TokenResponse;
   /** The audit event code of a success (`sepft` for a password login). */

@@ -7,6 +7,7 @@ import { identityVerify } from './steps/identity-verify.js';
 import { mfaDecide } from './steps/mfa-decide.js';
 import { protectionPrecheck } from './steps/protection-precheck.js';
 import { protectionRecord } from './steps/protection-record.js';
+import { refreshRedeem } from './steps/refresh-redeem.js';
 import { rulesRun } from './steps/rules-run.js';
 import { tokensIssue } from './steps/tokens-issue.js';
 import { eventsLog } from './steps/events-log.js';
@@ -29,8 +30,12 @@ export const PASSWORD_LOGIN: readonly LoginStep[] = [
 /** The second half of a login paused by MFA, once the factor is verified. */
 export const MFA_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];
 
-/** A refresh: the user was authenticated at the family's first login. */
-export const REFRESH_LOGIN: readonly LoginStep[] = [rulesRun, tokensIssue, eventsLog];
+/**
+ * A refresh: the user was authenticated at the family's first login. The
+ * token is used up last, after the rules and the signing, so that nothing
+ * after it can fail but the audit record.
+ */
+export const REFRESH_LOGIN: readonly LoginStep[] = [rulesRun, tokensIssue, refreshRedeem, eventsLog];
 
 /**
  * Runs the steps in order. A failure is recorded in the audit log with the

@@ -20,17 +20,30 @@ export async function verifyAccessToken(
   }
   const key = kid ? await rt.keys.byKid(kid) : undefined;
   if (!key) throw errors.invalidToken('Invalid access token');
+  const now = rt.now();
+  let payload: JWTPayload;
   try {
-    const { payload } = await jwtVerify(token, key.publicKey, {
+    // The tolerance lets `nbf` be up to TESSERA_CLOCK_SKEW ahead (another node's clock); `exp` stays exact.
+    ({ payload } = await jwtVerify(token, key.publicKey, {
       issuer: rt.config.issuer,
       audience,
       algorithms: ['RS256', 'PS256'],
-      currentDate: new Date(rt.now()),
-    });
-    return payload;
+      currentDate: new Date(now),
+      clockTolerance: Math.floor(rt.config.clockSkewMs / 1000),
+    }));
   } catch {
     throw errors.invalidToken('Invalid or expired access token');
   }
+  const nowS = Math.floor(now / 1000);
+  const expired = typeof payload.exp === 'number' && payload.exp <= nowS;
+  if (expired || issuedInTheFuture(payload.iat, now, rt.config.clockSkewMs))
+    throw errors.invalidToken('Invalid or expired access token');
+  return payload;
+}
+
+/** True for an `iat` (seconds) further ahead of `now` than the allowed skew: a token from a clock gone wrong. */
+export function issuedInTheFuture(iat: number | undefined, now: number, skewMs: number): boolean {
+  return typeof iat === 'number' && iat * 1000 > now + skewMs;
 }
 
 /** The Bearer token of an Authorization header (RFC 6750 §2.1), or the missing-token error. */

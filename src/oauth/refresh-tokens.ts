@@ -1,10 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { SecretBox } from '../keys/secret-box.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import {
   type RefreshTokenRow,
   consumeRefreshToken,
   findRefreshTokenByHash,
+  findRefreshTokenById,
+  forgetSuccessor,
   insertRefreshToken,
   revokeFamily,
   supersedeSuccessor,
@@ -113,7 +116,9 @@ function rowFor(client: Client, now: number, familyCreatedAt: number) {
 export interface RefreshTicket {
   row: RefreshTokenRow;
   /**
-   * Uses the token: rotates it (answering the successor) or, for a
+   * Uses the token, once every other check of the exchange passed: rotates
+   * it (answering the successor), answers the successor it was already
+   * rotated to (an exact retry within the retry window) or, for a
    * non-rotating client, slides its idle expiry (answering undefined).
    * Throws `invalid_grant` when a racing request used it first.
    */
@@ -121,9 +126,17 @@ export interface RefreshTicket {
 }
 
 /**
+ * What using a rotating token will do: rotate it, answer the successor it
+ * already has (a retry whose answer was lost), or re-exchange it within the
+ * leeway. Anything else is reuse: the family is revoked and this throws.
+ */
+type Plan = { kind: 'rotate' } | { kind: 'retry'; successor: string } | { kind: 'supersede' };
+
+/**
  * Looks a presented refresh token up and checks it: known, this client's,
- * not revoked, not expired. A token already rotated away outside the
- * leeway is reuse: the whole family is revoked at once.
+ * not revoked, not expired. Nothing is used up here (see `redeem`), except
+ * that a token already rotated away, outside the retry window and the
+ * leeway, is reuse: the whole family is revoked at once.
  */
 export async function checkRefreshToken(
   rt: Runtime,
@@ -136,6 +149,8 @@ export async function checkRefreshToken(
   if (!row || row.client_id !== client.client_id)
     throw invalidRefreshToken("unknown token or another client's");
   if (row.revoked_at !== null) throw invalidRefreshToken('revoked');
+  // Issued further in the future than clocks may differ: written by a node whose clock is wrong.
+  if (row.created_at > now + rt.config.clockSkewMs) throw invalidRefreshToken('issued in the future');
   if (
     (row.expires_at !== null && now >= row.expires_at) ||
     (row.idle_expires_at !== null && now >= row.idle_expires_at)
@@ -156,45 +171,105 @@ export async function checkRefreshToken(
       },
     };
   }
-  if (row.rotated_at !== null && !withinLeeway(row, policy, now)) await reuseDetected(rt, row);
+  // Decided now, so that reuse is caught before any rule runs.
+  const checked = await planFor(rt, row, policy, now);
   return {
     row,
     async redeem() {
+      const now = rt.now();
+      let fresh = row;
+      let plan = checked;
+      if (plan.kind !== 'rotate') {
+        // A retry or a re-exchange: decided again, on a fresh read (the rules may have taken a while).
+        const again = await findRefreshTokenByHash(db, row.token_hash);
+        if (!again || again.revoked_at !== null) throw invalidRefreshToken('revoked meanwhile');
+        fresh = again;
+        plan = await planFor(rt, fresh, policy, now);
+        if (plan.kind === 'retry') return plan.successor;
+      }
+      // A plain rotation needs no fresh read: the conditional UPDATE decides.
       const next = newToken();
       const won = await db.transaction().execute(async (trx) => {
         const ok =
-          row.rotated_at === null
-            ? await consumeRefreshToken(trx, row.id, next.id, now)
-            : await supersedeSuccessor(trx, row, next.id, now);
+          plan.kind === 'rotate'
+            ? await consumeRefreshToken(
+                trx,
+                fresh.id,
+                { id: next.id, sealed: sealSuccessor(rt, next.token) },
+                now,
+              )
+            : await supersedeSuccessor(trx, fresh, next.id, now);
         if (ok) {
           await insertRefreshToken(trx, {
-            ...rowFor(client, now, row.family_created_at),
+            ...rowFor(client, now, fresh.family_created_at),
             id: next.id,
             token_hash: next.hash,
-            family_id: row.family_id,
-            client_id: row.client_id,
-            user_id: row.user_id,
-            connection_id: row.connection_id,
-            audience: row.audience,
-            scope: row.scope,
+            family_id: fresh.family_id,
+            client_id: fresh.client_id,
+            user_id: fresh.user_id,
+            connection_id: fresh.connection_id,
+            audience: fresh.audience,
+            scope: fresh.scope,
+            parent_id: fresh.id,
           });
+          // This token was its parent's successor: it is used now, so no retry of the parent may get it.
+          if (fresh.parent_id) await forgetSuccessor(trx, fresh.parent_id);
         }
         return ok;
       });
-      if (!won) {
-        // Someone presented the same token a moment earlier: that is reuse too.
-        const fresh = await findRefreshTokenByHash(db, row.token_hash);
-        if (fresh && fresh.revoked_at === null && !withinLeeway(fresh, policy, now))
-          await reuseDetected(rt, fresh);
-        throw invalidRefreshToken('used by a concurrent request');
-      }
-      return next.token;
+      if (won) return next.token;
+      // A racing request with the same token rotated it a moment earlier. Within the retry
+      // window that is an honest retry (a client that gave up waiting): it gets the same
+      // successor; otherwise reuse, or (within the leeway) a lost race.
+      const after = await findRefreshTokenByHash(db, row.token_hash);
+      if (!after || after.revoked_at !== null) throw invalidRefreshToken('revoked meanwhile');
+      const again = await planFor(rt, after, policy, now);
+      if (again.kind === 'retry') return again.successor;
+      throw invalidRefreshToken('used by a concurrent request');
     },
   };
 }
 
-function withinLeeway(row: RefreshTokenRow, policy: RefreshPolicy, now: number): boolean {
-  return policy.leewayMs > 0 && row.rotated_at !== null && now - row.rotated_at <= policy.leewayMs;
+async function planFor(rt: Runtime, row: RefreshTokenRow, policy: RefreshPolicy, now: number): Promise<Plan> {
+  if (row.rotated_at === null) return { kind: 'rotate' };
+  const elapsed = now - row.rotated_at;
+  // Rotated further in the future than clocks may differ: how long ago is unknown, so neither
+  // the retry window nor the leeway can hold (a future time must not excuse every reuse).
+  if (elapsed < -rt.config.clockSkewMs) return reuseDetected(rt, row);
+  if (row.successor_enc && row.replaced_by && elapsed <= rt.config.refreshRetryWindowMs) {
+    const successor = await findRefreshTokenById(rt.store.db, row.replaced_by);
+    if (successor && successor.rotated_at === null && successor.revoked_at === null) {
+      const token = openSuccessor(rt, row.successor_enc);
+      if (token !== undefined) return { kind: 'retry', successor: token };
+    }
+  }
+  if (policy.leewayMs > 0 && elapsed <= policy.leewayMs) return { kind: 'supersede' };
+  return reuseDetected(rt, row);
+}
+
+const boxes = new WeakMap<Runtime, SecretBox>();
+
+function successorBox(rt: Runtime): SecretBox {
+  let box = boxes.get(rt);
+  if (!box) {
+    box = new SecretBox(rt.config.secret, 'tessera refresh token successors');
+    boxes.set(rt, box);
+  }
+  return box;
+}
+
+/** The successor sealed for retries, or null when retries are off. */
+function sealSuccessor(rt: Runtime, token: string): string | null {
+  return rt.config.refreshRetryWindowMs > 0 ? successorBox(rt).seal(token) : null;
+}
+
+/** Undefined when the successor was sealed under another TESSERA_SECRET: no retry then. */
+function openSuccessor(rt: Runtime, sealed: string): string | undefined {
+  try {
+    return successorBox(rt).open(sealed);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A rotated-away token came back: its family is revoked. Answers like any bad token. */

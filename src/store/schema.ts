@@ -126,6 +126,10 @@ export interface RefreshTokensTable {
   rotated_at: number | null;
   replaced_by: string | null;
   revoked_at: number | null;
+  /** The successor, sealed with TESSERA_SECRET, while an exact retry may get it again. */
+  successor_enc: string | null;
+  /** The token this one replaced (null: the family's first). */
+  parent_id: string | null;
 }
 
 export interface OutboxTable {

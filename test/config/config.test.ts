@@ -36,6 +36,14 @@ describe('config', () => {
       () => loadConfig({ TESSERA_TLS_CERT: 'cert.pem' }),
       /TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together/,
     );
+    assert.throws(
+      () => loadConfig({ TESSERA_CLOCK_SKEW: '1m' }),
+      /TESSERA_CLOCK_SKEW must be a whole number of seconds from 0 to 3600, got "1m"/,
+    );
+    assert.throws(
+      () => loadConfig({ TESSERA_REFRESH_RETRY_WINDOW: '-1' }),
+      /TESSERA_REFRESH_RETRY_WINDOW must be a whole number of seconds/,
+    );
     assert.throws(() => assertSecret(''), /TESSERA_SECRET is not set/);
     assert.throws(() => assertSecret('short'), /TESSERA_SECRET is too short/);
   });

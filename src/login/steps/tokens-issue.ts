@@ -2,7 +2,10 @@ import { startFamily } from '../../oauth/refresh-tokens.js';
 import { issueTokens } from '../../oauth/tokens.js';
 import type { LoginContext, LoginStep } from '../context.js';
 
-/** Signs the access token (and ID token), and issues or passes on the refresh token. */
+/**
+ * Signs the access token (and ID token), and starts a refresh-token family
+ * for a new login; a refresh's successor is added by refresh.redeem.
+ */
 export const tokensIssue: LoginStep = {
   name: 'tokens.issue',
   async run(ctx: LoginContext) {
@@ -16,8 +19,6 @@ export const tokensIssue: LoginStep = {
         audience: ctx.api?.identifier ?? null,
         scopes: ctx.scopes,
       });
-    } else if (ctx.refresh?.mode === 'rotated') {
-      refreshToken = ctx.refresh.token;
     }
     ctx.response = await issueTokens(ctx.rt, {
       client: ctx.client,

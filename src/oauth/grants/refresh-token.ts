@@ -19,7 +19,7 @@ export const refreshTokenGrant: Grant = {
   async handle(req) {
     let ctx: LoginContext;
     try {
-      ctx = await redeem(req);
+      ctx = await refreshLogin(req);
     } catch (err) {
       throw await recordFailure(req, err);
     }
@@ -28,8 +28,11 @@ export const refreshTokenGrant: Grant = {
   },
 };
 
-/** Checks the token and the request, then uses the token up (rotation). */
-async function redeem(req: GrantRequest): Promise<LoginContext> {
+/**
+ * Checks the token and the request; the token is used up (rotated) only by
+ * the pipeline's refresh.redeem step, after the rules and the signing.
+ */
+async function refreshLogin(req: GrantRequest): Promise<LoginContext> {
   const { rt, client, params } = req;
   const ticket = await checkRefreshToken(rt, client, params.required('refresh_token'));
   const { row } = ticket;
@@ -45,7 +48,6 @@ async function redeem(req: GrantRequest): Promise<LoginContext> {
   const api = row.audience ? await findApi(rt, row.audience) : undefined;
   if (!connection || (row.audience && !api)) throw invalidRefreshToken('connection or API deleted');
 
-  const successor = await ticket.redeem();
   const { password_hash: _hash, ...publicUser } = user;
   return {
     rt,
@@ -63,7 +65,7 @@ async function redeem(req: GrantRequest): Promise<LoginContext> {
     accessTokenClaims: {},
     idTokenClaims: {},
     gty: ['refresh_token', 'password'],
-    refresh: { mode: 'rotated', token: successor },
+    refresh: { mode: 'redeem', ticket },
     successEvent: 'sertft',
     failureEvent: 'fertft',
   };

@@ -6,6 +6,7 @@ import * as m0005 from './0005-mfa.js';
 import * as m0006 from './0006-protection.js';
 import * as m0007 from './0007-mfa-enrolment-binding.js';
 import * as m0008 from './0008-mfa-send-limits.js';
+import * as m0009 from './0009-refresh-retry.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0006-protection': m0006,
   '0007-mfa-enrolment-binding': m0007,
   '0008-mfa-send-limits': m0008,
+  '0009-refresh-retry': m0009,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,8 +3,16 @@ import type { Database, RefreshTokensTable } from '../schema.js';
 
 export type RefreshTokenRow = RefreshTokensTable;
 
-export async function insertRefreshToken(db: Kysely<Database>, row: RefreshTokenRow): Promise<void> {
-  await db.insertInto('refresh_tokens').values(row).execute();
+/** A new token: no sealed successor yet; `parent_id` unless it starts a family. */
+export type NewRefreshToken = Omit<RefreshTokenRow, 'successor_enc' | 'parent_id'> & {
+  parent_id?: string | null;
+};
+
+export async function insertRefreshToken(db: Kysely<Database>, row: NewRefreshToken): Promise<void> {
+  await db
+    .insertInto('refresh_tokens')
+    .values({ ...row, successor_enc: null, parent_id: row.parent_id ?? null })
+    .execute();
 }
 
 export async function findRefreshTokenByHash(
@@ -14,19 +22,27 @@ export async function findRefreshTokenByHash(
   return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
 }
 
+export async function findRefreshTokenById(
+  db: Kysely<Database>,
+  id: string,
+): Promise<RefreshTokenRow | undefined> {
+  return db.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
 /**
- * Marks a token as exchanged for its successor, only if nobody did so first:
- * one conditional UPDATE, so of two racing requests exactly one wins.
+ * Marks a token as exchanged for its successor (kept sealed for retries),
+ * only if nobody did so first: one conditional UPDATE, so of two racing
+ * requests exactly one wins.
  */
 export async function consumeRefreshToken(
   db: Kysely<Database>,
   id: string,
-  successorId: string,
+  successor: { id: string; sealed: string | null },
   now: number,
 ): Promise<boolean> {
   const r = await db
     .updateTable('refresh_tokens')
-    .set({ rotated_at: now, replaced_by: successorId, last_used_at: now })
+    .set({ rotated_at: now, replaced_by: successor.id, successor_enc: successor.sealed, last_used_at: now })
     .where('id', '=', id)
     .where('rotated_at', 'is', null)
     .where('revoked_at', 'is', null)
@@ -56,10 +72,20 @@ export async function supersedeSuccessor(
   if (Number(r.numUpdatedRows) !== 1) return false;
   await db
     .updateTable('refresh_tokens')
-    .set({ replaced_by: successorId, last_used_at: now })
+    .set({ replaced_by: successorId, successor_enc: null, last_used_at: now })
     .where('id', '=', previous.id)
     .execute();
   return true;
+}
+
+/** Forgets a consumed token's sealed successor: the successor was used, no retry can need it. */
+export async function forgetSuccessor(db: Kysely<Database>, id: string): Promise<void> {
+  await db
+    .updateTable('refresh_tokens')
+    .set({ successor_enc: null })
+    .where('id', '=', id)
+    .where('successor_enc', 'is not', null)
+    .execute();
 }
 
 /** Records a use of a non-rotating token (slides its idle expiry). */
@@ -78,11 +104,11 @@ export async function touchRefreshToken(
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Revokes every live token of a family; returns how many. */
+/** Revokes every live token of a family (forgetting sealed successors); returns how many. */
 export async function revokeFamily(db: Kysely<Database>, familyId: string, now: number): Promise<number> {
   const r = await db
     .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
+    .set({ revoked_at: now, successor_enc: null })
     .where('family_id', '=', familyId)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
@@ -97,7 +123,7 @@ export async function revokeUserRefreshTokens(
 ): Promise<number> {
   const r = await db
     .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
+    .set({ revoked_at: now, successor_enc: null })
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
