@@ -75,7 +75,7 @@ for (const kind of storeKinds) {
              }, callback);`,
           ),
         ],
-        configs: { TESSERA_ALLOWED_HOSTS: '127.0.0.1' },
+        configs: { TESSERA_ALLOWED_HOSTS: base.replace('http://', '') },
       });
       failuresLeft = 1;
       const failed = await refresh(t, token);
