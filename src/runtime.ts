@@ -1,12 +1,14 @@
 import pino, { type Logger } from 'pino';
 import { assertSecret, type Config } from './config/config.js';
-import { primeDummyHash } from './identity/passwords.js';
+import { LoginTiming } from './identity/login-timing.js';
 import { KeyStore } from './keys/keystore.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
 import { Protection } from './protection/index.js';
 import { migrate, openStore, type Store } from './store/db.js';
+import { listConnections } from './store/repos/connections.js';
+import { hashProfilesOf } from './store/repos/users.js';
 
 /**
  * Everything a request handler needs, built once at boot and passed down:
@@ -23,6 +25,8 @@ export interface Runtime {
   notify: Notifier;
   /** Attack protection: brute force, suspicious IPs, breached passwords (close it when done). */
   protection: Protection;
+  /** Pads failed password checks to the slowest hash of their connection (login-timing.ts). */
+  loginTiming: LoginTiming;
 }
 
 export interface RuntimeOptions {
@@ -43,10 +47,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   await migrate(store);
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();
-  await primeDummyHash();
+  // Measured at boot: the cost of each kind of hash the connections hold.
+  const loginTiming = new LoginTiming({ profilesOf: (id) => hashProfilesOf(store.db, id), log });
+  await loginTiming.prime((await listConnections(store.db)).map((c) => c.id));
   const notify = opts.notify ?? createNotifier(config, store, now);
   const protection = new Protection({ config, store, now, log, notify });
-  return { config, store, keys, now, log, notify, protection };
+  return { config, store, keys, now, log, notify, protection, loginTiming };
 }
 
 /** Log paths that could carry a secret; pino replaces them wholesale. */
