@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
 import { LoginTiming } from '../../src/identity/login-timing.js';
 import { OUR_PROFILE, dummyHashFor, hashProfile } from '../../src/identity/passwords.js';
+import * as m0007 from '../../src/store/migrations/0007-hash-profile.js';
+import { hashProfilesOf } from '../../src/store/repos/users.js';
+import { storeKinds } from '../helpers/stores.js';
 
 /*
  * The mechanism, on a fake clock: verifying costs what the fake says for the
@@ -188,3 +192,38 @@ describe('dummyHashFor', () => {
     await assert.rejects(dummyHashFor('scrypt$whatever'), /no dummy hash/);
   });
 });
+
+for (const kind of storeKinds) {
+  describe(`users.hash_profile (${kind.name})`, () => {
+    it('is filled in for the users that exist when the migration runs', async () => {
+      const store = await kind.open();
+      try {
+        const db = store.db as unknown as Kysely<any>;
+        await m0007.down(db);
+        await db
+          .insertInto('connections')
+          .values({ id: 'con_x', name: 'x', strategy: 'auth0', config: '{}', created_at: 0, updated_at: 0 })
+          .execute();
+        const row = (id: string, password_hash: string | null) => ({
+          id,
+          connection_id: 'con_x',
+          password_hash,
+          profile: '{}',
+          app_metadata: '{}',
+          user_metadata: '{}',
+          created_at: 0,
+          updated_at: 0,
+        });
+        await db
+          .insertInto('users')
+          .values([row('u1', ARGON), row('u2', BCRYPT12), row('u3', null), row('u4', BCRYPT12)])
+          .execute();
+        await m0007.up(db);
+        assert.deepEqual(await hashProfilesOf(store.db, 'con_x'), [OUR_PROFILE, 'bcrypt$12']);
+        assert.deepEqual(await hashProfilesOf(store.db, 'con_none'), []);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
