@@ -148,6 +148,8 @@ export class LoginTiming {
           await this.verifyHash(dummy, 'calibration');
           this.record(profile, this.clock() - t0);
         }
+      } catch (err) {
+        this.deps.log?.warn({ err, profile }, 'could not measure this hash profile');
       } finally {
         cost.calibrating = undefined;
       }
