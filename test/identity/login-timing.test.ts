@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { LoginTiming } from '../../src/identity/login-timing.js';
 import { OUR_PROFILE, dummyHashFor, hashProfile } from '../../src/identity/passwords.js';
-import * as m0007 from '../../src/store/migrations/0007-hash-profile.js';
+import * as m0009 from '../../src/store/migrations/0009-hash-profile.js';
 import { hashProfilesOf } from '../../src/store/repos/users.js';
 import { storeKinds } from '../helpers/stores.js';
 
@@ -199,7 +199,7 @@ for (const kind of storeKinds) {
       const store = await kind.open();
       try {
         const db = store.db as unknown as Kysely<any>;
-        await m0007.down(db);
+        await m0009.down(db);
         await db
           .insertInto('connections')
           .values({ id: 'con_x', name: 'x', strategy: 'auth0', config: '{}', created_at: 0, updated_at: 0 })
@@ -218,7 +218,7 @@ for (const kind of storeKinds) {
           .insertInto('users')
           .values([row('u1', ARGON), row('u2', BCRYPT12), row('u3', null), row('u4', BCRYPT12)])
           .execute();
-        await m0007.up(db);
+        await m0009.up(db);
         assert.deepEqual(await hashProfilesOf(store.db, 'con_x'), [OUR_PROFILE, 'bcrypt$12']);
         assert.deepEqual(await hashProfilesOf(store.db, 'con_none'), []);
       } finally {
