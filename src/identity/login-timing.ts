@@ -18,8 +18,9 @@ import { dummyHashFor, hashProfile, OUR_PROFILE, type VerifyResult, verifyPasswo
  *   verifying a dummy hash of that profile, then by every verification of it,
  *   real or dummy, from the start of the check (user lookup included). The
  *   target of a connection is the 95th percentile of its slowest profile's
- *   recent samples: the slowest kind's own failures mostly land on it too, so
- *   the distributions match, and under load the target follows the load;
+ *   samples of the last minute: the slowest kind's own failures mostly land
+ *   on it too, so the distributions match, and the target follows the load
+ *   (a failure padded to a profile not measured for 5 s measures it again);
  * - an unknown user (or one without a password) verifies a dummy of that
  *   slowest profile, the same work on the same thread pool as the real thing;
  * - every failed check then waits until the target (a wrong password for a
@@ -37,6 +38,16 @@ const CALIBRATION_RUNS = 3;
 const PROFILES_TTL_MS = 30_000;
 /** A profile without a sample for this long is measured again when its connection is read. */
 const RECALIBRATE_MS = 10 * 60_000;
+/** Only samples this recent count (the cost follows the load), or else the latest MIN_SAMPLES. */
+const WINDOW_MS = 60_000;
+const MIN_SAMPLES = 3;
+/**
+ * A failure padded to a profile whose newest sample is older than this
+ * measures it again in the background (one dummy verification at most this
+ * often): when only faster hashes fail, say under load an attacker makes,
+ * the target must still follow what the slowest hash costs now.
+ */
+const FRESH_MS = 5_000;
 
 export interface LoginTimingDeps {
   /** The hash profiles of a connection's users (users repo). */
@@ -51,7 +62,8 @@ export interface LoginTimingDeps {
 }
 
 interface ProfileCost {
-  samples: number[];
+  /** A ring of the latest verification times (ms) and when they were taken. */
+  samples: { ms: number; at: number }[];
   next: number;
   sampledAt: number;
   dummy?: Promise<string | undefined>;
@@ -169,18 +181,31 @@ export class LoginTiming {
 
   record(profile: string, ms: number): void {
     const cost = this.cost(profile);
-    if (cost.samples.length < SAMPLES) cost.samples.push(ms);
-    else cost.samples[cost.next] = ms;
+    const sample = { ms, at: this.clock() };
+    if (cost.samples.length < SAMPLES) cost.samples.push(sample);
+    else cost.samples[cost.next] = sample;
     cost.next = (cost.next + 1) % SAMPLES;
-    cost.sampledAt = this.clock();
+    cost.sampledAt = sample.at;
   }
 
-  /** The measured cost of a profile (its 95th percentile); undefined before any sample. */
+  /**
+   * The measured cost of a profile: the 95th percentile of its samples of the
+   * last minute (or of its latest three); undefined before any sample.
+   */
   costOf(profile: string): number | undefined {
     const samples = this.costs.get(profile)?.samples;
     if (!samples?.length) return undefined;
-    const sorted = [...samples].sort((a, b) => a - b);
+    const since = this.clock() - WINDOW_MS;
+    let recent = samples.filter((s) => s.at >= since);
+    if (recent.length < MIN_SAMPLES) recent = [...samples].sort((a, b) => b.at - a.at).slice(0, MIN_SAMPLES);
+    const sorted = recent.map((s) => s.ms).sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(TARGET_PERCENTILE * sorted.length) - 1)];
+  }
+
+  /** Measures a profile again in the background when its newest sample is old. */
+  keepFresh(profile: string): void {
+    const cost = this.costs.get(profile);
+    if (cost && this.clock() - cost.sampledAt > FRESH_MS) void this.calibrate(profile, true);
   }
 
   /** The connection's slowest measured profile and its cost. */
@@ -260,7 +285,9 @@ export class LoginCheck {
 
   private async pad(c: ConnectionProfiles): Promise<void> {
     const t = this.timing;
-    const left = t.slowest(c).ms - (t.clock() - this.started);
+    const slowest = t.slowest(c);
+    t.keepFresh(slowest.profile);
+    const left = slowest.ms - (t.clock() - this.started);
     if (left > 0) await t.wait(left);
   }
 }

@@ -122,6 +122,32 @@ describe('failed password checks take as long as the slowest hash of the connect
     assert.equal((await timed(f, 'con_a', ARGON, 'guess')).ms, 90);
   });
 
+  it('only the last minute of samples counts (or the latest three)', async () => {
+    const f = fake({ con_a: [OUR_PROFILE, 'bcrypt$10'] });
+    await f.timing.prime(['con_a']);
+    for (let i = 0; i < 64; i++) f.timing.record('bcrypt$10', 300); // a burst of load
+    assert.equal(f.timing.costOf('bcrypt$10'), 300);
+    f.advance(61_000);
+    assert.equal(f.timing.costOf('bcrypt$10'), 300);
+    for (let i = 0; i < 3; i++) f.timing.record('bcrypt$10', 60);
+    assert.equal(f.timing.costOf('bcrypt$10'), 60);
+  });
+
+  it('when only faster hashes fail, the slowest is measured again in the background, at most every 5 s', async () => {
+    const f = fake({ con_a: [OUR_PROFILE, 'bcrypt$10'] });
+    await f.timing.prime(['con_a']);
+    const settle = () => new Promise((r) => setImmediate(r));
+    f.advance(6_000);
+    f.log.verified.length = 0;
+    await timed(f, 'con_a', ARGON, 'guess');
+    await settle();
+    assert.deepEqual(f.log.verified, [ARGON, 'dummy:bcrypt$10']);
+    f.log.verified.length = 0;
+    await timed(f, 'con_a', ARGON, 'guess');
+    await settle();
+    assert.deepEqual(f.log.verified, [ARGON]);
+  });
+
   it('a profile met on a real verification counts for its connection at once', async () => {
     const f = fake({ con_a: [OUR_PROFILE] });
     await f.timing.prime(['con_a']);
