@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { assertSecret, type Config } from './config/config.js';
-import { primeDummyHash } from './identity/passwords.js';
+import { LoginTiming } from './identity/login-timing.js';
 import { KeyStore } from './keys/keystore.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
@@ -8,6 +8,8 @@ import { SecretBox } from './keys/secret-box.js';
 import { Protection } from './protection/index.js';
 import { ClusterClock, databaseNow } from './store/clock.js';
 import { migrate, openStore, type Store } from './store/db.js';
+import { listConnections } from './store/repos/connections.js';
+import { hashProfilesOf } from './store/repos/users.js';
 
 /**
  * Everything a request handler needs, built once at boot and passed down:
@@ -28,6 +30,8 @@ export interface Runtime {
   notify: Notifier;
   /** Attack protection: brute force, suspicious IPs, breached passwords (close it when done). */
   protection: Protection;
+  /** Pads failed password checks to the slowest hash of their connection (login-timing.ts). */
+  loginTiming: LoginTiming;
 }
 
 export interface RuntimeOptions {
@@ -51,10 +55,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const now = await clusterClock(config, store, log, opts);
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();
-  await primeDummyHash();
+  // Measured at boot: the cost of each kind of hash the connections hold.
+  const loginTiming = new LoginTiming({ profilesOf: (id) => hashProfilesOf(store.db, id), log });
+  await loginTiming.prime((await listConnections(store.db)).map((c) => c.id));
   const notify = opts.notify ?? createNotifier(config, store, now);
   const protection = new Protection({ config, store, now, log, notify });
-  return { config, store, keys, now, log, notify, protection };
+  return { config, store, keys, now, log, notify, protection, loginTiming };
 }
 
 /** The clock every node shares: the database's (see ClusterClock), unless a test injects its own. */

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Algorithm, hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
-import { compare as bcryptCompare } from '@node-rs/bcrypt';
+import { Algorithm, hash as argonHash, verify as argonVerify, Version } from '@node-rs/argon2';
+import { hash as bcryptHash, compare as bcryptCompare } from '@node-rs/bcrypt';
+import { hashProfile } from '../store/hash-profile.js';
+
+export { hashProfile };
 
 /** OWASP's argon2id parameters: m=19456 KiB, t=2, p=1. */
 export const ARGON2_OPTIONS = {
@@ -61,25 +64,33 @@ function hasOurParameters(stored: string): boolean {
   return stored.includes(`$m=${o.memoryCost},t=${o.timeCost},p=${o.parallelism}$`);
 }
 
-let dummy: Promise<string> | undefined;
+/** The hash profile (store/hash-profile.ts) of the hashes hashPassword makes. */
+export const OUR_PROFILE = `argon2id$v=19$m=${ARGON2_OPTIONS.memoryCost},t=${ARGON2_OPTIONS.timeCost},p=${ARGON2_OPTIONS.parallelism}`;
 
-function dummyHash(): Promise<string> {
-  dummy ??= hashPassword(randomBytes(24).toString('base64url')).catch((err) => {
-    dummy = undefined; // try again next time rather than failing forever
-    throw err;
-  });
-  return dummy;
-}
-
-/** Makes the dummy hash at boot, so the first unknown-user login costs no extra hashing. */
-export async function primeDummyHash(): Promise<void> {
-  await dummyHash();
-}
+const ARGON2_ALGORITHMS: Record<string, Algorithm> = {
+  argon2id: Algorithm.Argon2id,
+  argon2i: Algorithm.Argon2i,
+  argon2d: Algorithm.Argon2d,
+};
 
 /**
- * Does the same work as a real verification for a user that does not exist,
- * so that response time does not tell whether a username is registered.
+ * A hash of a random password with a profile's algorithm and parameters:
+ * verifying it costs what verifying a user's hash of that profile costs.
+ * Throws for a profile it cannot reproduce (e.g. a bcrypt cost above 31).
  */
-export async function verifyDummy(password: string): Promise<void> {
-  await argonVerify(await dummyHash(), password).catch(() => false);
+export function dummyHashFor(profile: string): Promise<string> {
+  const password = randomBytes(24).toString('base64url');
+  const bcrypt = /^bcrypt\$(\d\d)$/.exec(profile);
+  if (bcrypt) return bcryptHash(password, Number(bcrypt[1]));
+  const argon = /^(argon2id|argon2i|argon2d)\$v=(16|19)\$m=(\d+),t=(\d+),p=(\d+)$/.exec(profile);
+  if (argon) {
+    return argonHash(password, {
+      algorithm: ARGON2_ALGORITHMS[argon[1]!],
+      version: argon[2] === '16' ? Version.V0x10 : Version.V0x13,
+      memoryCost: Number(argon[3]),
+      timeCost: Number(argon[4]),
+      parallelism: Number(argon[5]),
+    });
+  }
+  return Promise.reject(new Error(`no dummy hash for the hash profile "${profile}"`));
 }

@@ -63,6 +63,8 @@ export interface UsersTable {
   username: string | null;
   username_lower: string | null;
   password_hash: string | null;
+  /** The hash's algorithm and cost parameters (hash-profile.ts), derived on every write. */
+  hash_profile: string | null;
   email_verified: number;
   blocked: number;
   profile: string;

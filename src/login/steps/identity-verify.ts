@@ -1,12 +1,14 @@
-import { hashPassword, verifyDummy, verifyPassword } from '../../identity/passwords.js';
+import { hashPassword } from '../../identity/passwords.js';
 import { errors } from '../../oauth/errors.js';
 import { findUserByIdentifier, recordLogin, setPasswordHash } from '../../store/repos/users.js';
 import type { LoginContext, LoginStep } from '../context.js';
 
 /**
  * Checks the username and password against the connection's users. An
- * unknown user costs the same argon2 work as a wrong password and gets the
- * same answer, so neither the body nor the timing enumerates users.
+ * unknown user gets the same answer as a wrong password, and every failure
+ * takes as long as the connection's slowest kind of hash (a dummy of it for
+ * an unknown user, then padding: identity/login-timing.ts), so neither the
+ * body nor the timing tells which users exist or were imported.
  */
 export const identityVerify: LoginStep = {
   name: 'identity.verify',
@@ -14,13 +16,13 @@ export const identityVerify: LoginStep = {
     const { rt } = ctx;
     const password = ctx.password ?? '';
     ctx.password = undefined;
+    const check = rt.loginTiming.begin(ctx.connection.id);
     const user = await findUserByIdentifier(rt.store.db, ctx.connection.id, ctx.username);
+    const result = await check.verify(user?.password_hash, password);
     if (!user?.password_hash) {
-      await verifyDummy(password);
       ctx.failureEvent = user ? 'fp' : 'fu';
       throw errors.wrongCredentials(user ? 'user has no password' : 'unknown user');
     }
-    const result = await verifyPassword(user.password_hash, password);
     if (!result.ok) {
       ctx.user = user;
       ctx.failureEvent = 'fp';

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { hashProfile } from '../hash-profile.js';
 import type { Database, UsersTable } from '../schema.js';
 
 /** Profile attributes kept in the `profile` JSON column (OIDC standard claims). */
@@ -117,6 +118,7 @@ function newRow(u: UserWrite, now: number): UsersTable {
     ...columns(u, now),
     id: u.user_id,
     password_hash: u.password_hash ?? null,
+    hash_profile: hashProfile(u.password_hash),
     logins_count: 0,
     last_login: null,
     created_at: now,
@@ -126,7 +128,10 @@ function newRow(u: UserWrite, now: number): UsersTable {
 /** Creates a user or replaces its attributes (keyed by user_id). */
 export async function upsertUser(db: Kysely<Database>, u: UserWrite, now: number): Promise<void> {
   const values = columns(u, now);
-  const update = u.password_hash === undefined ? values : { ...values, password_hash: u.password_hash };
+  const update =
+    u.password_hash === undefined
+      ? values
+      : { ...values, password_hash: u.password_hash, hash_profile: hashProfile(u.password_hash) };
   await db
     .insertInto('users')
     .values(newRow(u, now))
@@ -176,9 +181,29 @@ export async function setPasswordHash(
 ): Promise<void> {
   await db
     .updateTable('users')
-    .set({ password_hash: hash, updated_at: now })
+    .set({ password_hash: hash, hash_profile: hashProfile(hash), updated_at: now })
     .where('id', '=', userId)
     .execute();
+}
+
+/**
+ * The hash profiles (hash-profile.ts) of a connection's users, in order: one
+ * index seek per profile on (connection_id, hash_profile), however many users.
+ */
+export async function hashProfilesOf(db: Kysely<Database>, connectionId: string): Promise<string[]> {
+  const profiles: string[] = [];
+  for (;;) {
+    let q = db
+      .selectFrom('users')
+      .select('hash_profile')
+      .where('connection_id', '=', connectionId)
+      .where('hash_profile', 'is not', null);
+    const last = profiles[profiles.length - 1];
+    if (last !== undefined) q = q.where('hash_profile', '>', last);
+    const row = await q.orderBy('hash_profile').limit(1).executeTakeFirst();
+    if (!row?.hash_profile) return profiles;
+    profiles.push(row.hash_profile);
+  }
 }
 
 /** Counts a successful login. */
