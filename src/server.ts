@@ -1,9 +1,8 @@
-import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from './http/error-handler.js';
 import { introspectRoutes } from './http/introspect.js';
 import { mfaRoutes } from './http/mfa.js';
-import { parseForm } from './http/params.js';
+import { installInputCheck, parseForm } from './http/params.js';
 import { revokeRoutes } from './http/revoke.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { tokenRoutes } from './http/token.js';
@@ -26,11 +25,13 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Query strings are read like forms: strictly, so that invalid UTF-8 is refused by name.
+    routerOptions: { querystringParser: (query: string) => parseForm(query) },
   };
   const app = (
     opts.https ? Fastify({ ...base, https: opts.https } as FastifyServerOptions) : Fastify(base)
   ) as FastifyInstance;
-  await app.register(formbody, { parser: parseForm, bodyLimit: rt.config.bodyLimit });
+  installInputCheck(app, { bodyLimit: rt.config.bodyLimit });
   // Only forms and JSON are spoken here; anything else is a clear 415.
   app.removeContentTypeParser('text/plain');
   installErrorHandler(app);

@@ -64,7 +64,16 @@ export const errors = {
     ),
   malformedHeader: (name: string, why: string) =>
     new OAuthError(400, 'invalid_request', `Invalid header ${name}: ${why}`),
+  /** A parameter or header with NUL or invalid UTF-8 (`name` already made safe to show). */
+  notText: (kind: 'parameter' | 'header', name: string) =>
+    new OAuthError(
+      400,
+      'invalid_request',
+      `Invalid ${kind} ${name}: must be UTF-8 text without NUL characters`,
+    ),
   invalidScope: (description: string) => new OAuthError(400, 'invalid_scope', description),
+  /** `scope` sent as something else than a string or an array of scope names (Auth0's text). */
+  scopeNotString: () => new OAuthError(400, 'invalid_scope', 'Scope must be an array or a string'),
   accessDenied: (description: string) => new OAuthError(403, 'access_denied', description),
   /** A rule called back with `UnauthorizedError(message)`. */
   ruleUnauthorized: (message: string) => new OAuthError(401, 'unauthorized', message),

@@ -170,8 +170,11 @@ for (const kind of storeKinds) {
         Buffer.from('&password=%E0%A4%A'),
       ]);
       const res = await raw(t, form);
-      assert.equal(res.statusCode, 403);
-      assert.equal(res.json().error, 'invalid_grant');
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(res.json(), {
+        error: 'invalid_request',
+        error_description: 'Invalid parameter username: must be UTF-8 text without NUL characters',
+      });
       const json = await raw(
         t,
         Buffer.concat([

@@ -16,6 +16,7 @@ import type { Grant, GrantRequest } from './types.js';
  */
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
+  failureEvent: 'fertft',
   async handle(req) {
     let ctx: LoginContext;
     try {
