@@ -89,6 +89,7 @@ export const errors = {
       {},
       detail,
     ),
+  notFound: (description = 'Not found') => new OAuthError(404, 'not_found', description),
   noDefaultConnection: () =>
     new OAuthError(500, 'server_error', 'Authorization server not configured with default connection.'),
   serverError: (detail?: string) =>
