@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoginContext } from '../login/context.js';
 import { type OAuthError, errors } from '../oauth/errors.js';
 import type { Protection } from './index.js';
+import { ipCountingKey } from './ip.js';
 import { ipBlockId, normalizeIdentifier, userBlockId } from './keys.js';
 import { handleLeak } from './leaks.js';
 import type { BruteForcePolicy, IpThrottlePolicy, ProtectionPolicy } from './policy.js';
@@ -25,7 +26,7 @@ export class Attempt {
   private settled = false;
   /** The IP whose bucket gave a token. */
   private ipToken?: { ip: string; policy: IpThrottlePolicy; emptiedUntil?: number };
-  private user?: { id: string; identifier: string; count: number; policy: BruteForcePolicy };
+  private user?: { id: string; identifier: string; ip: string; count: number; policy: BruteForcePolicy };
   /** Started before the password check, read after it succeeded. */
   private breached?: Promise<boolean>;
 
@@ -38,8 +39,10 @@ export class Attempt {
   async reserve(): Promise<void> {
     const { ctx, policy } = this;
     const ip = ctx.request.ip;
+    // Counted and blocked: the address, or its IPv6 network (allowlists match the address itself).
+    const key = ipCountingKey(ip, policy.ipv6Prefix);
     const sit = policy.ipThrottling;
-    if (sit && !sit.allowlist.has(ip)) await this.reserveIp(ip, sit);
+    if (sit && !sit.allowlist.has(ip)) await this.reserveIp(key, sit);
     const bf = policy.bruteForce;
     const identifier = normalizeIdentifier(ctx.username);
     if (
@@ -49,7 +52,7 @@ export class Attempt {
       identifier.length <= MAX_IDENTIFIER
     ) {
       try {
-        await this.reserveUser(ip, identifier, bf);
+        await this.reserveUser(key, identifier, bf);
       } catch (err) {
         await this.giveBackToken();
         throw err;
@@ -106,7 +109,7 @@ export class Attempt {
       return undefined;
     };
     const count = (await attempt()) ?? (await this.waitTurn(id, refusal, () => counters.reset(id), attempt));
-    this.user = { id, identifier, count, policy: bf };
+    this.user = { id, identifier, ip, count, policy: bf };
   }
 
   /**
