@@ -41,26 +41,49 @@ export const errors = {
   wrongCredentials: (detail: string) =>
     new OAuthError(403, 'invalid_grant', 'Wrong email or password.', {}, {}, detail),
   userBlocked: () => new OAuthError(401, 'unauthorized', 'user is blocked'),
-  /** Brute-force protection blocked this identifier (from this IP). */
-  tooManyAttempts: () =>
+  /** A refresh for a user an admin blocked (Auth0's answer). */
+  refreshUserBlocked: () => new OAuthError(403, 'invalid_grant', 'user is blocked', {}, {}, 'user blocked'),
+  /** A refresh for a user deleted since the token was issued (Auth0's text). */
+  refreshUserDeleted: () =>
+    new OAuthError(
+      403,
+      'invalid_grant',
+      "The refresh_token was generated for a user who doesn't exist anymore.",
+      {},
+      {},
+      'user deleted',
+    ),
+  /**
+   * Brute-force protection blocked this identifier (from this IP). Auth0
+   * always says an email went out; Tessera says so only when the
+   * `user_notification` shield sends one. No time helps but an unblock:
+   * `retryAfterS` is when asking again is reasonable.
+   */
+  tooManyAttempts: (opts: { notified: boolean; retryAfterS: number }) =>
     new OAuthError(
       429,
       'too_many_attempts',
-      "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
+      opts.notified
+        ? "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it."
+        : 'Your account has been blocked after multiple consecutive login attempts.',
+      {},
+      { 'Retry-After': String(opts.retryAfterS) },
     ),
-  /** Suspicious IP throttling: this IP failed too many logins across accounts. */
-  suspiciousIp: () =>
+  /** Suspicious IP throttling: this IP failed too many logins across accounts; an attempt is back within `retryAfterS`. */
+  suspiciousIp: (retryAfterS: number) =>
     new OAuthError(
       429,
       'too_many_attempts',
       'We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.',
+      {},
+      { 'Retry-After': String(retryAfterS) },
     ),
-  /** Breached password detection with the block shield. */
+  /** Breached password detection with the block shield (Auth0's text, with its typographic apostrophe). */
   passwordLeaked: () =>
     new OAuthError(
       401,
       'password_leaked',
-      "This login has been blocked because your password has been leaked in another website. We've sent you an email with instructions on how to unblock it.",
+      'This login has been blocked because your password has been leaked in another website. We’ve sent you an email with instructions on how to unblock it.',
     ),
   malformedHeader: (name: string, why: string) =>
     new OAuthError(400, 'invalid_request', `Invalid header ${name}: ${why}`),

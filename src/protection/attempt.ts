@@ -13,6 +13,12 @@ import { blockIdentifier, throttleIp } from './shields.js';
 const MAX_IDENTIFIER = 512;
 /** How long an attempt waits for attempts in flight to free the limit before it is refused. */
 export const MAX_WAIT_MS = 3_000;
+/**
+ * The Retry-After of a brute-force refusal. A block lasts until it is lifted
+ * (the email's link, an administrator, a password change), not for a time:
+ * an hour is when asking again is reasonable.
+ */
+export const BLOCKED_RETRY_AFTER_S = 3_600;
 
 /**
  * One password login under attack protection. `reserve` runs before the
@@ -74,7 +80,8 @@ export class Attempt {
   private async reserveIp(ip: string, sit: IpThrottlePolicy): Promise<void> {
     const { counters, mirror, deps } = this.p;
     const id = ipBlockId(ip);
-    const refusal = () => this.refuse('limit_mu', errors.suspiciousIp());
+    // A token is back within one `rate`: the throttle lasts until then.
+    const refusal = () => this.refuse('limit_mu', errors.suspiciousIp(Math.ceil(sit.rateMs / 1000)));
     if (sit.block) {
       const state = await mirror.check(id);
       if (state === 'blocked') throw refusal();
@@ -96,7 +103,11 @@ export class Attempt {
   private async reserveUser(ip: string, identifier: string, bf: BruteForcePolicy): Promise<void> {
     const { counters, mirror } = this.p;
     const id = userBlockId(this.ctx.connection.id, identifier, bf.perIp ? ip : undefined);
-    const refusal = () => this.refuse('limit_wc', errors.tooManyAttempts());
+    const refusal = () =>
+      this.refuse(
+        'limit_wc',
+        errors.tooManyAttempts({ notified: bf.notifyUser, retryAfterS: BLOCKED_RETRY_AFTER_S }),
+      );
     if (bf.block) {
       const state = await mirror.check(id);
       if (state === 'blocked') throw refusal();

@@ -41,7 +41,7 @@ async function redeem(req: GrantRequest): Promise<LoginContext> {
   const scopes = requested.length > 0 ? requested : familyScopes;
 
   const user = await findUserById(rt.store.db, row.user_id);
-  if (!user || user.blocked) throw invalidRefreshToken(user ? 'user blocked' : 'user deleted');
+  if (!user || user.blocked) throw user ? errors.refreshUserBlocked() : errors.refreshUserDeleted();
   const connection = await findConnectionById(rt.store.db, row.connection_id);
   const api = row.audience ? await findApi(rt, row.audience) : undefined;
   if (!connection || (row.audience && !api)) throw invalidRefreshToken('connection or API deleted');
