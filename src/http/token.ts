@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { recordEvent } from '../events/log.js';
 import type { RequestInfo } from '../login/context.js';
 import { authenticateClient } from '../oauth/client-auth.js';
@@ -9,13 +9,20 @@ import { resolveRequestIp } from './client-ip.js';
 import { type InvalidInput, Params } from './params.js';
 
 /** What the login pipeline learns about the HTTP request. */
-export function requestInfo(request: FastifyRequest, params: Params): RequestInfo {
+export function requestInfo(request: FastifyRequest, reply: FastifyReply, params: Params): RequestInfo {
   return {
     ip: request.ip,
     clientIp: request.ip,
     userAgent: request.headers['user-agent'],
     hostname: request.hostname,
     body: params.withoutSecrets(),
+    // Auth0's rate-limit headers, from the budget that applies: the IP's failed logins.
+    onRateLimit: (r) =>
+      reply.headers({
+        'X-RateLimit-Limit': String(r.limit),
+        'X-RateLimit-Remaining': String(r.remaining),
+        'X-RateLimit-Reset': String(Math.ceil(r.resetAt / 1000)),
+      }),
   };
 }
 
@@ -35,7 +42,7 @@ export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
     if (!client.grant_types.includes(grantType)) throw errors.unauthorizedClient(grantType);
     // Only now is it known whether the client may name the end user's IP.
     const ips = resolveRequestIp(rt.config, request, auth);
-    return grant.handle({ rt, client, params, request: { ...requestInfo(request, params), ...ips } });
+    return grant.handle({ rt, client, params, request: { ...requestInfo(request, reply, params), ...ips } });
   });
 
   /**

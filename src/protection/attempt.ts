@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoginContext } from '../login/context.js';
+import type { LoginContext, RateLimit } from '../login/context.js';
 import { type OAuthError, errors } from '../oauth/errors.js';
 import type { Protection } from './index.js';
 import { ipCountingKey } from './ip.js';
@@ -35,6 +35,8 @@ export class Attempt {
   private user?: { id: string; identifier: string; ip: string; count: number; policy: BruteForcePolicy };
   /** Started before the password check, read after it succeeded. */
   private breached?: Promise<boolean>;
+  /** The IP's bucket as last seen, told to the caller (X-RateLimit-*). */
+  private rateLimit?: RateLimit;
 
   constructor(
     private readonly p: Protection,
@@ -80,17 +82,27 @@ export class Attempt {
   private async reserveIp(ip: string, sit: IpThrottlePolicy): Promise<void> {
     const { counters, mirror, deps } = this.p;
     const id = ipBlockId(ip);
-    // A token is back within one `rate`: the throttle lasts until then.
-    const refusal = () => this.refuse('limit_mu', errors.suspiciousIp(Math.ceil(sit.rateMs / 1000)));
+    // Retry-After: when the bucket (as last seen) has a token again.
+    const refusal = () => {
+      const now = deps.now();
+      const rl = this.rateLimit;
+      const backAt = rl ? rl.resetAt - (sit.maxAttempts - 1) * sit.rateMs : now + sit.rateMs;
+      return this.refuse('limit_mu', errors.suspiciousIp(Math.max(1, Math.ceil((backAt - now) / 1000))));
+    };
     if (sit.block) {
       const state = await mirror.check(id);
-      if (state === 'blocked') throw refusal();
+      if (state === 'blocked') {
+        const r = await counters.peek(ip, sit.maxAttempts, sit.rateMs, deps.now());
+        this.report({ limit: sit.maxAttempts, remaining: 0, resetAt: r.fullAt });
+        throw refusal();
+      }
       if (state === 'lifted') await Promise.all([mirror.dropLifted(id), counters.refill(ip)]);
     }
     let now = deps.now();
     const take = async () => {
       now = deps.now();
       const r = await counters.take(ip, sit.maxAttempts, sit.rateMs, now);
+      this.report({ limit: sit.maxAttempts, remaining: r.remaining, resetAt: r.fullAt });
       return r.ok ? r : undefined;
     };
     // Without the block shield an empty bucket only notifies (see settleFailure): the attempt goes on.
@@ -151,7 +163,19 @@ export class Attempt {
   private async giveBackToken(): Promise<void> {
     const t = this.ipToken;
     this.ipToken = undefined;
-    if (t) await this.p.counters.giveBack(t.ip, t.policy.rateMs, this.p.deps.now());
+    if (!t) return;
+    const now = this.p.deps.now();
+    await this.p.counters.giveBack(t.ip, t.policy.rateMs, now);
+    const rl = this.rateLimit;
+    if (rl) {
+      const remaining = Math.min(rl.limit, rl.remaining + 1);
+      this.report({ ...rl, remaining, resetAt: Math.max(now, rl.resetAt - t.policy.rateMs) });
+    }
+  }
+
+  private report(r: RateLimit): void {
+    this.rateLimit = r;
+    this.ctx.request.onRateLimit?.(r);
   }
 
   /** The password was right: the failures are forgotten, then the password is checked for leaks. */

@@ -87,6 +87,28 @@ for (const kind of storeKinds) {
       const res = await from('c@acme.test');
       assert.equal(res.statusCode, 429);
       assert.equal(res.headers['retry-after'], '91');
+      assert.equal(res.headers['x-ratelimit-limit'], '2');
+      assert.equal(res.headers['x-ratelimit-remaining'], '0');
+      assert.equal(res.headers['x-ratelimit-reset'], String(Math.ceil((t.clock.t + 2 * 90_500) / 1000)));
+    });
+
+    it("sends X-RateLimit-* on password logins: the IP's suspicious-IP bucket", async () => {
+      await putSetting(t.rt.store.db, 'attackProtection', {});
+      const from = (password: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          remoteAddress: '198.51.100.78',
+          payload: { ...alice, password },
+        });
+      const first = await from('wrong');
+      assert.equal(first.statusCode, 403);
+      assert.equal(first.headers['x-ratelimit-limit'], '100');
+      assert.equal(first.headers['x-ratelimit-remaining'], '99');
+      assert.equal(first.headers['x-ratelimit-reset'], String(Math.ceil((t.clock.t + 864_000) / 1000)));
+      const ok = await from(ALICE.password);
+      assert.equal(ok.statusCode, 200);
+      assert.equal(ok.headers['x-ratelimit-remaining'], '99', 'a success gives its attempt back');
     });
   });
 }
