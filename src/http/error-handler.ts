@@ -30,6 +30,9 @@ function fromFastify(err: FastifyError): OAuthError | undefined {
   return undefined;
 }
 
+/** Retry-After of a 429 or 503 whose error does not name a time. */
+export const DEFAULT_RETRY_AFTER_S = 5;
+
 /** A server fault, worth an error with its stack; anything else was the client's mistake (501: a grant it asked for). */
 const serverFault = (e: OAuthError) => e.status >= 500 && e.status !== 501;
 
@@ -47,7 +50,11 @@ export function answerError(err: FastifyError, request: FastifyRequest, reply: F
         { status: oauth.status, error: oauth.error, code: err.code, detail: oauth.detail },
         'request refused',
       );
-    return reply.code(oauth.status).headers(oauth.headers).send(oauth.body());
+    reply.code(oauth.status).headers(oauth.headers);
+    // Every 429 and 503 says when to come back (spec section 0); the catalogue's errors say it best.
+    if ((oauth.status === 429 || oauth.status === 503) && !reply.hasHeader('Retry-After'))
+      reply.header('Retry-After', String(DEFAULT_RETRY_AFTER_S));
+    return reply.send(oauth.body());
   }
   request.log.error({ err }, 'unhandled error');
   const e = errors.serverError();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
+import { OAuthError } from '../../src/oauth/errors.js';
 import { buildServer } from '../../src/server.js';
 import { SECRET, startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
@@ -106,5 +107,19 @@ describe('errors Fastify raises itself go through the one error handler', () => 
       ],
     );
     assert.equal(lines.filter((l) => Number(l.level) >= 50).length, 0);
+  });
+
+  it('gives every 429 and 503 a Retry-After, also when the error names no time', async () => {
+    const bare = await buildServer(t.rt, { logger: false });
+    bare.get('/test/busy/:status', async (request) => {
+      const status = Number((request.params as { status: string }).status);
+      throw new OAuthError(status, status === 429 ? 'too_many_requests' : 'temporarily_unavailable', 'Busy');
+    });
+    for (const status of [429, 503]) {
+      const res = await bare.inject({ method: 'GET', url: `/test/busy/${status}` });
+      assert.equal(res.statusCode, status);
+      assert.equal(res.headers['retry-after'], '5');
+    }
+    await bare.close();
   });
 });
