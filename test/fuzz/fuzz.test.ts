@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { putSetting } from '../../src/store/repos/settings.js';
+import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
-import { describeRequest, fuzzRequest } from './generator.js';
+import { setUpMfa } from '../mfa/helpers.js';
+import { type FuzzTokens, describeRequest, fuzzRequest } from './generator.js';
 
 /**
  * Malformed requests across every endpoint, on both databases: none may
@@ -45,8 +47,29 @@ function problem(
 for (const kind of storeKinds) {
   describe(`fuzz: malformed requests (${kind.name})`, () => {
     let t: TestApp;
+    const tokens: FuzzTokens = {};
     before(async () => {
       t = await startTestApp(kind);
+      // Real tokens, so that some requests get past the first checks: Alice's, then an
+      // mfa_token once MFA is required (which Alice's later logins also meet).
+      await setUpMfa(t, []);
+      const login = () =>
+        tokenRequest(t.app, {
+          grant_type: 'password',
+          username: ALICE.email,
+          password: ALICE.password,
+          client_id: 'mfa-app',
+          client_secret: SECRET,
+          scope: 'openid offline_access read:orders',
+        });
+      const ok = (await login()).json();
+      Object.assign(tokens, { access: ok.access_token, refresh: ok.refresh_token, id: ok.id_token });
+      await putSetting(t.rt.store.db, 'guardian', {
+        policies: ['all-applications'],
+        factors: { otp: true, sms: true, email: true, 'recovery-code': true },
+      });
+      tokens.mfa = (await login()).json().mfa_token;
+      assert.ok(tokens.access && tokens.refresh && tokens.id && tokens.mfa);
     });
     after(() => t.close());
 
@@ -54,7 +77,7 @@ for (const kind of storeKinds) {
       const failures: string[] = [];
       const statuses = new Map<number, number>();
       for (let i = 0; i < COUNT; i++) {
-        const r = fuzzRequest(SEED, i);
+        const r = fuzzRequest(SEED, i, tokens);
         const res = await t.app.inject({
           method: r.method,
           url: r.url,

@@ -24,6 +24,14 @@ export function requestSeed(seed: number, i: number): number {
   return createHash('sha256').update(`${seed}:${i}`).digest().readUInt32LE(0);
 }
 
+/** Real tokens of the run, so that some requests get past the first checks. */
+export interface FuzzTokens {
+  access?: string;
+  refresh?: string;
+  id?: string;
+  mfa?: string;
+}
+
 export interface FuzzRequest {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH' | 'HEAD' | 'OPTIONS';
   url: string;
@@ -64,7 +72,7 @@ const GRANTS = [
   'PASSWORD',
   '',
 ];
-const CLIENTS = ['acme-web', 'acme-basic', 'acme-spa', 'acme-nopw', 'nobody', 'ACME-WEB'];
+const CLIENTS = ['acme-web', 'acme-basic', 'acme-spa', 'acme-nopw', 'mfa-app', 'nobody', 'ACME-WEB'];
 const IPS = [
   '127.0.0.1',
   '203.0.113.9',
@@ -195,11 +203,32 @@ function formEncode(p: Pick, v: string): Buffer {
 }
 
 /** The parameters of a request: the plausible ones, some dropped, some spoiled, some extra. */
-function params(p: Pick, base: Record<string, string>): [string, unknown][] {
+function params(
+  p: Pick,
+  base: Record<string, string>,
+  tokens: FuzzTokens,
+  focused: boolean,
+): [string, unknown][] {
   const out: [string, unknown][] = [];
-  for (const [k, v] of Object.entries(base)) {
+  const real = Object.values(tokens).filter((x): x is string => Boolean(x));
+  const entries = Object.entries(base);
+  if (focused) {
+    // One thing wrong in an otherwise sound request: the deeper code paths.
+    const spoil = p.int(entries.length + 1);
+    const grantType = p.one(GRANTS.slice(0, 7));
+    for (const [j, [k, v]] of entries.entries()) {
+      const good = k === 'grant_type' ? grantType : k === 'mfa_token' && tokens.mfa ? tokens.mfa : v;
+      if (j !== spoil)
+        out.push([k, k === 'refresh_token' && tokens.refresh && p.chance(0.5) ? tokens.refresh : good]);
+      else if (p.chance(0.5)) out.push([k, junkValue(p)]);
+    }
+    return out;
+  }
+  for (const [k, v] of entries) {
     if (p.chance(0.3)) continue;
-    if (k === 'grant_type') out.push([k, p.chance(0.8) ? p.one(GRANTS) : junkValue(p)]);
+    if ((k === 'refresh_token' || k === 'token' || k === 'mfa_token') && real.length && p.chance(0.5))
+      out.push([k, p.one(real)]);
+    else if (k === 'grant_type') out.push([k, p.chance(0.8) ? p.one(GRANTS) : junkValue(p)]);
     else if (k === 'client_id') out.push([k, p.chance(0.8) ? p.one(CLIENTS) : junkValue(p)]);
     else out.push([k, p.chance(0.7) ? v : junkValue(p)]);
   }
@@ -208,7 +237,26 @@ function params(p: Pick, base: Record<string, string>): [string, unknown][] {
   return out;
 }
 
-function body(p: Pick, pairs: [string, unknown][]): { payload?: string | Buffer; contentType?: string } {
+function body(
+  p: Pick,
+  pairs: [string, unknown][],
+  focused: boolean,
+): { payload?: string | Buffer; contentType?: string } {
+  if (focused) {
+    if (p.chance(0.5))
+      return { payload: JSON.stringify(Object.fromEntries(pairs)), contentType: 'application/json' };
+    const form = pairs.map(([k, v]) =>
+      Buffer.concat([
+        uriEncode(k),
+        Buffer.from('='),
+        uriEncode(typeof v === 'string' ? v : (JSON.stringify(v) ?? '')),
+      ]),
+    );
+    return {
+      payload: Buffer.concat(form.flatMap((b, i) => (i ? [Buffer.from('&'), b] : [b]))),
+      contentType: 'application/x-www-form-urlencoded',
+    };
+  }
   const kind = p.int(10);
   if (kind < 5) {
     const parts = pairs.map(([k, v]) => {
@@ -244,7 +292,9 @@ function body(p: Pick, pairs: [string, unknown][]): { payload?: string | Buffer;
   };
 }
 
-function authorization(p: Pick): string | undefined {
+function authorization(p: Pick, tokens: FuzzTokens): string | undefined {
+  const real = Object.values(tokens).filter((x): x is string => Boolean(x));
+  if (real.length && p.chance(0.2)) return `Bearer ${p.one(real)}`;
   switch (p.int(10)) {
     case 0:
       return `Basic ${Buffer.from(`acme-basic:${SECRET}`).toString('base64')}`;
@@ -286,7 +336,7 @@ const ENDPOINTS = [
 ] as const;
 
 /** Request number `i` of the run seeded `seed`. */
-export function fuzzRequest(seed: number, i: number): FuzzRequest {
+export function fuzzRequest(seed: number, i: number, tokens: FuzzTokens = {}): FuzzRequest {
   const p = new Pick(prng(requestSeed(seed, i)));
   const [method0, path, paramsOf] = p.one(ENDPOINTS);
   let method: FuzzRequest['method'] = method0;
@@ -308,7 +358,7 @@ export function fuzzRequest(seed: number, i: number): FuzzRequest {
     ]);
   if (p.chance(0.05)) url += p.one(['?', '?a=%FF', '?a=1&a=2', '?grant_type=password', '#x']);
   const headers: Record<string, string> = {};
-  const auth = authorization(p);
+  const auth = authorization(p, tokens);
   if (auth) headers.authorization = auth;
   if (p.chance(0.2))
     headers['auth0-forwarded-for'] = p.one([...IPS, 'nope', '1.2.3.4, 5.6.7.8', '1.2.3.4\u0000', '']);
@@ -322,7 +372,8 @@ export function fuzzRequest(seed: number, i: number): FuzzRequest {
     ]);
   let payload: string | Buffer | undefined;
   if (paramsOf && method !== 'GET' && method !== 'HEAD') {
-    const b = body(p, params(p, PARAMS[paramsOf]!));
+    const focused = p.chance(0.35);
+    const b = body(p, params(p, PARAMS[paramsOf]!, tokens, focused), focused);
     payload = b.payload;
     if (b.contentType) headers['content-type'] = b.contentType;
   } else if (p.chance(0.1) && method !== 'GET' && method !== 'HEAD') {
