@@ -4,6 +4,7 @@ import type { RequestInfo } from '../login/context.js';
 import { authenticateClient } from '../oauth/client-auth.js';
 import { errors } from '../oauth/errors.js';
 import { GRANTS } from '../oauth/grants/index.js';
+import { normalizeIp } from '../protection/ip.js';
 import type { Runtime } from '../runtime.js';
 import { resolveRequestIp } from './client-ip.js';
 import { type InvalidInput, Params } from './params.js';
@@ -59,7 +60,7 @@ export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
       description: bad.error.description,
       client_id: text('client_id'),
       user_name: text('username'),
-      ip: request.ip,
+      ip: normalizeIp(request.ip) ?? request.ip,
       user_agent: request.headers['user-agent'] ?? null,
       details: { grant_type: grantType, reason: 'invalid_input', [bad.kind]: bad.name },
     });
