@@ -1,11 +1,10 @@
-import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { installErrorHandler } from './http/error-handler.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { answerError, installErrorHandler } from './http/error-handler.js';
 import { introspectRoutes } from './http/introspect.js';
 import { mfaRoutes } from './http/mfa.js';
-import { parseForm } from './http/params.js';
+import { installInputCheck, parseForm } from './http/params.js';
 import { revokeRoutes } from './http/revoke.js';
-import { installSecurityHeaders } from './http/security-headers.js';
+import { installSecurityHeaders, setSecurityHeaders } from './http/security-headers.js';
 import { tokenRoutes } from './http/token.js';
 import { protectionRoutes } from './http/unblock.js';
 import { userinfoRoutes } from './http/userinfo.js';
@@ -15,6 +14,8 @@ import { REDACT, type Runtime } from './runtime.js';
 export interface ServerOptions {
   /** false silences request logs (tests); default: the runtime's level. */
   logger?: boolean;
+  /** A logger of the caller's own (tests read what is logged); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
   https?: { key: Buffer; cert: Buffer };
 }
 
@@ -22,15 +23,25 @@ export interface ServerOptions {
 export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const base: FastifyServerOptions = {
     bodyLimit: rt.config.bodyLimit,
-    logger: opts.logger === false ? false : { level: rt.config.logLevel, redact: REDACT },
+    ...(opts.loggerInstance
+      ? { loggerInstance: opts.loggerInstance }
+      : { logger: opts.logger === false ? false : { level: rt.config.logLevel, redact: REDACT } }),
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Query strings are read like forms: strictly, so that invalid UTF-8 is refused by name.
+    routerOptions: { querystringParser: (query: string) => parseForm(query) },
+    // Router errors (a bad URL, a path parameter too long) answer like every other error;
+    // no hook runs for them, so the security headers are set here.
+    frameworkErrors: (err, request, reply) => {
+      setSecurityHeaders(reply, { tls: Boolean(opts.https) });
+      return answerError(err, request, reply);
+    },
   };
   const app = (
     opts.https ? Fastify({ ...base, https: opts.https } as FastifyServerOptions) : Fastify(base)
   ) as FastifyInstance;
-  await app.register(formbody, { parser: parseForm, bodyLimit: rt.config.bodyLimit });
+  installInputCheck(app, { bodyLimit: rt.config.bodyLimit });
   // Only forms and JSON are spoken here; anything else is a clear 415.
   app.removeContentTypeParser('text/plain');
   installErrorHandler(app);

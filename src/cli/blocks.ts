@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { lift } from '../protection/lift.js';
-import { normalizeIp } from '../protection/ip.js';
+import { ipCountingKey, parseIpRange } from '../protection/ip.js';
+import { loadPolicy } from '../protection/policy.js';
 import type { Store } from '../store/db.js';
 import { type BlockFilter, type BlockRow, listBlocks, listLeaks } from '../store/repos/blocks.js';
 import { findUserById } from '../store/repos/users.js';
@@ -12,16 +13,24 @@ interface Selector {
   ip?: string;
 }
 
-function ipOption(v: string | undefined): string | undefined {
+/**
+ * The IP a block names: the address, or for IPv6 the network attack
+ * protection counts it in (attackProtection.ipv6PrefixLength), so any
+ * address of a blocked /64 finds the block; that network is accepted too.
+ */
+async function ipOption(store: Store, v: string | undefined): Promise<string | undefined> {
   if (v === undefined) return undefined;
-  const ip = normalizeIp(v);
-  if (!ip) throw new Error(`--ip must be an IP address, got "${v}"`);
-  return ip;
+  const range = parseIpRange(v);
+  const cidr = v.includes('/');
+  if (!range || (cidr && range.family === 'ipv4'))
+    throw new Error(`--ip must be an IP address (or the IPv6 network a block names), got "${v}"`);
+  if (cidr) return ipCountingKey(range.address, range.prefix);
+  return ipCountingKey(range.address, (await loadPolicy(store.db)).ipv6Prefix);
 }
 
 /** The blocks a selector names: a user's (by user_id, and its email or username), an identifier's, an IP's. */
 async function filterOf(store: Store, s: Selector): Promise<BlockFilter> {
-  const f: BlockFilter = { ip: ipOption(s.ip) };
+  const f: BlockFilter = { ip: await ipOption(store, s.ip) };
   if (s.identifier) f.identifiers = [s.identifier.toLowerCase()];
   if (s.user) {
     const user = await findUserById(store.db, s.user);

@@ -4,6 +4,7 @@ import { insertEvent, type LogEvent } from '../store/repos/events.js';
 
 /** Auth0's event codes that Tessera records, with their descriptions. */
 export const EVENT_TYPES = {
+  f: 'Failed login',
   sepft: 'Successful exchange of password for access token',
   fepft: 'Failed exchange of password for access token',
   fp: 'Failed login (incorrect password)',

@@ -1,9 +1,13 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError, errors } from '../oauth/errors.js';
 
-/** Fastify's own request errors, answered as OAuth errors that say what to fix. */
+/** Fastify's own request errors, answered as OAuth errors that say what to fix (never echoing the URL). */
 function fromFastify(err: FastifyError): OAuthError | undefined {
   switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return errors.invalidRequest('The request URL is not valid');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new OAuthError(414, 'invalid_request', 'A path parameter is too long');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new OAuthError(413, 'invalid_request', 'The request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -26,24 +30,41 @@ function fromFastify(err: FastifyError): OAuthError | undefined {
   return undefined;
 }
 
+/** Retry-After of a 429 or 503 whose error does not name a time. */
+export const DEFAULT_RETRY_AFTER_S = 5;
+
+/** A server fault, worth an error with its stack; anything else was the client's mistake (501: a grant it asked for). */
+const serverFault = (e: OAuthError) => e.status >= 500 && e.status !== 501;
+
 /**
  * The only place errors become responses. OAuth errors answer as they are;
- * anything else is a 500 whose body says nothing about internals.
+ * anything else is a 500 whose body says nothing about internals. Client
+ * mistakes are logged at info, without a stack.
  */
+export function answerError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const oauth = err instanceof OAuthError ? err : fromFastify(err);
+  if (oauth) {
+    if (serverFault(oauth)) request.log.error({ err, detail: oauth.detail }, oauth.description);
+    else
+      request.log.info(
+        { status: oauth.status, error: oauth.error, code: err.code, detail: oauth.detail },
+        'request refused',
+      );
+    reply.code(oauth.status).headers(oauth.headers);
+    // Every 429 and 503 says when to come back (spec section 0); the catalogue's errors say it best.
+    if ((oauth.status === 429 || oauth.status === 503) && !reply.hasHeader('Retry-After'))
+      reply.header('Retry-After', String(DEFAULT_RETRY_AFTER_S));
+    return reply.send(oauth.body());
+  }
+  request.log.error({ err }, 'unhandled error');
+  const e = errors.serverError();
+  return reply.code(500).send(e.body());
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const oauth = err instanceof OAuthError ? err : fromFastify(err);
-    if (oauth) {
-      if (oauth.status >= 500) request.log.error({ err, detail: oauth.detail }, oauth.description);
-      else if (oauth.detail)
-        request.log.info({ error: oauth.error, detail: oauth.detail }, 'request refused');
-      return reply.code(oauth.status).headers(oauth.headers).send(oauth.body());
-    }
-    request.log.error({ err }, 'unhandled error');
-    const e = errors.serverError();
-    return reply.code(500).send(e.body());
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send({ error: 'not_found', error_description: 'Not found' });
+    const e = errors.notFound();
+    reply.code(e.status).send(e.body());
   });
 }

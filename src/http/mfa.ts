@@ -6,7 +6,7 @@ import { mfaErrors } from '../mfa/errors.js';
 import { sendOobChallenge } from '../mfa/oob.js';
 import { loadMfaTransaction } from '../mfa/transactions.js';
 import { authenticateClient } from '../oauth/client-auth.js';
-import { OAuthError, errors } from '../oauth/errors.js';
+import { errors } from '../oauth/errors.js';
 import type { Runtime } from '../runtime.js';
 import { deleteAuthenticator, listAuthenticators } from '../store/repos/mfa-authenticators.js';
 import { Params } from './params.js';
@@ -31,7 +31,7 @@ export function mfaRoutes(app: FastifyInstance, rt: Runtime): void {
     const caller = await mfaCaller(rt, request.headers.authorization);
     await authorizeMfa(rt, caller, 'remove');
     if (!(await deleteAuthenticator(rt.store.db, caller.userId, request.params.id))) {
-      throw new OAuthError(404, 'not_found', 'Authenticator not found');
+      throw errors.notFound('Authenticator not found');
     }
     return reply.code(204).send();
   });
@@ -81,9 +81,7 @@ export function mfaRoutes(app: FastifyInstance, rt: Runtime): void {
       (a) => a.active === 1 && a.type !== 'recovery-code' && (!authenticatorId || a.id === authenticatorId),
     );
     if (active.length === 0)
-      throw authenticatorId
-        ? new OAuthError(404, 'not_found', 'Authenticator not found')
-        : mfaErrors.notEnrolled();
+      throw authenticatorId ? errors.notFound('Authenticator not found') : mfaErrors.notEnrolled();
     // An explicit authenticator decides the kind; otherwise OTP is preferred (nothing to send).
     const otp = wanted.includes('otp') ? active.find((a) => a.type === 'otp') : undefined;
     const oob = wanted.includes('oob')

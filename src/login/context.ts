@@ -7,6 +7,14 @@ import type { Connection } from '../store/repos/connections.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
 import type { User } from '../store/repos/users.js';
 
+/** The caller's budget of failed logins (suspicious-IP throttling), as `X-RateLimit-*` tells it. */
+export interface RateLimit {
+  limit: number;
+  remaining: number;
+  /** When the budget is whole again (epoch ms). */
+  resetAt: number;
+}
+
 /** What Tessera knows about the HTTP request behind a login. */
 export interface RequestInfo {
   /** The end user's IP (the forwarded one when the client is trusted for it). */
@@ -17,6 +25,8 @@ export interface RequestInfo {
   hostname?: string;
   /** The request parameters without the password or any other secret. */
   body: Record<string, unknown>;
+  /** Told the caller's rate-limit state whenever attack protection learns it (the answer's headers). */
+  onRateLimit?: (r: RateLimit) => void;
 }
 
 /**

@@ -24,7 +24,7 @@ export async function withAttempt<T>(
       user_id: userId,
       client_id: clientId,
     });
-    throw mfaErrors.tooManyAttempts();
+    throw mfaErrors.tooManyAttempts(Math.ceil(refill / 1000));
   }
   const result = await verify();
   if (result !== undefined) await refundMfaAttempt(rt.store.db, userId, cap);

@@ -85,7 +85,8 @@ export async function associate(
   if (factor === 'sms' && (!name || !E164.test(name))) {
     throw errors.invalidRequest('phone_number must be in E.164 format, such as +14155550123');
   }
-  if (factor === 'email' && (!name || !/^[^\s@]+@[^\s@]+$/.test(name))) {
+  // 254: the longest address SMTP carries (RFC 5321), and within the stored name's column.
+  if (factor === 'email' && (!name || name.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(name))) {
     throw errors.invalidRequest('email must be an email address');
   }
   const auth: AuthenticatorRow = {

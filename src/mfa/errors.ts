@@ -69,11 +69,14 @@ export const mfaErrors = {
       {},
       { 'Retry-After': String(retryAfterS) },
     ),
-  tooManyAttempts: () =>
+  /** The bucket of MFA attempts is empty; one is back within `retryAfterS`. */
+  tooManyAttempts: (retryAfterS: number) =>
     new OAuthError(
       429,
       'too_many_attempts',
       'Too many failed MFA verifications: wait a few minutes and try again.',
+      {},
+      { 'Retry-After': String(retryAfterS) },
     ),
   clientMismatch: () => new OAuthError(403, 'invalid_grant', 'Malformed mfa_token'),
   clientCannotMfa: () =>

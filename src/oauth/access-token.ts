@@ -3,9 +3,24 @@ import type { Runtime } from '../runtime.js';
 import { errors } from './errors.js';
 
 /**
+ * True for the claims of an access token: Tessera's access tokens always
+ * carry `scope`, `gty` and `azp`, which an ID token (signed with the same
+ * keys, `aud` = the client) never does: those claims are reserved.
+ */
+export function isAccessTokenPayload(p: JWTPayload): boolean {
+  const gty = p.gty;
+  return (
+    typeof p.scope === 'string' &&
+    typeof p.azp === 'string' &&
+    (typeof gty === 'string' || (Array.isArray(gty) && gty.every((g) => typeof g === 'string')))
+  );
+}
+
+/**
  * Verifies an access token Tessera issued: signature by a published key,
- * issuer, expiry, and that `aud` includes the expected audience (any
- * audience when undefined: introspection).
+ * issuer, expiry, that it is an access token (not an ID token), and that
+ * `aud` includes the expected audience (any audience when undefined:
+ * introspection).
  */
 export async function verifyAccessToken(
   rt: Runtime,
@@ -34,6 +49,7 @@ export async function verifyAccessToken(
   } catch {
     throw errors.invalidToken('Invalid or expired access token');
   }
+  if (!isAccessTokenPayload(payload)) throw errors.invalidToken('Invalid or expired access token');
   const nowS = Math.floor(now / 1000);
   const expired = typeof payload.exp === 'number' && payload.exp <= nowS;
   if (expired || issuedInTheFuture(payload.iat, now, rt.config.clockSkewMs))

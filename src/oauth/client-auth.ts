@@ -1,6 +1,7 @@
 import type { Params } from '../http/params.js';
 import type { Runtime } from '../runtime.js';
 import { type Client, findClient } from '../store/repos/clients.js';
+import { isText } from '../store/safe-text.js';
 import { verifyClientSecret } from './client-secret.js';
 import { errors } from './errors.js';
 
@@ -10,22 +11,37 @@ export interface ClientAuthResult {
   method: 'none' | 'client_secret_post' | 'client_secret_basic';
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Reads `Authorization: Basic` credentials (RFC 6749 §2.3.1: form-encoded id and secret). */
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
   if (!header) return undefined;
   const m = /^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i.exec(header);
   if (!m) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  let decoded: string;
+  try {
+    decoded = utf8.decode(Buffer.from(m[1]!, 'base64'));
+  } catch {
+    throw errors.notText('header', 'authorization');
+  }
   const i = decoded.indexOf(':');
   if (i < 0)
     throw errors.invalidRequest(
       'Malformed Authorization header: expected Basic base64(client_id:client_secret)',
     );
+  let credentials: { id: string; secret: string };
   try {
-    return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+    credentials = {
+      id: decodeURIComponent(decoded.slice(0, i)),
+      secret: decodeURIComponent(decoded.slice(i + 1)),
+    };
   } catch {
     throw errors.invalidRequest('Malformed Authorization header: credentials are not form-encoded');
   }
+  // Like every header and parameter (see http/params): text, or a 400 naming it.
+  if (!isText(decoded) || !isText(credentials.id) || !isText(credentials.secret))
+    throw errors.notText('header', 'authorization');
+  return credentials;
 }
 
 /**

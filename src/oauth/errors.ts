@@ -41,30 +41,62 @@ export const errors = {
   wrongCredentials: (detail: string) =>
     new OAuthError(403, 'invalid_grant', 'Wrong email or password.', {}, {}, detail),
   userBlocked: () => new OAuthError(401, 'unauthorized', 'user is blocked'),
-  /** Brute-force protection blocked this identifier (from this IP). */
-  tooManyAttempts: () =>
+  /** A refresh for a user an admin blocked (Auth0's answer). */
+  refreshUserBlocked: () => new OAuthError(403, 'invalid_grant', 'user is blocked', {}, {}, 'user blocked'),
+  /** A refresh for a user deleted since the token was issued (Auth0's text). */
+  refreshUserDeleted: () =>
+    new OAuthError(
+      403,
+      'invalid_grant',
+      "The refresh_token was generated for a user who doesn't exist anymore.",
+      {},
+      {},
+      'user deleted',
+    ),
+  /**
+   * Brute-force protection blocked this identifier (from this IP). Auth0
+   * always says an email went out; Tessera says so only when the
+   * `user_notification` shield sends one. No time helps but an unblock:
+   * `retryAfterS` is when asking again is reasonable.
+   */
+  tooManyAttempts: (opts: { notified: boolean; retryAfterS: number }) =>
     new OAuthError(
       429,
       'too_many_attempts',
-      "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
+      opts.notified
+        ? "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it."
+        : 'Your account has been blocked after multiple consecutive login attempts.',
+      {},
+      { 'Retry-After': String(opts.retryAfterS) },
     ),
-  /** Suspicious IP throttling: this IP failed too many logins across accounts. */
-  suspiciousIp: () =>
+  /** Suspicious IP throttling: this IP failed too many logins across accounts; an attempt is back within `retryAfterS`. */
+  suspiciousIp: (retryAfterS: number) =>
     new OAuthError(
       429,
       'too_many_attempts',
       'We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.',
+      {},
+      { 'Retry-After': String(retryAfterS) },
     ),
-  /** Breached password detection with the block shield. */
+  /** Breached password detection with the block shield (Auth0's text, with its typographic apostrophe). */
   passwordLeaked: () =>
     new OAuthError(
       401,
       'password_leaked',
-      "This login has been blocked because your password has been leaked in another website. We've sent you an email with instructions on how to unblock it.",
+      'This login has been blocked because your password has been leaked in another website. We’ve sent you an email with instructions on how to unblock it.',
     ),
   malformedHeader: (name: string, why: string) =>
     new OAuthError(400, 'invalid_request', `Invalid header ${name}: ${why}`),
+  /** A parameter or header with NUL or invalid UTF-8 (`name` already made safe to show). */
+  notText: (kind: 'parameter' | 'header', name: string) =>
+    new OAuthError(
+      400,
+      'invalid_request',
+      `Invalid ${kind} ${name}: must be UTF-8 text without NUL characters`,
+    ),
   invalidScope: (description: string) => new OAuthError(400, 'invalid_scope', description),
+  /** `scope` sent as something else than a string or an array of scope names (Auth0's text). */
+  scopeNotString: () => new OAuthError(400, 'invalid_scope', 'Scope must be an array or a string'),
   accessDenied: (description: string) => new OAuthError(403, 'access_denied', description),
   /** A rule called back with `UnauthorizedError(message)`. */
   ruleUnauthorized: (message: string) => new OAuthError(401, 'unauthorized', message),
@@ -80,6 +112,7 @@ export const errors = {
       {},
       detail,
     ),
+  notFound: (description = 'Not found') => new OAuthError(404, 'not_found', description),
   noDefaultConnection: () =>
     new OAuthError(500, 'server_error', 'Authorization server not configured with default connection.'),
   serverError: (detail?: string) =>

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoginContext } from '../login/context.js';
+import type { LoginContext, RateLimit } from '../login/context.js';
 import { type OAuthError, errors } from '../oauth/errors.js';
 import type { Protection } from './index.js';
+import { ipCountingKey } from './ip.js';
 import { ipBlockId, normalizeIdentifier, userBlockId } from './keys.js';
 import { handleLeak } from './leaks.js';
 import type { BruteForcePolicy, IpThrottlePolicy, ProtectionPolicy } from './policy.js';
@@ -12,6 +13,12 @@ import { blockIdentifier, throttleIp } from './shields.js';
 const MAX_IDENTIFIER = 512;
 /** How long an attempt waits for attempts in flight to free the limit before it is refused. */
 export const MAX_WAIT_MS = 3_000;
+/**
+ * The Retry-After of a brute-force refusal. A block lasts until it is lifted
+ * (the email's link, an administrator, a password change), not for a time:
+ * an hour is when asking again is reasonable.
+ */
+export const BLOCKED_RETRY_AFTER_S = 3_600;
 
 /**
  * One password login under attack protection. `reserve` runs before the
@@ -25,9 +32,11 @@ export class Attempt {
   private settled = false;
   /** The IP whose bucket gave a token. */
   private ipToken?: { ip: string; policy: IpThrottlePolicy; emptiedUntil?: number };
-  private user?: { id: string; identifier: string; count: number; policy: BruteForcePolicy };
+  private user?: { id: string; identifier: string; ip: string; count: number; policy: BruteForcePolicy };
   /** Started before the password check, read after it succeeded. */
   private breached?: Promise<boolean>;
+  /** The IP's bucket as last seen, told to the caller (X-RateLimit-*). */
+  private rateLimit?: RateLimit;
 
   constructor(
     private readonly p: Protection,
@@ -38,8 +47,10 @@ export class Attempt {
   async reserve(): Promise<void> {
     const { ctx, policy } = this;
     const ip = ctx.request.ip;
+    // Counted and blocked: the address, or its IPv6 network (allowlists match the address itself).
+    const key = ipCountingKey(ip, policy.ipv6Prefix);
     const sit = policy.ipThrottling;
-    if (sit && !sit.allowlist.has(ip)) await this.reserveIp(ip, sit);
+    if (sit && !sit.allowlist.has(ip)) await this.reserveIp(key, sit);
     const bf = policy.bruteForce;
     const identifier = normalizeIdentifier(ctx.username);
     if (
@@ -49,7 +60,7 @@ export class Attempt {
       identifier.length <= MAX_IDENTIFIER
     ) {
       try {
-        await this.reserveUser(ip, identifier, bf);
+        await this.reserveUser(key, identifier, bf);
       } catch (err) {
         await this.giveBackToken();
         throw err;
@@ -71,16 +82,27 @@ export class Attempt {
   private async reserveIp(ip: string, sit: IpThrottlePolicy): Promise<void> {
     const { counters, mirror, deps } = this.p;
     const id = ipBlockId(ip);
-    const refusal = () => this.refuse('limit_mu', errors.suspiciousIp());
+    // Retry-After: when the bucket (as last seen) has a token again.
+    const refusal = () => {
+      const now = deps.now();
+      const rl = this.rateLimit;
+      const backAt = rl ? rl.resetAt - (sit.maxAttempts - 1) * sit.rateMs : now + sit.rateMs;
+      return this.refuse('limit_mu', errors.suspiciousIp(Math.max(1, Math.ceil((backAt - now) / 1000))));
+    };
     if (sit.block) {
       const state = await mirror.check(id);
-      if (state === 'blocked') throw refusal();
+      if (state === 'blocked') {
+        const r = await counters.peek(ip, sit.maxAttempts, sit.rateMs, deps.now());
+        this.report({ limit: sit.maxAttempts, remaining: 0, resetAt: r.fullAt });
+        throw refusal();
+      }
       if (state === 'lifted') await Promise.all([mirror.dropLifted(id), counters.refill(ip)]);
     }
     let now = deps.now();
     const take = async () => {
       now = deps.now();
       const r = await counters.take(ip, sit.maxAttempts, sit.rateMs, now);
+      this.report({ limit: sit.maxAttempts, remaining: r.remaining, resetAt: r.fullAt });
       return r.ok ? r : undefined;
     };
     // Without the block shield an empty bucket only notifies (see settleFailure): the attempt goes on.
@@ -93,7 +115,11 @@ export class Attempt {
   private async reserveUser(ip: string, identifier: string, bf: BruteForcePolicy): Promise<void> {
     const { counters, mirror } = this.p;
     const id = userBlockId(this.ctx.connection.id, identifier, bf.perIp ? ip : undefined);
-    const refusal = () => this.refuse('limit_wc', errors.tooManyAttempts());
+    const refusal = () =>
+      this.refuse(
+        'limit_wc',
+        errors.tooManyAttempts({ notified: bf.notifyUser, retryAfterS: BLOCKED_RETRY_AFTER_S }),
+      );
     if (bf.block) {
       const state = await mirror.check(id);
       if (state === 'blocked') throw refusal();
@@ -106,7 +132,7 @@ export class Attempt {
       return undefined;
     };
     const count = (await attempt()) ?? (await this.waitTurn(id, refusal, () => counters.reset(id), attempt));
-    this.user = { id, identifier, count, policy: bf };
+    this.user = { id, identifier, ip, count, policy: bf };
   }
 
   /**
@@ -137,7 +163,19 @@ export class Attempt {
   private async giveBackToken(): Promise<void> {
     const t = this.ipToken;
     this.ipToken = undefined;
-    if (t) await this.p.counters.giveBack(t.ip, t.policy.rateMs, this.p.deps.now());
+    if (!t) return;
+    const now = this.p.deps.now();
+    await this.p.counters.giveBack(t.ip, t.policy.rateMs, now);
+    const rl = this.rateLimit;
+    if (rl) {
+      const remaining = Math.min(rl.limit, rl.remaining + 1);
+      this.report({ ...rl, remaining, resetAt: Math.max(now, rl.resetAt - t.policy.rateMs) });
+    }
+  }
+
+  private report(r: RateLimit): void {
+    this.rateLimit = r;
+    this.ctx.request.onRateLimit?.(r);
   }
 
   /** The password was right: the failures are forgotten, then the password is checked for leaks. */

@@ -20,13 +20,36 @@ export interface Counters {
    * Takes one token from the bucket of `key` (capacity `capacity`, one token
    * regained every `rateMs`). `waitMs`: how long until a token is there again
    * (0 while tokens remain; > 0 with `ok` when this take emptied the bucket).
+   * `remaining`: the tokens left; `fullAt`: when the bucket is full again.
    */
-  take(key: string, capacity: number, rateMs: number, now: number): Promise<{ ok: boolean; waitMs: number }>;
+  take(key: string, capacity: number, rateMs: number, now: number): Promise<BucketTake>;
+  /** The bucket of `key` as it stands, taking nothing. */
+  peek(key: string, capacity: number, rateMs: number, now: number): Promise<BucketTake>;
   /** Puts back a token taken by `take` (never above capacity). */
   giveBack(key: string, rateMs: number, now: number): Promise<void>;
   /** Fills the bucket of `key` again. */
   refill(key: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface BucketTake {
+  ok: boolean;
+  waitMs: number;
+  remaining: number;
+  fullAt: number;
+}
+
+/** The state of a bucket whose (stored) theoretical arrival time is `tat`. */
+function bucketState(
+  ok: boolean,
+  waitMs: number,
+  tat: number,
+  capacity: number,
+  rateMs: number,
+  now: number,
+) {
+  const remaining = Math.max(0, Math.floor((capacity * rateMs - Math.max(0, tat - now)) / rateMs));
+  return { ok, waitMs, remaining, fullAt: Math.max(tat, now) };
 }
 
 /** Failed attempts older than this are forgotten (kept under setTimeout's 24.8-day limit). */
@@ -62,10 +85,17 @@ class MemoryCounters extends AttemptCounters implements Counters {
 
   async take(key: string, capacity: number, rateMs: number, now: number) {
     this.sweep(now);
-    const tat = Math.max(this.buckets.get(key) ?? now, now) + rateMs;
-    if (tat - now > capacity * rateMs) return { ok: false, waitMs: tat - now - capacity * rateMs };
+    const stored = Math.max(this.buckets.get(key) ?? now, now);
+    const tat = stored + rateMs;
+    if (tat - now > capacity * rateMs)
+      return bucketState(false, tat - now - capacity * rateMs, stored, capacity, rateMs, now);
     this.buckets.set(key, tat);
-    return { ok: true, waitMs: Math.max(0, tat - now - (capacity - 1) * rateMs) };
+    return bucketState(true, Math.max(0, tat - now - (capacity - 1) * rateMs), tat, capacity, rateMs, now);
+  }
+
+  async peek(key: string, capacity: number, rateMs: number, now: number) {
+    const tat = this.buckets.get(key) ?? now;
+    return bucketState(tat - now < capacity * rateMs, 0, tat, capacity, rateMs, now);
   }
 
   async giveBack(key: string, rateMs: number, now: number) {
@@ -89,14 +119,14 @@ class MemoryCounters extends AttemptCounters implements Counters {
   async close() {}
 }
 
-// KEYS[1] bucket; ARGV now, rate, capacity. Returns {ok 1|0, waitMs}.
+// KEYS[1] bucket; ARGV now, rate, capacity. Returns {ok 1|0, waitMs, the stored tat}.
 const TAKE = `local now, rate, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local tat = tonumber(redis.call('get', KEYS[1]) or '0')
 if tat < now then tat = now end
 tat = tat + rate
-if tat - now > cap * rate then return {0, tat - now - cap * rate} end
+if tat - now > cap * rate then return {0, tat - now - cap * rate, string.format('%.0f', tat - rate)} end
 redis.call('set', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tat - now))
-return {1, math.max(0, tat - now - (cap - 1) * rate)}`;
+return {1, math.max(0, tat - now - (cap - 1) * rate), string.format('%.0f', tat)}`;
 
 // KEYS[1] bucket; ARGV now, rate.
 const GIVE_BACK = `local now, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -105,7 +135,7 @@ if tat <= now then redis.call('del', KEYS[1]) else redis.call('set', KEYS[1], st
 return 1`;
 
 type BucketRedis = Redis & {
-  tesseraTake(key: string, now: number, rate: number, cap: number): Promise<[number, number]>;
+  tesseraTake(key: string, now: number, rate: number, cap: number): Promise<[number, number, string]>;
   tesseraGiveBack(key: string, now: number, rate: number): Promise<number>;
 };
 
@@ -127,8 +157,13 @@ class RedisCounters extends AttemptCounters implements Counters {
   }
 
   async take(key: string, capacity: number, rateMs: number, now: number) {
-    const [ok, waitMs] = await this.client.tesseraTake(this.bucket(key), now, rateMs, capacity);
-    return { ok: ok === 1, waitMs: Number(waitMs) };
+    const [ok, waitMs, tat] = await this.client.tesseraTake(this.bucket(key), now, rateMs, capacity);
+    return bucketState(ok === 1, Number(waitMs), Number(tat), capacity, rateMs, now);
+  }
+
+  async peek(key: string, capacity: number, rateMs: number, now: number) {
+    const tat = Number((await this.client.get(this.bucket(key))) ?? now);
+    return bucketState(tat - now < capacity * rateMs, 0, tat, capacity, rateMs, now);
   }
 
   async giveBack(key: string, rateMs: number, now: number) {

@@ -1,22 +1,48 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
- * IP addresses and ranges: one spelling per address (an IPv4-mapped IPv6
- * address is the IPv4 address), and allowlists or trusted-proxy lists of
- * addresses and CIDR ranges matched through node:net's BlockList.
+ * IP addresses and ranges, one spelling each (ipaddr.js): an IPv4-mapped
+ * IPv6 address is the IPv4 address, IPv6 is written as RFC 5952 says
+ * (lower case, zeros compressed), a zone is dropped. Lists of addresses and
+ * CIDR ranges (allowlists, trusted proxies) match canonical addresses.
  */
 
-const MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** Parses an address in the usual forms only (IPv4 as four decimal parts); undefined otherwise. */
+function parse(value: string): Address | undefined {
+  const s = value.trim();
+  if (isIP(s) === 0) return undefined;
+  try {
+    const a = ipaddr.process(s);
+    if (a.kind() === 'ipv6') (a as ipaddr.IPv6).zoneId = undefined;
+    return a;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The canonical form of an address, or undefined when it is not one. */
 export function normalizeIp(value: string): string | undefined {
-  const s = value.trim();
-  const v = isIP(s);
-  if (v === 4) return s;
-  if (v !== 6) return undefined;
-  const lower = s.toLowerCase();
-  const mapped = MAPPED.exec(lower);
-  return mapped && isIP(mapped[1]!) === 4 ? mapped[1] : lower;
+  return parse(value)?.toString();
+}
+
+/** How much of an IPv6 address names one attacker: a /64 is what one customer line gets. */
+export const DEFAULT_IPV6_PREFIX = 64;
+
+/**
+ * What attack protection counts and blocks for an address: the IPv4
+ * address, or the IPv6 network of `ipv6Prefix` bits around it (written
+ * `2001:db8:1:2::/64`; the address itself at 128). Every spelling of an
+ * address, and every address of one network, share one budget.
+ */
+export function ipCountingKey(ip: string, ipv6Prefix = DEFAULT_IPV6_PREFIX): string {
+  const a = parse(ip);
+  if (!a) return ip;
+  if (a.kind() === 'ipv4' || ipv6Prefix >= 128) return a.toString();
+  const net = ipaddr.IPv6.networkAddressFromCIDR(`${a.toString()}/${ipv6Prefix}`);
+  return `${net.toString()}/${ipv6Prefix}`;
 }
 
 export interface IpRange {
@@ -29,22 +55,22 @@ export interface IpRange {
 export function parseIpRange(value: string): IpRange | undefined {
   const [addr, bits, extra] = value.trim().split('/');
   if (extra !== undefined || addr === undefined) return undefined;
-  const address = normalizeIp(addr);
-  if (!address) return undefined;
-  const family = isIP(address) === 4 ? 'ipv4' : 'ipv6';
+  const parsed = parse(addr);
+  if (!parsed) return undefined;
+  const family = parsed.kind();
   const max = family === 'ipv4' ? 32 : 128;
-  if (bits === undefined) return { address, prefix: max, family };
+  if (bits === undefined) return { address: parsed.toString(), prefix: max, family };
   if (!/^\d{1,3}$/.test(bits)) return undefined;
   let prefix = Number(bits);
   // An IPv4-mapped range (::ffff:10.0.0.0/104) is the IPv4 range it maps.
-  if (family === 'ipv4' && isIP(addr) === 6) prefix -= 96;
+  if (family === 'ipv4' && isIP(addr.trim()) === 6) prefix -= 96;
   if (prefix < 0 || prefix > max) return undefined;
-  return { address, prefix, family };
+  return { address: parsed.toString(), prefix, family };
 }
 
 /** Matches addresses against a list of addresses and CIDR ranges. */
 export class IpList {
-  private readonly list = new BlockList();
+  private readonly ranges: [Address, number][] = [];
   readonly size: number;
 
   /** Throws on a malformed entry, naming it. */
@@ -52,16 +78,16 @@ export class IpList {
     for (const e of entries) {
       const r = parseIpRange(e);
       if (!r) throw new Error(`"${e}" is not an IP address or a CIDR range`);
-      this.list.addSubnet(r.address, r.prefix, r.family);
+      this.ranges.push([ipaddr.parse(r.address), r.prefix]);
     }
     this.size = entries.length;
   }
 
-  /** True when the (normalized) address is in the list. */
+  /** True when the address (in any spelling) is in the list. */
   has(ip: string): boolean {
     if (this.size === 0) return false;
-    const family = isIP(ip);
-    if (family === 0) return false;
-    return this.list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+    const a = parse(ip);
+    if (!a) return false;
+    return this.ranges.some(([range, bits]) => range.kind() === a.kind() && a.match(range, bits));
   }
 }

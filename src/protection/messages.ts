@@ -45,7 +45,7 @@ export function ipThrottledMail(to: string, m: { tenant: string; ip: string; att
     text: [
       'Hello,',
       '',
-      `The IP address ${m.ip} made ${m.attempts} failed login attempts across accounts of ${m.tenant} without a successful one.`,
+      `The ${m.ip.includes('/') ? 'IPv6 network' : 'IP address'} ${m.ip} made ${m.attempts} failed login attempts across accounts of ${m.tenant} without a successful one.`,
       'Tessera throttles its further login attempts (suspicious IP throttling).',
       '',
       `If this address is legitimate (an office, a backend), lift the throttle with: tessera blocks clear --ip ${m.ip}`,

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { cachedConfig } from '../store/config-cache.js';
 import { getSetting } from '../store/repos/settings.js';
 import type { Database } from '../store/schema.js';
-import { IpList } from './ip.js';
+import { DEFAULT_IPV6_PREFIX, IpList } from './ip.js';
 
 /** The tenant file's `attackProtection` section (Auth0's Management API names). */
 export interface AttackProtectionSetting {
@@ -20,6 +20,8 @@ export interface AttackProtectionSetting {
     stage?: { 'pre-login'?: { max_attempts?: number; rate?: number } };
   };
   breachedPasswordDetection?: { enabled?: boolean; shields?: string[] };
+  /** Tessera's: the bits of an IPv6 address that brute force and IP throttling count as one (default 64). */
+  ipv6PrefixLength?: number;
 }
 
 /**
@@ -67,6 +69,8 @@ export interface BreachedPolicy {
 
 /** The effective protections; a disabled one is undefined. */
 export interface ProtectionPolicy {
+  /** IPv6 addresses are counted and blocked per network of this many bits (see ipCountingKey). */
+  ipv6Prefix: number;
   bruteForce?: BruteForcePolicy;
   ipThrottling?: IpThrottlePolicy;
   breached?: BreachedPolicy;
@@ -78,7 +82,7 @@ export function compilePolicy(s: AttackProtectionSetting | undefined): Protectio
   const bf = s?.bruteForceProtection ?? {};
   const sit = s?.suspiciousIpThrottling ?? {};
   const bpd = s?.breachedPasswordDetection ?? {};
-  const policy: ProtectionPolicy = {};
+  const policy: ProtectionPolicy = { ipv6Prefix: s?.ipv6PrefixLength ?? DEFAULT_IPV6_PREFIX };
   if (bf.enabled ?? d.bruteForce.enabled) {
     const shields: readonly string[] = bf.shields ?? d.bruteForce.shields;
     policy.bruteForce = {

@@ -52,7 +52,7 @@ export async function throttleIp(
 export async function blockIdentifier(
   p: Protection,
   ctx: LoginContext,
-  u: { id: string; identifier: string; count: number; policy: BruteForcePolicy },
+  u: { id: string; identifier: string; ip: string; count: number; policy: BruteForcePolicy },
 ): Promise<void> {
   const { store, now: clock } = p.deps;
   const now = clock();
@@ -66,7 +66,7 @@ export async function blockIdentifier(
       connection_id: ctx.connection.id,
       identifier: u.identifier,
       user_id: account?.user_id ?? null,
-      ip: bf.perIp ? ip : null,
+      ip: bf.perIp ? u.ip : null,
       attempts: u.count,
       created_at: now,
       updated_at: now,

@@ -97,6 +97,7 @@ const attackProtection = object({
       shields: optional(arrayOf(oneOf(['block', 'user_notification', 'admin_notification']))),
     }),
   ),
+  ipv6PrefixLength: optional(integer(1, 128)),
 });
 
 /** Field checks for the later sections, spread into the tenant file's top level. */

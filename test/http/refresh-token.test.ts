@@ -235,7 +235,7 @@ for (const kind of storeKinds) {
       assert.equal((await refresh('forever', a)).statusCode, 200);
     });
 
-    it('refuses another client, a blocked or deleted user, and garbage, all alike', async () => {
+    it("refuses another client and garbage alike, a blocked or deleted user with Auth0's texts", async () => {
       const a = (await login('rotating')).refresh_token;
       assert.deepEqual((await refresh('static', a)).json(), INVALID);
       assert.deepEqual((await refresh('rotating', 'garbage')).json(), INVALID);
@@ -253,9 +253,16 @@ for (const kind of storeKinds) {
         password: 'carol-pw-123',
         blocked: true,
       });
-      assert.deepEqual((await refresh('rotating', c)).json(), INVALID);
+      const blocked = await refresh('rotating', c);
+      assert.equal(blocked.statusCode, 403);
+      assert.deepEqual(blocked.json(), { error: 'invalid_grant', error_description: 'user is blocked' });
       await deleteUser(t.rt.store.db, 'auth0|carol');
-      assert.deepEqual((await refresh('rotating', c)).json(), INVALID);
+      const deleted = await refresh('rotating', c);
+      assert.equal(deleted.statusCode, 403);
+      assert.deepEqual(deleted.json(), {
+        error: 'invalid_grant',
+        error_description: "The refresh_token was generated for a user who doesn't exist anymore.",
+      });
       const missing = await tokenRequest(t.app, {
         grant_type: 'refresh_token',
         client_id: 'rotating',

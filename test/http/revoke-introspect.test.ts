@@ -180,6 +180,27 @@ for (const kind of storeKinds) {
       t.clock.advance(-7201_000);
     });
 
+    it('reports an ID token as inactive: only access tokens are active there', async () => {
+      const tokens = await login('app-a');
+      assert.ok(tokens.id_token);
+      for (const hint of [undefined, 'access_token']) {
+        const res = await introspect({
+          client_id: 'app-a',
+          client_secret: SECRET,
+          token: tokens.id_token,
+          ...(hint ? { token_type_hint: hint } : {}),
+        });
+        assert.equal(res.statusCode, 200);
+        assert.deepEqual(res.json(), { active: false });
+      }
+      const userinfo = await t.app.inject({
+        method: 'GET',
+        url: '/userinfo',
+        headers: { authorization: `Bearer ${tokens.id_token}` },
+      });
+      assert.equal(userinfo.statusCode, 401);
+    });
+
     it('refuses introspection to public clients and bad credentials', async () => {
       for (const form of [
         { client_id: 'acme-spa', token: 'x' } as Record<string, string>,

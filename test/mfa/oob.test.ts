@@ -193,6 +193,16 @@ for (const kind of storeKinds) {
         error: 'invalid_request',
         error_description: 'phone_number must be in E.164 format, such as +14155550123',
       });
+      const long = await associate(t, mfa_token, {
+        authenticator_types: ['oob'],
+        oob_channels: ['email'],
+        email: `${'a'.repeat(600)}@acme.test`,
+      });
+      assert.equal(long.statusCode, 400, 'not a 500 from a column too narrow');
+      assert.deepEqual(long.json(), {
+        error: 'invalid_request',
+        error_description: 'email must be an email address',
+      });
       const type = await associate(t, mfa_token, { authenticator_types: ['push'] });
       assert.equal(type.statusCode, 400);
       assert.equal(type.json().error, 'invalid_request');

@@ -160,6 +160,7 @@ for (const kind of storeKinds) {
       const blocked = await grant(t, 'otp', { mfa_token, otp: totpAt(secret, t.clock.t) });
       assert.equal(blocked.statusCode, 429);
       assert.equal(blocked.json().error, 'too_many_attempts');
+      assert.equal(blocked.headers['retry-after'], '360', 'one attempt is back every 6 minutes');
       t.clock.advance(6 * 60_000);
       const fresh = await passwordLogin(t);
       assert.equal(

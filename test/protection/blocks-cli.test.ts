@@ -105,9 +105,21 @@ describe('tessera blocks list | clear', () => {
     assert.equal(await tessera('list'), 'no blocks\n');
   });
 
+  it('clears an IPv6 block by any address of its /64, or by the network', async () => {
+    const v6 = { kind: 'ip' as const, connection_id: null, ip: '2001:db8:1:2::/64', expires_at: T + 1 };
+    await putBlock(store.db, block('b5', v6));
+    await putBlock(store.db, block('b6', { ...v6, ip: '2001:db8:1:3::/64' }));
+    assert.equal(await tessera('clear', '--ip', '2001:DB8:1:2:abcd::1'), 'lifted 1 block\n');
+    assert.equal(await tessera('clear', '--ip', '2001:db8:1:3:0::/64'), 'lifted 1 block\n');
+    assert.equal(await tessera('list'), 'no blocks\n');
+  });
+
   it('says what is missing', async () => {
     await assert.rejects(tessera('clear'), /name what to unblock: --user, --identifier or --ip/);
-    await assert.rejects(tessera('clear', '--ip', 'nope'), /--ip must be an IP address, got "nope"/);
+    await assert.rejects(
+      tessera('clear', '--ip', 'nope'),
+      /--ip must be an IP address \(or the IPv6 network a block names\), got "nope"/,
+    );
     await assert.rejects(tessera('clear', '--user', 'auth0|nobody'), /no user has user_id "auth0\|nobody"/);
   });
 });

@@ -8,7 +8,7 @@ import { TestClock } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import {
   BACKEND,
-  BRUTE_FORCE_BODY,
+  BRUTE_FORCE_NO_EMAIL_BODY,
   type Env,
   type LoginOptions,
   type Node,
@@ -171,7 +171,7 @@ describe("the end user's IP on the token endpoint", () => {
         ...via('198.18.1.1'),
       });
       assert.equal(blocked.statusCode, 429);
-      assert.deepEqual(blocked.json(), BRUTE_FORCE_BODY);
+      assert.deepEqual(blocked.json(), BRUTE_FORCE_NO_EMAIL_BODY);
       const other = await login(node.app, {
         username: kim.email,
         password: kim.password,

@@ -175,6 +175,12 @@ export const BRUTE_FORCE_BODY = {
     "Your account has been blocked after multiple consecutive login attempts. We've sent you an email with instructions on how to unblock it.",
 };
 
+/** The brute-force answer without the user_notification shield: no email is promised, as none is sent. */
+export const BRUTE_FORCE_NO_EMAIL_BODY = {
+  error: 'too_many_attempts',
+  error_description: 'Your account has been blocked after multiple consecutive login attempts.',
+};
+
 export const SUSPICIOUS_IP_BODY = {
   error: 'too_many_attempts',
   error_description:
@@ -184,7 +190,7 @@ export const SUSPICIOUS_IP_BODY = {
 export const LEAKED_BODY = {
   error: 'password_leaked',
   error_description:
-    "This login has been blocked because your password has been leaked in another website. We've sent you an email with instructions on how to unblock it.",
+    'This login has been blocked because your password has been leaked in another website. We’ve sent you an email with instructions on how to unblock it.',
 };
 
 export const WRONG_BODY = { error: 'invalid_grant', error_description: 'Wrong email or password.' };

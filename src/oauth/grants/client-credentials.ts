@@ -21,6 +21,7 @@ export interface ClientGrant {
  */
 export const clientCredentialsGrant: Grant = {
   grantType: 'client_credentials',
+  failureEvent: 'feccft',
   async handle(req) {
     try {
       const response = await issue(req);

@@ -18,6 +18,7 @@ import type { Grant } from './types.js';
  */
 export const mfaOobGrant: Grant = {
   grantType: MFA_GRANTS.oob,
+  failureEvent: 'feoobft',
   async handle(req) {
     const { rt } = req;
     const tx = await pendingLogin(req);

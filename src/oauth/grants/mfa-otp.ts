@@ -16,6 +16,7 @@ import type { Grant } from './types.js';
  */
 export const mfaOtpGrant: Grant = {
   grantType: MFA_GRANTS.otp,
+  failureEvent: 'feotpft',
   async handle(req) {
     const { rt } = req;
     const tx = await pendingLogin(req);

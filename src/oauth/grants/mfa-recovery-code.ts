@@ -15,6 +15,7 @@ import type { Grant } from './types.js';
  */
 export const mfaRecoveryCodeGrant: Grant = {
   grantType: MFA_GRANTS.recovery,
+  failureEvent: 'fercft',
   async handle(req) {
     const { rt } = req;
     const tx = await pendingLogin(req);

@@ -9,6 +9,7 @@ import type { Grant } from './types.js';
  */
 export const passwordGrant: Grant = {
   grantType: 'password',
+  failureEvent: 'fepft',
   async handle(req) {
     const realm = req.params.optional('realm');
     const connection = realm

@@ -16,6 +16,7 @@ import type { Grant, GrantRequest } from './types.js';
  */
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
+  failureEvent: 'fertft',
   async handle(req) {
     let ctx: LoginContext;
     try {
@@ -43,7 +44,7 @@ async function refreshLogin(req: GrantRequest): Promise<LoginContext> {
   const scopes = requested.length > 0 ? requested : familyScopes;
 
   const user = await findUserById(rt.store.db, row.user_id);
-  if (!user || user.blocked) throw invalidRefreshToken(user ? 'user blocked' : 'user deleted');
+  if (!user || user.blocked) throw user ? errors.refreshUserBlocked() : errors.refreshUserDeleted();
   const connection = await findConnectionById(rt.store.db, row.connection_id);
   const api = row.audience ? await findApi(rt, row.audience) : undefined;
   if (!connection || (row.audience && !api)) throw invalidRefreshToken('connection or API deleted');

@@ -15,5 +15,7 @@ export interface GrantRequest {
 /** One grant type of the token endpoint: a file in this folder, listed in index.ts. */
 export interface Grant {
   grantType: string;
+  /** The audit event code of a refused request (also one refused before the grant ran). */
+  failureEvent: string;
   handle(req: GrantRequest): Promise<TokenResponse>;
 }

@@ -197,7 +197,7 @@ describe('the trusted app over HTTP', () => {
     const suspicious =
       'We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.';
     const leaked =
-      "This login has been blocked because your password has been leaked in another website. We've sent you an email with instructions on how to unblock it.";
+      'This login has been blocked because your password has been leaked in another website. We’ve sent you an email with instructions on how to unblock it.';
     const cases: [string, number, unknown, string, string | RegExp][] = [
       [
         'wrong password',
