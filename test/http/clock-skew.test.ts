@@ -167,6 +167,7 @@ for (const kind of storeKinds) {
           exp: now + 7200,
           scope: 'openid read:authenticators',
           azp: 'acme-web',
+          gty: 'password',
           ...claims,
         });
       const future = { iat: now + 3600, exp: now + 3600 + 7200 };
