@@ -6,7 +6,7 @@ import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
 import { Protection } from './protection/index.js';
-import { migrate, openStore, type Store } from './store/db.js';
+import { migrate, openStore, type Store, storeOptions } from './store/db.js';
 
 /**
  * Everything a request handler needs, built once at boot and passed down:
@@ -39,7 +39,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   assertSecret(config.secret);
   const now = opts.now ?? Date.now;
   const log = opts.log ?? pino({ level: config.logLevel, redact: REDACT });
-  const store = opts.store ?? openStore(config.databaseUrl);
+  const store = opts.store ?? openStore(config.databaseUrl, storeOptions(config, log));
   await migrate(store);
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();

@@ -5,6 +5,7 @@ import { introspectRoutes } from './http/introspect.js';
 import { mfaRoutes } from './http/mfa.js';
 import { parseForm } from './http/params.js';
 import { revokeRoutes } from './http/revoke.js';
+import { installLifecycle } from './http/lifecycle.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { tokenRoutes } from './http/token.js';
 import { protectionRoutes } from './http/unblock.js';
@@ -24,7 +25,8 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     bodyLimit: rt.config.bodyLimit,
     logger: opts.logger === false ? false : { level: rt.config.logLevel, redact: REDACT },
     trustProxy: false,
-    return503OnClosing: true,
+    // Our own answer while closing (below): the OAuth shape, with Retry-After.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   };
   const app = (
@@ -33,8 +35,9 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   await app.register(formbody, { parser: parseForm, bodyLimit: rt.config.bodyLimit });
   // Only forms and JSON are spoken here; anything else is a clear 415.
   app.removeContentTypeParser('text/plain');
-  installErrorHandler(app);
+  installErrorHandler(app, { retryAfterSeconds: rt.config.retryAfterSeconds });
   installSecurityHeaders(app, { tls: Boolean(opts.https) });
+  installLifecycle(app, rt.config);
   tokenRoutes(app, rt);
   revokeRoutes(app, rt);
   introspectRoutes(app, rt);

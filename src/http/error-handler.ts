@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { DEFAULTS } from '../config/config.js';
 import { OAuthError, errors } from '../oauth/errors.js';
+import { UnavailableError } from '../store/unavailable.js';
 
 /** Fastify's own request errors, answered as OAuth errors that say what to fix. */
 function fromFastify(err: FastifyError): OAuthError | undefined {
@@ -30,8 +32,18 @@ function fromFastify(err: FastifyError): OAuthError | undefined {
  * The only place errors become responses. OAuth errors answer as they are;
  * anything else is a 500 whose body says nothing about internals.
  */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(
+  app: FastifyInstance,
+  opts: { retryAfterSeconds: number } = { retryAfterSeconds: DEFAULTS.retryAfterSeconds },
+): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    if ((err as unknown) instanceof UnavailableError) {
+      // An outage is not a bug: one line per request, no stack (the backend's own errors are logged, throttled, where they happen).
+      const u = err as unknown as UnavailableError;
+      request.log.warn({ backend: u.backend, reason: u.message }, 'refused: a backend is unavailable');
+      const e = errors.temporarilyUnavailable(opts.retryAfterSeconds, u.message);
+      return reply.code(e.status).headers(e.headers).send(e.body());
+    }
     const oauth = err instanceof OAuthError ? err : fromFastify(err);
     if (oauth) {
       if (oauth.status >= 500) request.log.error({ err, detail: oauth.detail }, oauth.description);
