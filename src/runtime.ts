@@ -5,6 +5,7 @@ import { KeyStore } from './keys/keystore.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
+import { redisAddress } from './protection/counters.js';
 import { Protection } from './protection/index.js';
 import { migrate, openStore, type Store, storeOptions } from './store/db.js';
 
@@ -46,6 +47,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   await primeDummyHash();
   const notify = opts.notify ?? createNotifier(config, store, now);
   const protection = new Protection({ config, store, now, log, notify });
+  if (config.redisUrl && !(await protection.counters.ready(config.redisConnectTimeoutMs))) {
+    log.warn(
+      { redis: redisAddress(config.redisUrl) },
+      'Redis (TESSERA_REDIS_URL) cannot be reached at boot: password logins are refused with 503 until it can',
+    );
+  }
   return { config, store, keys, now, log, notify, protection };
 }
 

@@ -9,7 +9,7 @@ export interface RedisInstance {
   port: number;
   /** SIGKILLs the server. */
   kill(): Promise<void>;
-  /** Starts it again on the same port. */
+  /** Starts it again on the same port (when not running). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -18,6 +18,7 @@ export async function startRedis(): Promise<RedisInstance> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
+    if (child && child.exitCode === null) return;
     child = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
