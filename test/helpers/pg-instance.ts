@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +60,18 @@ export async function startPg(): Promise<PgInstance> {
   let running = false;
   await start();
   running = true;
+  // A test process that is killed or crashes must not leave its server behind.
+  const reap = () => {
+    if (!running) return;
+    const args = [pgBin('pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'];
+    try {
+      if (process.getuid?.() === 0)
+        execFileSync('runuser', ['-u', 'postgres', '--', ...args], { stdio: 'ignore' });
+      else execFileSync(args[0]!, args.slice(1), { stdio: 'ignore' });
+    } catch {}
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', reap);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -72,7 +84,9 @@ export async function startPg(): Promise<PgInstance> {
       running = true;
     },
     async close() {
+      process.off('exit', reap);
       if (running) await ctl(['-m', 'immediate', '-w', 'stop']).catch(() => {});
+      running = false;
       rmSync(dir, { recursive: true, force: true });
     },
   };
