@@ -67,7 +67,7 @@ export const DEFAULTS = {
   dbAcquireTimeoutMs: 2_000,
   dbStatementTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
-  redisCommandTimeoutMs: 250,
+  redisCommandTimeoutMs: 500,
   redisConnectTimeoutMs: 1_000,
   retryAfterSeconds: 5,
 } as const;

@@ -9,7 +9,7 @@ describe('outage settings', () => {
     assert.equal(c.dbAcquireTimeoutMs, 2000);
     assert.equal(c.dbStatementTimeoutMs, 5000);
     assert.equal(c.requestTimeoutMs, 10000);
-    assert.equal(c.redisCommandTimeoutMs, 250);
+    assert.equal(c.redisCommandTimeoutMs, 500);
     assert.equal(c.redisConnectTimeoutMs, 1000);
     assert.equal(c.retryAfterSeconds, 5);
   });
