@@ -6,6 +6,7 @@ import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import { type Config, DEFAULTS } from '../config/config.js';
 import { migrationProvider } from './migrations/index.js';
+import { unbounded } from './deadline.js';
 import { createPgPool } from './pg-pool.js';
 import type { Database } from './schema.js';
 
@@ -109,7 +110,8 @@ export async function migrate(store: Store): Promise<string[]> {
     provider: migrationProvider,
     ...(store.schema ? { migrationTableSchema: store.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  // A migration may rightly outlast the statement timeout (an index on a large table).
+  const { error, results } = await unbounded(() => migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(

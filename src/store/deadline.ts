@@ -13,6 +13,8 @@ export interface Deadline {
   readonly at: number;
   /** Set when the client closed the connection before the answer. */
   gone: boolean;
+  /** Maintenance (migrations): no statement timeout either. */
+  readonly unbounded?: boolean;
 }
 
 const current = new AsyncLocalStorage<Deadline>();
@@ -43,4 +45,18 @@ export function remainingMs(): number | undefined {
  */
 export function outsideRequest<T>(fn: () => T): T {
   return current.exit(fn);
+}
+
+/**
+ * Runs `fn` without deadline or statement timeout: schema migrations, which
+ * may rightly run for minutes on a large table, on connections of their own
+ * that are closed afterwards.
+ */
+export function unbounded<T>(fn: () => T): T {
+  return current.run({ at: Number.POSITIVE_INFINITY, gone: false, unbounded: true }, fn);
+}
+
+/** True inside `unbounded`. */
+export function isUnbounded(): boolean {
+  return current.getStore()?.unbounded === true;
 }

@@ -1,7 +1,7 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { remainingMs } from './deadline.js';
+import { isUnbounded, remainingMs } from './deadline.js';
 import { throttledWarn } from './throttled-log.js';
 import { classifyDatabaseError, UnavailableError } from './unavailable.js';
 
@@ -79,6 +79,16 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
     async connect(): Promise<PostgresPoolClient> {
       const client = await acquire();
       let broken: Error | undefined;
+      // Maintenance lifts the timeouts on this connection, which is then closed, not pooled.
+      const maintenance = isUnbounded();
+      if (maintenance) {
+        await client
+          .query('SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0')
+          .catch((err) => {
+            client.release(err as Error);
+            throw classifyDatabaseError(err) ?? err;
+          });
+      }
       const onError = (err: Error) => {
         broken = err;
         warn(
@@ -97,7 +107,7 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
             return await client.query({
               text: sql,
               values: parameters as unknown[],
-              query_timeout: Math.min(queryTimeout, left ?? queryTimeout),
+              query_timeout: maintenance ? undefined : Math.min(queryTimeout, left ?? queryTimeout),
             } as pg.QueryConfig);
           } catch (err) {
             const unavailable = classifyDatabaseError(err);
@@ -108,7 +118,7 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
         },
         release(discard?: boolean) {
           client.removeListener('error', onError);
-          client.release(broken ?? (discard ? true : undefined));
+          client.release(broken ?? (discard || maintenance ? true : undefined));
         },
       } as unknown as PostgresPoolClient;
     },

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
-import { withDeadline } from '../../src/store/deadline.js';
+import { unbounded, withDeadline } from '../../src/store/deadline.js';
 import { UnavailableError } from '../../src/store/unavailable.js';
 import { ALICE, SECRET, silentLogger, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { type PgInstance, startPg } from '../helpers/pg-instance.js';
@@ -128,6 +128,21 @@ describe('PostgreSQL outages', { timeout: 60_000 }, () => {
     } finally {
       proxy.unfreeze();
       await t.close();
+    }
+  });
+
+  it('a statement past the statement timeout is cancelled (57014, a 503); migrations run without it', async () => {
+    const store = await ownStore(db.url);
+    try {
+      await assert.rejects(
+        sql`SELECT pg_sleep(1)`.execute(store.db),
+        (e) => e instanceof UnavailableError && /57014/.test(e.message),
+      );
+      await unbounded(() => sql`SELECT pg_sleep(1)`.execute(store.db));
+      // The pool still has the timeout: the maintenance connection was not given back to it.
+      await assert.rejects(sql`SELECT pg_sleep(1)`.execute(store.db), UnavailableError);
+    } finally {
+      await store.close();
     }
   });
 
