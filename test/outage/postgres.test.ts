@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
 import { unbounded, withDeadline } from '../../src/store/deadline.js';
+import { listEvents } from '../../src/store/repos/events.js';
 import { UnavailableError } from '../../src/store/unavailable.js';
 import { ALICE, SECRET, silentLogger, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { type PgInstance, startPg } from '../helpers/pg-instance.js';
@@ -131,6 +133,42 @@ describe('PostgreSQL outages', { timeout: 60_000 }, () => {
     }
   });
 
+  it('a login whose client gave up while the database was frozen does not go on once it thaws', async () => {
+    const t = await appOn(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`);
+    try {
+      assert.equal((await login(t)).statusCode, 200);
+      const before = await listEvents(t.rt.store.db, { limit: 100 });
+      const loginsBefore = await loginsCount(t);
+      await t.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = t.app.server.address() as AddressInfo;
+      proxy.freeze();
+      const abort = new AbortController();
+      const sent = fetch(`http://127.0.0.1:${port}/oauth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'password',
+          username: ALICE.email,
+          password: ALICE.password,
+          client_id: 'acme-web',
+          client_secret: SECRET,
+        }),
+        signal: abort.signal,
+      });
+      await sleep(150);
+      abort.abort();
+      await assert.rejects(sent);
+      await sleep(50);
+      // Thawed before any timeout: the query in flight completes, and nothing after it runs.
+      proxy.unfreeze();
+      await sleep(1_000);
+      assert.deepEqual(await listEvents(t.rt.store.db, { limit: 100 }), before);
+      assert.equal(await loginsCount(t), loginsBefore);
+    } finally {
+      proxy.unfreeze();
+      await t.close();
+    }
+  });
+
   it('a statement past the statement timeout is cancelled (57014, a 503); migrations run without it', async () => {
     const store = await ownStore(db.url);
     try {
@@ -190,4 +228,13 @@ async function isUp(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+async function loginsCount(t: TestApp): Promise<number> {
+  const row = await t.rt.store.db
+    .selectFrom('users')
+    .select('logins_count')
+    .where('id', '=', ALICE.id)
+    .executeTakeFirstOrThrow();
+  return Number(row.logins_count);
 }
