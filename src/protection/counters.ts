@@ -233,7 +233,7 @@ export function createCounters(redisUrl: string | undefined, prefix: string, opt
     down = true;
     warn(
       'redis',
-      { redis: address, err: { message: err.message, code: err.code } },
+      { redis: address, reason: err.message, code: err.code },
       'Redis (attack-protection counters) cannot be reached: password logins are refused with 503 until it can',
     );
   });

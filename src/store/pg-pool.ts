@@ -47,7 +47,7 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
     // pg-pool has already removed the failed idle client; the next query opens a new one.
     warn(
       'pg-idle',
-      { err: { message: err.message, code: (err as { code?: string }).code } },
+      { reason: err.message, code: (err as { code?: string }).code },
       'an idle PostgreSQL connection failed; it will be replaced',
     );
   });
@@ -93,7 +93,7 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
         broken = err;
         warn(
           'pg-client',
-          { err: { message: err.message, code: (err as { code?: string }).code } },
+          { reason: err.message, code: (err as { code?: string }).code },
           'a PostgreSQL connection in use failed; it will be replaced',
         );
       };

@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import pg from 'pg';
+import pino, { type Logger } from 'pino';
+import { Writable } from 'node:stream';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
 import { unbounded, withDeadline } from '../../src/store/deadline.js';
 import { listEvents } from '../../src/store/repos/events.js';
@@ -32,18 +34,19 @@ const login = (t: TestApp) =>
   });
 
 /** A fresh schema on `url`, migrated, through a pool with the test timeouts. */
-async function ownStore(url: string): Promise<Store> {
+async function ownStore(url: string, log = silentLogger()): Promise<Store> {
   const schema = `o_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
-  const store = openStore(url, { schema, poolSize: 5, ...TIMEOUTS, log: silentLogger() });
+  const store = openStore(url, { schema, poolSize: 5, ...TIMEOUTS, log });
   await migrate(store);
   return store;
 }
 
-const appOn = (url: string) => startTestApp({ name: 'postgres', open: () => ownStore(url) });
+const appOn = (url: string, log?: Logger) =>
+  startTestApp({ name: 'postgres', open: () => ownStore(url, log) });
 
 /** Logs in every 50 ms until it works; the milliseconds that took. */
 async function untilLoginWorks(t: TestApp, withinMs: number): Promise<number> {
@@ -77,7 +80,14 @@ describe('PostgreSQL outages', { timeout: 60_000 }, () => {
   });
 
   it('an idle connection closed by the server (pg_terminate_backend) neither ends the process nor the next login', async () => {
-    const t = await appOn(db.url);
+    const logs: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    });
+    const t = await appOn(db.url, pino({ level: 'info' }, sink));
     try {
       assert.equal((await login(t)).statusCode, 200);
       const admin = new pg.Client({ connectionString: db.url });
@@ -90,6 +100,14 @@ describe('PostgreSQL outages', { timeout: 60_000 }, () => {
       assert.ok(rowCount && rowCount > 0);
       await sleep(200); // the pool's idle connections hear of it
       assert.equal((await login(t)).statusCode, 200);
+      // Said once in the structured log (throttled), with PostgreSQL's code.
+      const warned = logs.filter(
+        (l) => l.msg === 'an idle PostgreSQL connection failed; it will be replaced',
+      );
+      assert.equal(warned.length, 1, JSON.stringify(logs));
+      assert.equal(warned[0]!.reason, 'terminating connection due to administrator command');
+      assert.equal(warned[0]!.code, '57P01');
+      assert.equal(warned[0]!.level, 40);
     } finally {
       await t.close();
     }
