@@ -25,15 +25,17 @@ if (process.env.UV_THREADPOOL_SIZE) {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
   for (const signal of SIGNALS) process.on(signal, () => forward(signal));
-  // `npx tessera` runs this under `sh -c`, and npm passes a SIGTERM to that
-  // shell only, which dies without passing it on: this process would live on,
-  // orphaned, with the server. A parent gone is a SIGTERM.
+  // `npx tessera` (and `npm run`) runs this under `sh -c`, and npm passes a
+  // SIGTERM to that shell only, which dies without passing it on: this process
+  // would live on, orphaned, with the server. Under npm, a parent gone is a
+  // SIGTERM. (Elsewhere a parent may rightly leave: `nohup tessera serve &`.)
   const parent = process.ppid;
   const orphaned = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(orphaned);
     forward('SIGTERM');
-  }, 200);
+  }, 100);
+  if (!process.env.npm_lifecycle_event) clearInterval(orphaned);
   child.on('exit', (code, signal) => {
     clearInterval(orphaned);
     if (signal) {

@@ -44,7 +44,6 @@ export async function startServer(config: Config, opts: { demo?: boolean } = {})
       ? { cert: readPem('TESSERA_TLS_CERT', config.tlsCert), key: readPem('TESSERA_TLS_KEY', config.tlsKey) }
       : undefined;
   const app = await buildServer(rt, { https });
-  const url = await app.listen({ host: config.host, port: config.port });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -59,5 +58,7 @@ export async function startServer(config: Config, opts: { demo?: boolean } = {})
   // process; a second signal while closing must not end the process before requests finish.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
     process.on(signal, () => void shutdown(signal));
+  // Listening only once a signal can be handled: one sent right after "listening" must not kill.
+  const url = await app.listen({ host: config.host, port: config.port });
   return { rt, app, url };
 }

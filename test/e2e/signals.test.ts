@@ -123,6 +123,42 @@ describe('signals reach the server, however it was started', { timeout: 90_000 }
     });
   }
 
+  it('outside npm, a parent that leaves (nohup tessera serve &) leaves the server running', async () => {
+    const log = join(dir, 'background.log');
+    const bgEnv = { ...env };
+    for (const k of Object.keys(bgEnv)) if (k.startsWith('npm_')) delete bgEnv[k];
+    const sh = spawn(
+      'sh',
+      [
+        '-c',
+        `"${join(dir, 'node_modules/.bin/tessera')}" serve >"${log}" 2>&1 & while [ ! -e "${log}.leave" ]; do sleep 0.1; done`,
+      ],
+      {
+        env: bgEnv,
+        stdio: 'ignore',
+      },
+    );
+    let m: RegExpExecArray | null = null;
+    for (let i = 0; i < 600 && !m; i++) {
+      await sleep(50);
+      m = /^(\{.*"msg":"Server listening at (\S+?)".*\})$/m.exec(readFileSync(log, 'utf8'));
+    }
+    assert.ok(m, readFileSync(log, 'utf8'));
+    const serverPid = JSON.parse(m[1]!).pid as number;
+    const shimPid = proc(serverPid)!.ppid;
+    leftovers.push(serverPid, shimPid);
+    assert.equal(proc(shimPid)!.ppid, sh.pid);
+    // The shell leaves while the server runs.
+    writeFileSync(`${log}.leave`, '');
+    await exited(sh);
+    await sleep(500);
+    assert.ok(proc(serverPid), 'the server stopped when its parent left');
+    assert.ok((await fetch(`${m[2]}/.well-known/jwks.json`)).ok);
+    process.kill(shimPid, 'SIGTERM');
+    assert.ok(await gone(serverPid, 5_000));
+    assert.ok(await gone(shimPid, 5_000));
+  });
+
   it('the tessera shim ends as the server did: killed by SIGKILL, it reports SIGKILL', async () => {
     const r = await startServing(join(dir, 'node_modules/.bin/tessera'), ['serve'], dir, env);
     leftovers.push(r.serverPid);
