@@ -5,9 +5,10 @@ import { KeyStore } from './keys/keystore.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
+import { redisAddress } from './protection/counters.js';
 import { Protection } from './protection/index.js';
 import { ClusterClock, databaseNow } from './store/clock.js';
-import { migrate, openStore, type Store } from './store/db.js';
+import { migrate, openStore, type Store, storeOptions } from './store/db.js';
 import { listConnections } from './store/repos/connections.js';
 import { hashProfilesOf } from './store/repos/users.js';
 
@@ -50,7 +51,7 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   assertSecret(config.secret);
   const log = opts.log ?? pino({ level: config.logLevel, redact: REDACT });
-  const store = opts.store ?? openStore(config.databaseUrl);
+  const store = opts.store ?? openStore(config.databaseUrl, storeOptions(config, log));
   await migrate(store);
   const now = await clusterClock(config, store, log, opts);
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
@@ -60,6 +61,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   await loginTiming.prime((await listConnections(store.db)).map((c) => c.id));
   const notify = opts.notify ?? createNotifier(config, store, now);
   const protection = new Protection({ config, store, now, log, notify });
+  if (config.redisUrl && !(await protection.counters.ready(config.redisConnectTimeoutMs))) {
+    log.warn(
+      { redis: redisAddress(config.redisUrl) },
+      'Redis (TESSERA_REDIS_URL) cannot be reached at boot: password logins are refused with 503 until it can',
+    );
+  }
   return { config, store, keys, now, log, notify, protection, loginTiming };
 }
 

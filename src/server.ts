@@ -4,6 +4,7 @@ import { introspectRoutes } from './http/introspect.js';
 import { mfaRoutes } from './http/mfa.js';
 import { installInputCheck, parseForm } from './http/params.js';
 import { revokeRoutes } from './http/revoke.js';
+import { installLifecycle } from './http/lifecycle.js';
 import { installSecurityHeaders, setSecurityHeaders } from './http/security-headers.js';
 import { tokenRoutes } from './http/token.js';
 import { protectionRoutes } from './http/unblock.js';
@@ -27,7 +28,8 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
       ? { loggerInstance: opts.loggerInstance }
       : { logger: opts.logger === false ? false : { level: rt.config.logLevel, redact: REDACT } }),
     trustProxy: false,
-    return503OnClosing: true,
+    // Our own answer while closing (below): the OAuth shape, with Retry-After.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Query strings are read like forms: strictly, so that invalid UTF-8 is refused by name.
     routerOptions: { querystringParser: (query: string) => parseForm(query) },
@@ -35,7 +37,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     // no hook runs for them, so the security headers are set here.
     frameworkErrors: (err, request, reply) => {
       setSecurityHeaders(reply, { tls: Boolean(opts.https) });
-      return answerError(err, request, reply);
+      return answerError(err, request, reply, rt.config.retryAfterSeconds);
     },
   };
   const app = (
@@ -44,8 +46,9 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   installInputCheck(app, { bodyLimit: rt.config.bodyLimit });
   // Only forms and JSON are spoken here; anything else is a clear 415.
   app.removeContentTypeParser('text/plain');
-  installErrorHandler(app);
+  installErrorHandler(app, { retryAfterSeconds: rt.config.retryAfterSeconds });
   installSecurityHeaders(app, { tls: Boolean(opts.https) });
+  installLifecycle(app, rt.config);
   tokenRoutes(app, rt);
   revokeRoutes(app, rt);
   introspectRoutes(app, rt);

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { type Config, loadConfig } from '../config/config.js';
-import { migrate, openStore, type Store } from '../store/db.js';
+import { migrate, openStore, type Store, storeOptions } from '../store/db.js';
 
 /** Opens the configured database and brings its schema up to date (commands without a server). */
 export async function openMigratedStore(config: Config = loadConfig()): Promise<Store> {
-  const store = openStore(config.databaseUrl);
+  const store = openStore(config.databaseUrl, storeOptions(config));
   await migrate(store);
   return store;
 }

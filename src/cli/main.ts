@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { migrate, openStore } from '../store/db.js';
+import { migrate, openStore, storeOptions } from '../store/db.js';
 import { listEvents } from '../store/repos/events.js';
 import { listOutbox } from '../store/repos/outbox.js';
 import { applyTenant } from '../tenant/apply.js';
@@ -49,7 +49,8 @@ program
   .description('bring the database schema up to date (also done at every start)')
   .action(
     action(async () => {
-      const store = openStore(loadConfig().databaseUrl);
+      const config = loadConfig();
+      const store = openStore(config.databaseUrl, storeOptions(config));
       const ran = await migrate(store);
       process.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'database schema is up to date\n');
       await store.close();

@@ -20,8 +20,9 @@ export interface Started {
 
 /**
  * Boots Tessera: runtime (migrations, keys), optionally the demo tenant on a
- * new database, then listens. SIGTERM/SIGINT close gracefully: no new
- * connections, in-flight requests finish, the database closes.
+ * new database, then listens. SIGTERM/SIGINT/SIGHUP close gracefully: no new
+ * connections, requests arriving on open ones get a 503 with Retry-After,
+ * in-flight requests finish, the database closes.
  */
 export async function startServer(config: Config, opts: { demo?: boolean } = {}): Promise<Started> {
   assertSecret(config.secret);
@@ -43,17 +44,21 @@ export async function startServer(config: Config, opts: { demo?: boolean } = {})
       ? { cert: readPem('TESSERA_TLS_CERT', config.tlsCert), key: readPem('TESSERA_TLS_KEY', config.tlsKey) }
       : undefined;
   const app = await buildServer(rt, { https });
-  const url = await app.listen({ host: config.host, port: config.port });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     rt.log.info({ signal }, 'shutting down');
     await app.close();
+    await rt.protection.close();
     await rt.store.close();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: Ctrl-C reaches both the shim (src/cli/bin.ts), which passes it on, and this
+  // process; a second signal while closing must not end the process before requests finish.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+    process.on(signal, () => void shutdown(signal));
+  // Listening only once a signal can be handled: one sent right after "listening" must not kill.
+  const url = await app.listen({ host: config.host, port: config.port });
   return { rt, app, url };
 }

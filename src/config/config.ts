@@ -43,6 +43,20 @@ export interface Config {
   refreshRetryWindowMs: number;
   /** The most two clocks may differ: a token issued further in the future than this is refused, ms. */
   clockSkewMs: number;
+  /** PostgreSQL: how long opening a connection may take, ms. */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: how long a query may wait for a free pooled connection, ms. */
+  dbAcquireTimeoutMs: number;
+  /** PostgreSQL: how long one statement may run (server and client side), ms. */
+  dbStatementTimeoutMs: number;
+  /** How long a request's database work may last in all; past it, or once the client is gone, no further query runs. */
+  requestTimeoutMs: number;
+  /** Redis: how long one command may take before the login is refused with a 503, ms. */
+  redisCommandTimeoutMs: number;
+  /** Redis: how long opening a connection may take, ms. */
+  redisConnectTimeoutMs: number;
+  /** The Retry-After (seconds) sent with a 503 while the database or Redis is unreachable, or while shutting down. */
+  retryAfterSeconds: number;
 }
 
 export const DEFAULTS = {
@@ -55,6 +69,13 @@ export const DEFAULTS = {
   redisPrefix: 'tessera:',
   refreshRetryWindowSec: 30,
   clockSkewSec: 60,
+  dbConnectTimeoutMs: 2_000,
+  dbAcquireTimeoutMs: 2_000,
+  dbStatementTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  redisCommandTimeoutMs: 500,
+  redisConnectTimeoutMs: 1_000,
+  retryAfterSeconds: 5,
 } as const;
 
 export class ConfigError extends Error {
@@ -111,6 +132,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
         DEFAULTS.refreshRetryWindowSec,
       ) * 1000,
     clockSkewMs: parseSeconds('TESSERA_CLOCK_SKEW', env.TESSERA_CLOCK_SKEW, DEFAULTS.clockSkewSec) * 1000,
+    dbConnectTimeoutMs: parseMs(env, 'TESSERA_DB_CONNECT_TIMEOUT_MS', DEFAULTS.dbConnectTimeoutMs),
+    dbAcquireTimeoutMs: parseMs(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', DEFAULTS.dbAcquireTimeoutMs),
+    dbStatementTimeoutMs: parseMs(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', DEFAULTS.dbStatementTimeoutMs),
+    requestTimeoutMs: parseMs(env, 'TESSERA_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs),
+    redisCommandTimeoutMs: parseMs(env, 'TESSERA_REDIS_COMMAND_TIMEOUT_MS', DEFAULTS.redisCommandTimeoutMs),
+    redisConnectTimeoutMs: parseMs(env, 'TESSERA_REDIS_CONNECT_TIMEOUT_MS', DEFAULTS.redisConnectTimeoutMs),
+    retryAfterSeconds: parseInteger(env, 'TESSERA_RETRY_AFTER_S', DEFAULTS.retryAfterSeconds, 1, 3600),
     ...overrides,
   };
   return config;
@@ -154,6 +182,20 @@ function parseSeconds(setting: string, v: string | undefined, fallback: number):
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 3600)
     throw new ConfigError(`${setting} must be a whole number of seconds from 0 to 3600, got "${v}"`);
+  return n;
+}
+
+/** A duration in milliseconds: a whole number from 1 to 10 minutes. */
+function parseMs(env: Env, name: string, fallback: number): number {
+  return parseInteger(env, name, fallback, 1, 600_000);
+}
+
+function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
   return n;
 }
 

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULTS } from '../config/config.js';
 import { OAuthError, errors } from '../oauth/errors.js';
+import { UnavailableError } from '../store/unavailable.js';
 
 /** Fastify's own request errors, answered as OAuth errors that say what to fix (never echoing the URL). */
 function fromFastify(err: FastifyError): OAuthError | undefined {
@@ -30,9 +32,6 @@ function fromFastify(err: FastifyError): OAuthError | undefined {
   return undefined;
 }
 
-/** Retry-After of a 429 or 503 whose error does not name a time. */
-export const DEFAULT_RETRY_AFTER_S = 5;
-
 /** A server fault, worth an error with its stack; anything else was the client's mistake (501: a grant it asked for). */
 const serverFault = (e: OAuthError) => e.status >= 500 && e.status !== 501;
 
@@ -41,7 +40,19 @@ const serverFault = (e: OAuthError) => e.status >= 500 && e.status !== 501;
  * anything else is a 500 whose body says nothing about internals. Client
  * mistakes are logged at info, without a stack.
  */
-export function answerError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+export function answerError(
+  err: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  retryAfterSeconds: number = DEFAULTS.retryAfterSeconds,
+) {
+  if ((err as unknown) instanceof UnavailableError) {
+    // An outage is not a bug: one line per request, no stack (the backend's own errors are logged, throttled, where they happen).
+    const u = err as unknown as UnavailableError;
+    request.log.warn({ backend: u.backend, reason: u.message }, 'refused: a backend is unavailable');
+    const e = errors.temporarilyUnavailable(retryAfterSeconds, u.message);
+    return reply.code(e.status).headers(e.headers).send(e.body());
+  }
   const oauth = err instanceof OAuthError ? err : fromFastify(err);
   if (oauth) {
     if (serverFault(oauth)) request.log.error({ err, detail: oauth.detail }, oauth.description);
@@ -53,7 +64,7 @@ export function answerError(err: FastifyError, request: FastifyRequest, reply: F
     reply.code(oauth.status).headers(oauth.headers);
     // Every 429 and 503 says when to come back (spec section 0); the catalogue's errors say it best.
     if ((oauth.status === 429 || oauth.status === 503) && !reply.hasHeader('Retry-After'))
-      reply.header('Retry-After', String(DEFAULT_RETRY_AFTER_S));
+      reply.header('Retry-After', String(retryAfterSeconds));
     return reply.send(oauth.body());
   }
   request.log.error({ err }, 'unhandled error');
@@ -61,8 +72,13 @@ export function answerError(err: FastifyError, request: FastifyRequest, reply: F
   return reply.code(500).send(e.body());
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler(answerError);
+export function installErrorHandler(
+  app: FastifyInstance,
+  opts: { retryAfterSeconds: number } = { retryAfterSeconds: DEFAULTS.retryAfterSeconds },
+): void {
+  app.setErrorHandler((err: FastifyError, request, reply) =>
+    answerError(err, request, reply, opts.retryAfterSeconds),
+  );
   app.setNotFoundHandler((_request, reply) => {
     const e = errors.notFound();
     reply.code(e.status).send(e.body());

@@ -2,6 +2,7 @@ import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPair } fr
 import { promisify } from 'node:util';
 import { type JWK, calculateJwkThumbprint, exportJWK } from 'jose';
 import type { Store } from '../store/db.js';
+import { outsideRequest } from '../store/deadline.js';
 import {
   deleteDroppedSigningKeys,
   insertSigningKey,
@@ -105,7 +106,8 @@ export class KeyStore {
   /** The keys, re-read when stale; concurrent callers share one re-read. */
   private async fresh(): Promise<SigningKey[]> {
     if (this.now() - this.loadedAt > RELOAD_MS) {
-      this.reloading ??= this.reload().finally(() => {
+      // Shared by every caller: not bound to the deadline of the request that happened to start it.
+      this.reloading ??= outsideRequest(() => this.reload()).finally(() => {
         this.reloading = undefined;
       });
       await this.reloading;

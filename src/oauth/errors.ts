@@ -115,6 +115,25 @@ export const errors = {
   notFound: (description = 'Not found') => new OAuthError(404, 'not_found', description),
   noDefaultConnection: () =>
     new OAuthError(500, 'server_error', 'Authorization server not configured with default connection.'),
+  /** The database or Redis cannot answer now (`detail`: which, and why): the client may try again after `retryAfterSeconds`. */
+  temporarilyUnavailable: (retryAfterSeconds: number, detail?: string) =>
+    new OAuthError(
+      503,
+      'temporarily_unavailable',
+      'The service is temporarily unavailable. Try again later.',
+      {},
+      { 'Retry-After': String(retryAfterSeconds) },
+      detail,
+    ),
+  /** The server is closing (SIGTERM): another node, or this one restarted, will answer. */
+  shuttingDown: (retryAfterSeconds: number) =>
+    new OAuthError(
+      503,
+      'temporarily_unavailable',
+      'The server is shutting down. Try again later.',
+      {},
+      { 'Retry-After': String(retryAfterSeconds), Connection: 'close' },
+    ),
   serverError: (detail?: string) =>
     new OAuthError(500, 'server_error', 'The server encountered an unexpected error.', {}, {}, detail),
   invalidToken: (description: string) =>

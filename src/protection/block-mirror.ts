@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/db.js';
+import { outsideRequest } from '../store/deadline.js';
 import {
   type BlockRow,
   activeBlocksSince,
@@ -41,7 +42,7 @@ export class BlockMirror {
   /** Resolves once the blocks in force are known; refreshes in the background when due. */
   ready(): Promise<void> {
     if (!this.loaded) {
-      this.loaded = this.refresh(0).catch((err) => {
+      this.loaded = outsideRequest(() => this.refresh(0)).catch((err) => {
         this.loaded = undefined;
         throw err;
       });
@@ -50,7 +51,7 @@ export class BlockMirror {
     const now = this.now();
     if (!this.refreshing && now - this.lastRefresh >= REFRESH_MS) {
       // Another node's blocks written while we last looked are caught by the overlap.
-      this.refreshing = this.refresh(this.lastRefresh - REFRESH_MS)
+      this.refreshing = outsideRequest(() => this.refresh(this.lastRefresh - REFRESH_MS))
         .catch((err) => this.log.warn({ err }, 'could not refresh attack-protection blocks'))
         .finally(() => {
           this.refreshing = undefined;

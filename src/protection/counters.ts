@@ -1,5 +1,13 @@
 import { Redis } from 'ioredis';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import type { Logger } from 'pino';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+import { throttledWarn } from '../store/throttled-log.js';
+import { UnavailableError } from '../store/unavailable.js';
 
 /**
  * Failed-login counters. Brute-force attempts are rate-limiter-flexible
@@ -29,6 +37,8 @@ export interface Counters {
   giveBack(key: string, rateMs: number, now: number): Promise<void>;
   /** Fills the bucket of `key` again. */
   refill(key: string): Promise<void>;
+  /** Resolves true once the backend answers, false when it did not within `timeoutMs`. */
+  ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -60,16 +70,21 @@ const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 abstract class AttemptCounters {
   constructor(protected readonly limiter: RateLimiterAbstract) {}
 
+  /** How a backend's failures reach the caller (Redis: as UnavailableError). */
+  protected guard<T>(op: Promise<T>): Promise<T> {
+    return op;
+  }
+
   async attempt(key: string): Promise<number> {
-    return (await this.limiter.consume(key, 1)).consumedPoints;
+    return (await this.guard(this.limiter.consume(key, 1))).consumedPoints;
   }
 
   async refund(key: string): Promise<void> {
-    await this.limiter.reward(key, 1);
+    await this.guard(this.limiter.reward(key, 1));
   }
 
   async reset(key: string): Promise<void> {
-    await this.limiter.delete(key);
+    await this.guard(this.limiter.delete(key));
   }
 }
 
@@ -116,6 +131,10 @@ class MemoryCounters extends AttemptCounters implements Counters {
     for (const [k, tat] of this.buckets) if (tat <= now) this.buckets.delete(k);
   }
 
+  async ready() {
+    return true;
+  }
+
   async close() {}
 }
 
@@ -152,26 +171,53 @@ class RedisCounters extends AttemptCounters implements Counters {
         keyPrefix: `${prefix}bf`,
         points: NO_LIMIT,
         duration: ATTEMPTS_WINDOW_S,
+        rejectIfRedisNotReady: true,
       }),
     );
   }
 
+  /** Redis down or slow: the login cannot be counted, so it is refused (503), never let through. */
+  protected override async guard<T>(op: Promise<T>): Promise<T> {
+    try {
+      return await op;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw err;
+      throw new UnavailableError('redis', err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  }
+
   async take(key: string, capacity: number, rateMs: number, now: number) {
-    const [ok, waitMs, tat] = await this.client.tesseraTake(this.bucket(key), now, rateMs, capacity);
+    const [ok, waitMs, tat] = await this.guard(
+      this.client.tesseraTake(this.bucket(key), now, rateMs, capacity),
+    );
     return bucketState(ok === 1, Number(waitMs), Number(tat), capacity, rateMs, now);
   }
 
   async peek(key: string, capacity: number, rateMs: number, now: number) {
-    const tat = Number((await this.client.get(this.bucket(key))) ?? now);
+    const tat = Number((await this.guard(this.client.get(this.bucket(key)))) ?? now);
     return bucketState(tat - now < capacity * rateMs, 0, tat, capacity, rateMs, now);
   }
 
   async giveBack(key: string, rateMs: number, now: number) {
-    await this.client.tesseraGiveBack(this.bucket(key), now, rateMs);
+    await this.guard(this.client.tesseraGiveBack(this.bucket(key), now, rateMs));
   }
 
   async refill(key: string) {
-    await this.client.del(this.bucket(key));
+    await this.guard(this.client.del(this.bucket(key)));
+  }
+
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.client.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.client.once('ready', onReady);
+    });
   }
 
   private bucket(key: string) {
@@ -183,10 +229,55 @@ class RedisCounters extends AttemptCounters implements Counters {
   }
 }
 
-/** Counters in Redis when `redisUrl` is set (keys under `prefix`), else in this process's memory. */
-export function createCounters(redisUrl: string | undefined, prefix: string): Counters {
+export interface RedisOptions {
+  /** One command, ms: past it the login is refused with a 503. */
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  log: Logger;
+}
+
+/** Reconnecting after a Redis outage waits at most this long between tries, so service is back within it. */
+export const REDIS_RECONNECT_MAX_MS = 250;
+
+/** Where a Redis URL points, without its password (for logs). */
+export const redisAddress = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'the configured address';
+  }
+};
+
+/**
+ * Counters in Redis when `redisUrl` is set (keys under `prefix`), else in
+ * this process's memory. While Redis is unreachable nothing waits: commands
+ * fail at once (no offline queue, no retries) or after commandTimeoutMs, and
+ * reconnecting goes on in the background with a short capped backoff.
+ */
+export function createCounters(redisUrl: string | undefined, prefix: string, opts: RedisOptions): Counters {
   if (!redisUrl) return new MemoryCounters();
-  const client = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000 });
+  const warn = throttledWarn(opts.log);
+  const address = redisAddress(redisUrl);
+  const client = new Redis(redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: opts.commandTimeoutMs,
+    connectTimeout: opts.connectTimeoutMs,
+    retryStrategy: (times) => Math.min(25 * 2 ** times, REDIS_RECONNECT_MAX_MS),
+  });
+  let down = false;
+  client.on('error', (err: Error & { code?: string }) => {
+    down = true;
+    warn(
+      'redis',
+      { redis: address, reason: err.message, code: err.code },
+      'Redis (attack-protection counters) cannot be reached: password logins are refused with 503 until it can',
+    );
+  });
+  client.on('ready', () => {
+    if (down) opts.log.info({ redis: address }, 'Redis (attack-protection counters) is reachable again');
+    down = false;
+  });
   client.defineCommand('tesseraTake', { numberOfKeys: 1, lua: TAKE });
   client.defineCommand('tesseraGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
   return new RedisCounters(client as BucketRedis, prefix);

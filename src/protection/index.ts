@@ -40,7 +40,11 @@ export class Protection {
 
   constructor(readonly deps: ProtectionDeps) {
     const { config, store, now, log } = deps;
-    this.counters = createCounters(config.redisUrl, config.redisPrefix);
+    this.counters = createCounters(config.redisUrl, config.redisPrefix, {
+      commandTimeoutMs: config.redisCommandTimeoutMs,
+      connectTimeoutMs: config.redisConnectTimeoutMs,
+      log,
+    });
     this.mirror = new BlockMirror(store, now, log);
     this.corpus = new BreachedCorpus(config.breachedPasswords);
     this.tickets = new UnblockTickets(config.secret);

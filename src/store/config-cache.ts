@@ -1,3 +1,5 @@
+import { outsideRequest } from './deadline.js';
+
 /**
  * A short-lived read-through cache for tenant configuration (clients,
  * connections, APIs, settings), which every token request reads and which
@@ -29,7 +31,7 @@ export function cachedConfig<T>(db: object, key: string, load: () => Promise<T>)
   const hit = cache.get(key);
   if (hit && hit.generation === generation && now - hit.at < CONFIG_CACHE_TTL_MS)
     return hit.value as Promise<T>;
-  const value = load();
+  const value = outsideRequest(load);
   const entry = { at: now, generation, value };
   cache.set(key, entry);
   value.catch(() => {

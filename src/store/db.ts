@@ -3,7 +3,11 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import pino, { type Logger } from 'pino';
+import { type Config, DEFAULTS } from '../config/config.js';
 import { migrationProvider } from './migrations/index.js';
+import { unbounded } from './deadline.js';
+import { createPgPool } from './pg-pool.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -20,17 +24,44 @@ export interface Store {
 // milliseconds and counters, far below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
+export interface StoreOptions {
+  /** PostgreSQL: the search_path, which isolates tests. */
+  schema?: string;
+  poolSize?: number;
+  /** PostgreSQL timeouts, ms (defaults: config.ts DEFAULTS). */
+  connectTimeoutMs?: number;
+  acquireTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  /** Where connection failures are reported; default: warnings to stderr. */
+  log?: Logger;
+}
+
+/** The store options a configuration asks for. */
+export function storeOptions(
+  config: Pick<Config, 'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbStatementTimeoutMs'>,
+  log?: Logger,
+): StoreOptions {
+  return {
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    log,
+  };
+}
+
 /**
  * Opens the database named by a URL: `postgres://…` / `postgresql://…` for
  * PostgreSQL, `sqlite:PATH`, a plain file path or `:memory:` for SQLite.
- * `schema` (PostgreSQL only) sets the search_path, which isolates tests.
  */
-export function openStore(url: string, opts: { schema?: string; poolSize?: number } = {}): Store {
+export function openStore(url: string, opts: StoreOptions = {}): Store {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: opts.poolSize ?? 10,
-      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    const pool = createPgPool(url, {
+      poolSize: opts.poolSize,
+      schema: opts.schema,
+      connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULTS.dbConnectTimeoutMs,
+      acquireTimeoutMs: opts.acquireTimeoutMs ?? DEFAULTS.dbAcquireTimeoutMs,
+      statementTimeoutMs: opts.statementTimeoutMs ?? DEFAULTS.dbStatementTimeoutMs,
+      log: opts.log ?? pino({ level: 'warn' }, pino.destination(2)),
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', schema: opts.schema, close: () => db.destroy() };
@@ -79,7 +110,8 @@ export async function migrate(store: Store): Promise<string[]> {
     provider: migrationProvider,
     ...(store.schema ? { migrationTableSchema: store.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  // A migration may rightly outlast the statement timeout (an index on a large table).
+  const { error, results } = await unbounded(() => migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(
