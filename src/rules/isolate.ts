@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
+import { SANDBOX_HARDENING } from './sandbox-hardening.js';
 import { SANDBOX_PRELUDE } from './sandbox-source.js';
 import { DEFAULT_RULES_LIMITS, type RulesLimits } from './types.js';
 
@@ -70,6 +71,8 @@ export class IsolateSlot {
 
   private async prepare(): Promise<FreshContext> {
     const context = await this.isolate.createContext();
+    const hardening = await this.compile(SANDBOX_HARDENING);
+    await hardening.run(context, { timeout: 1000 });
     const prelude = await this.compile(SANDBOX_PRELUDE);
     const drive = (await prelude.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
     return { context, drive };
