@@ -20,7 +20,7 @@ export async function runRules(ctx: LoginContext, rules: RuleDef[], env: RunEnv)
   for (const rule of rules) {
     const id: ScriptId = { kind: 'rule', name: rule.name };
     const state = await executeScript({
-      sandbox: env.sandbox,
+      lease: env.lease,
       id,
       source: wrapRule(rule.script),
       input: { kind: 'rule', user, context, configuration: env.configuration },

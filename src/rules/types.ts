@@ -36,8 +36,24 @@ export interface RulesLimits {
   loginTimeoutMs: number;
   /** V8 heap limit of each isolate, in MB. */
   memoryLimitMb: number;
-  /** Most isolates a runtime keeps; more than one only while concurrent logins' scripts overlap. */
+  /**
+   * Most isolates a runtime has at once. A login running scripts has one to
+   * itself (see isolate.ts); past this many, logins wait for one within
+   * their time budget. Bounds the sandbox's memory: isolates × memoryLimitMb.
+   */
   isolates: number;
+  /** Idle isolates kept ready (contexts made ahead) however long they stay unused. */
+  warmIsolates: number;
+  /** An idle isolate beyond warmIsolates is disposed after this many ms unused. */
+  idleIsolateMs: number;
+  /** CPU time (in the isolate) a login's scripts may use before they count as busy, in ms. */
+  fastCpuMs: number;
+  /** Logins whose scripts may be busy at once; the scripts of another that gets busy are stopped. */
+  busyLogins: number;
+  /** Wall-clock time after which a login's scripts count as slow, in ms. */
+  slowMs: number;
+  /** Logins whose scripts may be slow at once; the scripts of another that gets slow are stopped. */
+  slowLogins: number;
   /** Timeout of one sandboxed `fetch`, in ms (also bounded by what is left of the login's budget). */
   fetchTimeoutMs: number;
   /** Largest response body a sandboxed `fetch` may read, in bytes. */
@@ -48,7 +64,13 @@ export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
   scriptTimeoutMs: 5_000,
   loginTimeoutMs: 10_000,
   memoryLimitMb: 32,
-  isolates: 4,
+  isolates: 32,
+  warmIsolates: 2,
+  idleIsolateMs: 30_000,
+  fastCpuMs: 50,
+  busyLogins: 2,
+  slowMs: 1_000,
+  slowLogins: 8,
   fetchTimeoutMs: 5_000,
   fetchMaxBytes: 1024 * 1024,
 };

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { configureRules } from '../../src/rules/isolate.js';
+import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
+import { listEvents } from '../../src/store/repos/events.js';
+import { putSetting } from '../../src/store/repos/settings.js';
+import { addUser, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { storeKinds } from '../helpers/stores.js';
+import { alice, NS, rule, setScripts } from './helpers.js';
+
+const FAILED = {
+  error: 'access_denied',
+  error_description: 'The login was refused because a rule or action failed.',
+};
+const MALLORY = { email: 'mallory@acme.test', password: 'mallory horse battery staple' };
+
+// The sandbox does not depend on the database: SQLite is enough here.
+const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
+
+/**
+ * The tenant's rules, the same for every user: the second one misbehaves
+ * for Mallory as her request's `attack` parameter says, and does nothing
+ * special for anyone else (the fast path).
+ */
+export const HOSTILE_RULES = [
+  rule('roles', `context.accessToken['${NS}roles'] = ['reader']; callback(null, user, context);`),
+  rule(
+    'per-user',
+    `const attack = user.email === '${MALLORY.email}' && context.request.body.attack;
+     if (attack === 'loop') while (true) {}
+     if (attack === 'memory') { const a = []; for (;;) a.push(new Array(1e5).fill(Math.random())); }
+     if (attack === 'await-loop') { (async () => { for (;;) await null; })(); return; }
+     if (attack === 'await-forever') {
+       (async () => { for (;;) await new Promise((resolve) => setTimeout(resolve, 5)); })();
+       return;
+     }
+     context.accessToken['${NS}ok'] = true;
+     callback(null, user, context);`,
+  ),
+  rule('last', `context.idToken['${NS}last'] = 1; callback(null, user, context);`),
+];
+export const ATTACKS = ['loop', 'memory', 'await-loop', 'await-forever'] as const;
+
+describe('rules sandbox: one bad script does not hurt other logins', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp(sqlite);
+    await addUser(t.rt, {
+      user_id: 'auth0|mallory',
+      connection_id: 'con_default',
+      email: MALLORY.email,
+      email_verified: true,
+      password: MALLORY.password,
+    });
+    // Many logins of one user at once would otherwise meet brute-force protection.
+    await putSetting(t.rt.store.db, 'attackProtection', {
+      bruteForceProtection: { enabled: false },
+      suspiciousIpThrottling: { enabled: false },
+      breachedPasswordDetection: { enabled: false },
+    });
+    await setScripts(t, { rules: HOSTILE_RULES });
+  });
+  after(() => t.close());
+  afterEach(() => configureRules(t.rt, DEFAULT_RULES_LIMITS));
+
+  const hostileLogin = (attack: string) =>
+    tokenRequest(t.app, { ...alice, username: MALLORY.email, password: MALLORY.password, attack });
+
+  /** The reasons of the latest `n` failed-login audit events. */
+  async function failureReasons(n: number): Promise<string[]> {
+    const events = await listEvents(t.rt.store.db, { limit: 100 });
+    return events
+      .filter((e) => e.type === 'fepft')
+      .slice(0, n)
+      .map((e) => String((e.details as { reason?: string }).reason));
+  }
+
+  it('8 hostile logins (loop, memory, await loop, await forever) and 24 innocent ones at once', async () => {
+    const hostile = Array.from({ length: 8 }, (_, i) => hostileLogin(ATTACKS[i % ATTACKS.length]!));
+    // Innocent logins in three waves while the hostile ones run.
+    const innocent = [];
+    for (let wave = 0; wave < 3; wave++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      for (let i = 0; i < 8; i++) innocent.push(tokenRequest(t.app, alice));
+    }
+    const innocentAnswers = await Promise.all(innocent);
+    const hostileAnswers = await Promise.all(hostile);
+    for (const res of innocentAnswers) {
+      assert.equal(res.statusCode, 200, `${res.body} ${JSON.stringify(await failureReasons(20))}`);
+      assert.ok(res.json().access_token);
+    }
+    for (const res of hostileAnswers) {
+      assert.equal(res.statusCode, 403, res.body);
+      assert.deepEqual(res.json(), FAILED);
+    }
+    // Each hostile login's audit event names the rule and why it was stopped.
+    const reasons = await failureReasons(100);
+    assert.equal(reasons.length, 8, JSON.stringify(reasons));
+    for (const reason of reasons) {
+      assert.match(
+        reason,
+        /^Rule "per-user": (exceeded its time limit|ran out of memory|used more than 50 ms of CPU while 2 other logins' scripts did|ran longer than 1000 ms while 8 other)/,
+      );
+    }
+    // More hostile logins than the busy cap: some were stopped by it.
+    assert.ok(reasons.some((r) => r.includes("the sandbox's limit of busy logins")));
+    // Afterwards the sandbox serves logins as before.
+    assert.equal((await tokenRequest(t.app, alice)).statusCode, 200);
+  });
+
+  it('past the cap of slow logins, a waiting script is stopped with a clear reason', async () => {
+    configureRules(t.rt, { slowMs: 100, slowLogins: 1, scriptTimeoutMs: 1000 });
+    const [first, second] = await Promise.all([hostileLogin('await-forever'), hostileLogin('await-forever')]);
+    assert.deepEqual([first!.statusCode, second!.statusCode], [403, 403]);
+    assert.deepEqual((await failureReasons(2)).sort(), [
+      'Rule "per-user": exceeded its time limit (1000 ms per script, 10000 ms for all of a login\'s rules and actions)',
+      'Rule "per-user": ran longer than 100 ms while 1 other logins\' scripts did (the sandbox\'s limit of slow logins); stopped',
+    ]);
+  });
+
+  it('with every isolate lent, a login waits for one and succeeds', async () => {
+    configureRules(t.rt, { isolates: 1 });
+    const answers = await Promise.all(Array.from({ length: 4 }, () => tokenRequest(t.app, alice)));
+    assert.deepEqual(
+      answers.map((r) => r.statusCode),
+      [200, 200, 200, 200],
+    );
+  });
+});
