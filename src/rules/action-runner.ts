@@ -24,6 +24,6 @@ export async function runActions(ctx: LoginContext, actions: ActionDef[], env: R
       policy: env.policy,
       log: (lines) => env.log(id, lines),
     });
-    applyActionEffects(ctx, id, state.effects);
+    applyActionEffects(ctx, id, state.effects, env.policy.limits);
   }
 }

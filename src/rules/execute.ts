@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import ivm from 'isolated-vm';
 import { bridgedFetch, type FetchPolicy } from './fetch-bridge.js';
 import type { FreshContext, IsolateLease } from './isolate.js';
-import { ScriptFailure, type ScriptId } from './types.js';
+import { cut, ScriptFailure, type ScriptId } from './types.js';
 
 /** The final state of a script, read back from the sandbox as JSON (see sandbox-source.ts). */
 export interface ScriptState {
@@ -69,7 +69,14 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     let answer = await drive.apply(undefined, ['start', entry.derefInto(), input, fetchRef], budget());
     for (;;) {
       answer ??= await drive.apply(undefined, ['state'], budget());
-      state = JSON.parse(String(answer)) as ScriptState;
+      const json = String(answer);
+      if (json.length > policy.limits.maxResultChars) {
+        throw new ScriptFailure(
+          id,
+          `handed back ${json.length} characters of JSON (user, context or api calls; at most ${policy.limits.maxResultChars})`,
+        );
+      }
+      state = JSON.parse(json) as ScriptState;
       if (state.status !== 'pending') break;
       if (state.wait === undefined) {
         throw new ScriptFailure(
@@ -94,7 +101,9 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     }
     fetchRef.release();
   }
-  if (state.status === 'failed') throw new ScriptFailure(id, state.error ?? 'it failed');
+  if (state.status === 'failed') {
+    throw new ScriptFailure(id, cut(String(state.error ?? 'it failed'), policy.limits.maxMessageChars));
+  }
   return state;
 }
 
@@ -119,7 +128,7 @@ function toFailure(x: Execution, err: unknown): ScriptFailure {
     x.lease.spoiled = true;
     return new ScriptFailure(x.id, `ran out of memory (limit ${x.policy.limits.memoryLimitMb} MB)`);
   }
-  return new ScriptFailure(x.id, text);
+  return new ScriptFailure(x.id, cut(text, x.policy.limits.maxMessageChars));
 }
 
 function message(err: unknown): string {

@@ -58,6 +58,21 @@ export interface RulesLimits {
   fetchTimeoutMs: number;
   /** Largest response body a sandboxed `fetch` may read, in bytes. */
   fetchMaxBytes: number;
+  /** Most custom claims a login's scripts may put in one token. */
+  maxClaims: number;
+  /** Largest size of one token's custom claims, as UTF-8 JSON (names and values), in bytes. */
+  maxClaimsBytes: number;
+  /** Most scopes scripts may grant, and the longest the granted `scope` string may be. */
+  maxScopes: number;
+  maxScopeChars: number;
+  /**
+   * Longest text from a script passed on to a response, the log or the
+   * audit event (an UnauthorizedError message, a deny reason, a redirect
+   * URL, what a script threw): longer ones are cut to this many characters.
+   */
+  maxMessageChars: number;
+  /** Largest outcome (user, context, effects) a script may hand back, as JSON characters. */
+  maxResultChars: number;
 }
 
 export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
@@ -73,7 +88,18 @@ export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
   slowLogins: 8,
   fetchTimeoutMs: 5_000,
   fetchMaxBytes: 1024 * 1024,
+  maxClaims: 100,
+  maxClaimsBytes: 16 * 1024,
+  maxScopes: 100,
+  maxScopeChars: 4096,
+  maxMessageChars: 500,
+  maxResultChars: 1024 * 1024,
 };
+
+/** `text` cut to `max` characters (marked with an ellipsis) so no script can blow up a message. */
+export function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
 
 /**
  * The `rulesConfigs` key listing the hosts a rule or action may `fetch`
