@@ -47,7 +47,7 @@ export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts):
   const first = firstScript(scripts);
   let lease: IsolateLease | undefined;
   try {
-    lease = await sandbox.lease(deadline);
+    lease = await sandbox.lease(deadline, ctx.user?.user_id);
     if (!lease) {
       throw new ScriptFailure(
         first,

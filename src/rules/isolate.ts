@@ -1,4 +1,5 @@
 import { IsolateSlot } from './slot.js';
+import { Strikes } from './strikes.js';
 import { DEFAULT_RULES_LIMITS, type RulesLimits } from './types.js';
 
 export type { FreshContext } from './slot.js';
@@ -23,7 +24,11 @@ export class IsolateLease {
   /** Aborted when the lease is stopped, to end a wait for a script's timer. */
   readonly abort = new AbortController();
 
-  constructor(readonly slot: IsolateSlot) {
+  constructor(
+    readonly slot: IsolateSlot,
+    /** The user the login is for, when known (see Strikes). */
+    readonly user: string | undefined,
+  ) {
     this.cpuAtStart = slot.cpuMs();
   }
 
@@ -33,6 +38,7 @@ export class IsolateLease {
 }
 
 interface Waiter {
+  user: string | undefined;
   resolve(lease: IsolateLease): void;
   timer: NodeJS.Timeout;
 }
@@ -62,35 +68,43 @@ interface Waiter {
  *   (a script waiting on a slow API is slow, not busy); none free: stopped.
  * A stopped login fails closed (access_denied) and its audit event says
  * which cap stopped it. Legitimate scripts take a few ms of CPU; the caps
- * only bind when many logins run long at once.
+ * only bind when many logins run long at once. A user whose scripts were
+ * stopped (or timed out, or ran out of memory) gets neither place for
+ * `strikeMs` and only `struckCpuMs` of CPU (see Strikes): the caps alone
+ * would let one user who sends the same bad login again and again keep a
+ * busy place, that is a core, for good.
  */
 export class Sandbox {
   private idle: IsolateSlot[] = [];
   private leased = new Set<IsolateLease>();
   private waiting: Waiter[] = [];
-  /** New isolates being primed (slot.prime) for a login. */
+  /** Isolates about to be lent: a new one being primed, or an idle one finishing its contexts. */
   private starting = 0;
   private busyCount = 0;
   private slowCount = 0;
   private trimTimer: NodeJS.Timeout | undefined;
+  private strikes = new Strikes();
 
   constructor(public limits: RulesLimits) {}
 
-  /** An isolate for one login: idle, new, or the next one released (undefined past `deadline`). */
-  lease(deadline: number): IsolateLease | Promise<IsolateLease | undefined> {
+  /**
+   * An isolate for one login of `user`: idle, new, or the next one released
+   * (undefined past `deadline`).
+   */
+  lease(deadline: number, user?: string): IsolateLease | Promise<IsolateLease | undefined> {
     let slot = this.idle.pop();
     while (slot?.disposed) slot = this.idle.pop();
-    if (slot) return this.start(slot);
+    if (slot) {
+      const making = slot.settled();
+      return making ? this.startAfter(slot, making, user) : this.start(slot, user);
+    }
     if (this.leased.size + this.starting < Math.max(1, this.limits.isolates)) {
       const fresh = new IsolateSlot(this.limits.memoryLimitMb);
-      this.starting++;
-      return fresh.prime().then(() => {
-        this.starting--;
-        return this.start(fresh);
-      });
+      return this.startAfter(fresh, fresh.prime(), user);
     }
     return new Promise((resolve) => {
       const waiter: Waiter = {
+        user,
         resolve,
         timer: setTimeout(
           () => {
@@ -111,20 +125,21 @@ export class Sandbox {
     if (lease.busy) this.busyCount--;
     if (lease.slow) this.slowCount--;
     const { slot } = lease;
+    if (lease.spoiled || lease.stopped) this.strikes.add(lease.user, this.limits.strikeMs);
     if (lease.spoiled || lease.stopped || slot.disposed || slot.memoryLimitMb !== this.limits.memoryLimitMb) {
       slot.dispose();
       // The login that waits gets a new isolate instead.
       const next = this.waiting.shift();
       if (next) {
         clearTimeout(next.timer);
-        next.resolve(this.start(new IsolateSlot(this.limits.memoryLimitMb)));
+        next.resolve(this.start(new IsolateSlot(this.limits.memoryLimitMb), next.user));
       }
       return;
     }
     const next = this.waiting.shift();
     if (next) {
       clearTimeout(next.timer);
-      next.resolve(this.start(slot));
+      next.resolve(this.start(slot, next.user));
       return;
     }
     slot.idleSince = performance.now();
@@ -134,6 +149,11 @@ export class Sandbox {
     this.scheduleTrim();
   }
 
+  /** Forgets every strike (a changed strike policy starts afresh). */
+  forgetStrikes(): void {
+    this.strikes = new Strikes();
+  }
+
   dispose(): void {
     for (const slot of this.idle) slot.dispose();
     this.idle = [];
@@ -141,37 +161,60 @@ export class Sandbox {
     this.trimTimer = undefined;
   }
 
-  private start(slot: IsolateSlot): IsolateLease {
-    const lease = new IsolateLease(slot);
+  /** Lends `slot` once `ready` settles (counted meanwhile, so the pool stays within `isolates`). */
+  private async startAfter(
+    slot: IsolateSlot,
+    ready: Promise<void>,
+    user: string | undefined,
+  ): Promise<IsolateLease> {
+    this.starting++;
+    try {
+      await ready;
+    } finally {
+      this.starting--;
+    }
+    return this.start(slot, user);
+  }
+
+  private start(slot: IsolateSlot, user: string | undefined): IsolateLease {
+    const lease = new IsolateLease(slot, user);
     this.leased.add(lease);
-    // A lease cannot use fastCpuMs of CPU in less wall time: nothing to
+    // A lease cannot use its CPU allowance in less wall time: nothing to
     // check before then, and a fast login never sees its timer fire.
-    lease.timer = setTimeout(() => this.watch(lease), this.limits.fastCpuMs);
+    lease.timer = setTimeout(() => this.watch(lease), this.cpuAllowance(lease));
     lease.timer.unref();
     return lease;
+  }
+
+  /** CPU time the lease may use before it needs a busy place, in ms. */
+  private cpuAllowance(lease: IsolateLease): number {
+    return this.strikes.has(lease.user) ? this.limits.struckCpuMs : this.limits.fastCpuMs;
   }
 
   /** The caps (see the class): takes a busy or slow place for the lease, or stops it. */
   private watch(lease: IsolateLease): void {
     if (!this.leased.has(lease) || lease.stopped) return;
-    const { fastCpuMs, busyLogins, slowMs, slowLogins } = this.limits;
-    if (!lease.busy && lease.cpuMs() > fastCpuMs) {
-      if (this.busyCount >= busyLogins) {
-        this.stop(
-          lease,
-          `used more than ${fastCpuMs} ms of CPU while ${busyLogins} other logins' scripts did (the sandbox's limit of busy logins); stopped`,
-        );
+    const { busyLogins, slowMs, slowLogins, strikeMs } = this.limits;
+    const struck = this.strikes.has(lease.user);
+    const allowance = this.cpuAllowance(lease);
+    const struckWhy = `; the same user's scripts were stopped or failed within the last ${strikeMs} ms, so it gets no more`;
+    if (!lease.busy && lease.cpuMs() > allowance) {
+      if (struck || this.busyCount >= busyLogins) {
+        const why = struck
+          ? struckWhy
+          : ` while ${busyLogins} other logins' scripts did (the sandbox's limit of busy logins)`;
+        this.stop(lease, `used more than ${allowance} ms of CPU${why}; stopped`);
         return;
       }
       lease.busy = true;
       this.busyCount++;
     }
     if (!lease.slow && performance.now() - lease.started > slowMs) {
-      if (this.slowCount >= slowLogins) {
-        this.stop(
-          lease,
-          `ran longer than ${slowMs} ms while ${slowLogins} other logins' scripts did (the sandbox's limit of slow logins); stopped`,
-        );
+      if (struck || this.slowCount >= slowLogins) {
+        const why = struck
+          ? struckWhy
+          : ` while ${slowLogins} other logins' scripts did (the sandbox's limit of slow logins)`;
+        this.stop(lease, `ran longer than ${slowMs} ms${why}; stopped`);
         return;
       }
       lease.slow = true;
@@ -220,7 +263,8 @@ export function sandboxFor(rt: object): Sandbox {
 
 /**
  * Changes the limits of a runtime's sandbox (tests lower the time limit).
- * A new memory limit takes effect with new isolates.
+ * A new memory limit takes effect with new isolates; a new `strikeMs`
+ * forgets the strikes so far.
  */
 export function configureRules(rt: object, limits: Partial<RulesLimits>): void {
   const sandbox = sandboxFor(rt);
@@ -228,4 +272,5 @@ export function configureRules(rt: object, limits: Partial<RulesLimits>): void {
     limits.memoryLimitMb !== undefined && limits.memoryLimitMb !== sandbox.limits.memoryLimitMb;
   sandbox.limits = { ...sandbox.limits, ...limits };
   if (memoryChanged) sandbox.dispose();
+  if (limits.strikeMs !== undefined) sandbox.forgetStrikes();
 }

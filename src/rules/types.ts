@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /** A tenant file `rules` entry (Auth0's shape). */
 export interface RuleDef {
   name: string;
@@ -50,6 +52,10 @@ export interface RulesLimits {
   fastCpuMs: number;
   /** Logins whose scripts may be busy at once; the scripts of another that gets busy are stopped. */
   busyLogins: number;
+  /** How long a user whose scripts were stopped, timed out or ran out of memory gets no busy or slow place, in ms. */
+  strikeMs: number;
+  /** The CPU time (in ms) such a user's logins may use: past it they are stopped. */
+  struckCpuMs: number;
   /** Wall-clock time after which a login's scripts count as slow, in ms. */
   slowMs: number;
   /** Logins whose scripts may be slow at once; the scripts of another that gets slow are stopped. */
@@ -82,8 +88,14 @@ export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
   isolates: 32,
   warmIsolates: 2,
   idleIsolateMs: 30_000,
-  fastCpuMs: 50,
-  busyLogins: 2,
+  // Legitimate scripts use a few ms; the margin is for a loaded machine,
+  // where a running script's CPU time grows while its thread waits for a core.
+  fastCpuMs: 100,
+  // Half the cores at most go to scripts that run long on the CPU: the
+  // other half keeps serving logins (argon2, HTTP, the fast path).
+  busyLogins: Math.max(1, Math.floor(availableParallelism() / 2)),
+  strikeMs: 60_000,
+  struckCpuMs: 25,
   slowMs: 1_000,
   slowLogins: 8,
   fetchTimeoutMs: 5_000,

@@ -6,40 +6,16 @@ import { listEvents } from '../../src/store/repos/events.js';
 import { putSetting } from '../../src/store/repos/settings.js';
 import { addUser, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
-import { alice, NS, rule, setScripts } from './helpers.js';
+import { alice, setScripts } from './helpers.js';
+import { ATTACKS, HOSTILE_RULES, MALLORY } from './hostile.js';
 
 const FAILED = {
   error: 'access_denied',
   error_description: 'The login was refused because a rule or action failed.',
 };
-const MALLORY = { email: 'mallory@acme.test', password: 'mallory horse battery staple' };
 
 // The sandbox does not depend on the database: SQLite is enough here.
 const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
-
-/**
- * The tenant's rules, the same for every user: the second one misbehaves
- * for Mallory as her request's `attack` parameter says, and does nothing
- * special for anyone else (the fast path).
- */
-export const HOSTILE_RULES = [
-  rule('roles', `context.accessToken['${NS}roles'] = ['reader']; callback(null, user, context);`),
-  rule(
-    'per-user',
-    `const attack = user.email === '${MALLORY.email}' && context.request.body.attack;
-     if (attack === 'loop') while (true) {}
-     if (attack === 'memory') { const a = []; for (;;) a.push(new Array(1e5).fill(Math.random())); }
-     if (attack === 'await-loop') { (async () => { for (;;) await null; })(); return; }
-     if (attack === 'await-forever') {
-       (async () => { for (;;) await new Promise((resolve) => setTimeout(resolve, 5)); })();
-       return;
-     }
-     context.accessToken['${NS}ok'] = true;
-     callback(null, user, context);`,
-  ),
-  rule('last', `context.idToken['${NS}last'] = 1; callback(null, user, context);`),
-];
-export const ATTACKS = ['loop', 'memory', 'await-loop', 'await-forever'] as const;
 
 describe('rules sandbox: one bad script does not hurt other logins', () => {
   let t: TestApp;
@@ -76,6 +52,8 @@ describe('rules sandbox: one bad script does not hurt other logins', () => {
   }
 
   it('8 hostile logins (loop, memory, await loop, await forever) and 24 innocent ones at once', async () => {
+    // The default depends on the cores; fewer busy places than hostile logins here.
+    configureRules(t.rt, { busyLogins: 2 });
     const hostile = Array.from({ length: 8 }, (_, i) => hostileLogin(ATTACKS[i % ATTACKS.length]!));
     // Innocent logins in three waves while the hostile ones run.
     const innocent = [];
@@ -99,23 +77,40 @@ describe('rules sandbox: one bad script does not hurt other logins', () => {
     for (const reason of reasons) {
       assert.match(
         reason,
-        /^Rule "per-user": (exceeded its time limit|ran out of memory|used more than 50 ms of CPU while 2 other logins' scripts did|ran longer than 1000 ms while 8 other)/,
+        /^Rule "per-user": (exceeded its time limit|ran out of memory|used more than 100 ms of CPU while 2 other logins' scripts did|ran longer than 1000 ms while 8 other|(used more than 25 ms of CPU|ran longer than 1000 ms); the same user's scripts were stopped)/,
       );
     }
-    // More hostile logins than the busy cap: some were stopped by it.
-    assert.ok(reasons.some((r) => r.includes("the sandbox's limit of busy logins")));
+    // More hostile logins than busy places: the sandbox stopped some before their time limit.
+    assert.ok(reasons.some((r) => r.endsWith('; stopped')));
     // Afterwards the sandbox serves logins as before.
     assert.equal((await tokenRequest(t.app, alice)).statusCode, 200);
   });
 
   it('past the cap of slow logins, a waiting script is stopped with a clear reason', async () => {
-    configureRules(t.rt, { slowMs: 100, slowLogins: 1, scriptTimeoutMs: 1000 });
+    // No strikes here: the first stopped login would take the other's place away.
+    configureRules(t.rt, { slowMs: 100, slowLogins: 1, scriptTimeoutMs: 1000, strikeMs: 0 });
     const [first, second] = await Promise.all([hostileLogin('await-forever'), hostileLogin('await-forever')]);
     assert.deepEqual([first!.statusCode, second!.statusCode], [403, 403]);
     assert.deepEqual((await failureReasons(2)).sort(), [
       'Rule "per-user": exceeded its time limit (1000 ms per script, 10000 ms for all of a login\'s rules and actions)',
       'Rule "per-user": ran longer than 100 ms while 1 other logins\' scripts did (the sandbox\'s limit of slow logins); stopped',
     ]);
+  });
+
+  it('a user whose scripts were stopped gets no busy place for a while; others do', async () => {
+    configureRules(t.rt, { scriptTimeoutMs: 300 });
+    assert.equal((await hostileLogin('loop')).statusCode, 403);
+    assert.deepEqual(await failureReasons(1), [
+      'Rule "per-user": exceeded its time limit (300 ms per script, 10000 ms for all of a login\'s rules and actions)',
+    ]);
+    // Stopped at 25 ms of CPU, long before its 300 ms time limit.
+    assert.equal((await hostileLogin('loop')).statusCode, 403);
+    assert.deepEqual(await failureReasons(1), [
+      'Rule "per-user": used more than 25 ms of CPU; the same user\'s scripts were stopped or failed within the last 60000 ms, so it gets no more; stopped',
+    ]);
+    // Mallory's fast logins still work, and so do everyone else's.
+    assert.equal((await hostileLogin('none')).statusCode, 200);
+    assert.equal((await tokenRequest(t.app, alice)).statusCode, 200);
   });
 
   it('with every isolate lent, a login waits for one and succeeds', async () => {
