@@ -39,7 +39,7 @@ export class IsolateLease {
 
 interface Waiter {
   user: string | undefined;
-  resolve(lease: IsolateLease): void;
+  resolve(lease: IsolateLease | undefined): void;
   timer: NodeJS.Timeout;
 }
 
@@ -132,7 +132,8 @@ export class Sandbox {
       const next = this.waiting.shift();
       if (next) {
         clearTimeout(next.timer);
-        next.resolve(this.start(new IsolateSlot(this.limits.memoryLimitMb), next.user));
+        const fresh = new IsolateSlot(this.limits.memoryLimitMb);
+        this.startAfter(fresh, fresh.prime(), next.user).then(next.resolve);
       }
       return;
     }
