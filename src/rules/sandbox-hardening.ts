@@ -16,7 +16,8 @@
  *   fixed-length one that the allocator counts (and refuses past the limit);
  * - 100,000 `Intl.DateTimeFormat`s: 2.5 GB of ICU memory for 23 MB of heap.
  *   A script may make at most MAX_INTL_OBJECTS Intl objects (constructors,
- *   `segment()` and its iterators); `toLocaleString` and `localeCompare`
+ *   `segment()` and its iterators, `Locale#maximize` / `minimize`);
+ *   `toLocaleString` and `localeCompare`
  *   keep working (their ICU objects are temporary and collected).
  *
  * The originals are kept only in this closure: a script reaches the
@@ -78,6 +79,19 @@ export const SANDBOX_HARDENING = `(function (global) {
     for (const name of Reflect.ownKeys(Intl)) {
       const C = Intl[name];
       if (typeof C === 'function' && C.prototype) replace(Intl, name, standIn(C, countIntl));
+    }
+    // Methods that make a new Intl object natively count as constructors do.
+    for (const C of [Intl.Locale]) {
+      for (const name of ['maximize', 'minimize']) {
+        const method = C && C.prototype[name];
+        if (typeof method === 'function') {
+          replace(C.prototype, name, function () {
+            countIntl();
+            return apply(method, this, []);
+          });
+          define(C.prototype[name], 'name', { value: name });
+        }
+      }
     }
     if (Intl.Segmenter) {
       // segment() objects hold an ICU break iterator, and so does each of
