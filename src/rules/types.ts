@@ -85,7 +85,7 @@ export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
   scriptTimeoutMs: 5_000,
   loginTimeoutMs: 10_000,
   memoryLimitMb: 32,
-  isolates: 32,
+  isolates: 16,
   warmIsolates: 2,
   idleIsolateMs: 30_000,
   // Legitimate scripts use a few ms; the margin is for a loaded machine,
