@@ -55,6 +55,11 @@ interface Waiter {
  * isolate (idle ones are kept warm, with contexts made ahead and scripts
  * compiled, so the fast path pays no creation).
  *
+ * Not a new isolate per login: creating one and its first context costs
+ * about 25 ms of CPU (V8 and ICU start-up), far over the fast path's
+ * budget; a lent isolate goes back to the pool unless a script was stopped
+ * in it (time limit, memory, the caps below), and then it is disposed.
+ *
  * Leases alone would still let a few bad logins take the cores (a loop
  * burns its whole time limit) or all isolates (a script waiting on timers
  * until its time limit). So two hard caps per runtime (that is, per
@@ -62,8 +67,10 @@ interface Waiter {
  * - busy: past `fastCpuMs` of CPU in the isolate (waits on the host, like
  *   `fetch` or timers, do not count), a login takes one of `busyLogins`;
  *   with none free its scripts are stopped. CPU time, not wall time, so
- *   that an innocent login slowed down by a loaded machine is never taken
- *   for a busy one;
+ *   that an innocent login slowed down by a loaded machine is not taken
+ *   for a busy one (isolated-vm times a call still running by the clock,
+ *   so a thread waiting for a core mid-call does count: hence a margin of
+ *   100 ms where legitimate scripts use a few);
  * - slow: past `slowMs` of wall time, a login takes one of `slowLogins`
  *   (a script waiting on a slow API is slow, not busy); none free: stopped.
  * A stopped login fails closed (access_denied) and its audit event says
@@ -148,6 +155,11 @@ export class Sandbox {
     // Refill once the login is done with the isolate, so making contexts does not delay it.
     setImmediate(() => this.idle.includes(slot) && slot.topUp());
     this.scheduleTrim();
+  }
+
+  /** How many isolates are idle and lent (for the log and tests). */
+  stats(): { idle: number; leased: number } {
+    return { idle: this.idle.filter((s) => !s.disposed).length, leased: this.leased.size };
   }
 
   /** Forgets every strike (a changed strike policy starts afresh). */

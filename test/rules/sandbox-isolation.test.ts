@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { configureRules } from '../../src/rules/isolate.js';
+import { configureRules, sandboxFor } from '../../src/rules/isolate.js';
 import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { putSetting } from '../../src/store/repos/settings.js';
@@ -110,6 +110,22 @@ describe('rules sandbox: one bad script does not hurt other logins', () => {
     ]);
     // Mallory's fast logins still work, and so do everyone else's.
     assert.equal((await hostileLogin('none')).statusCode, 200);
+    assert.equal((await tokenRequest(t.app, alice)).statusCode, 200);
+  });
+
+  it('the pool grows with concurrent logins and shrinks to its warm isolates when idle', async () => {
+    configureRules(t.rt, { warmIsolates: 1, idleIsolateMs: 100 });
+    const sandbox = sandboxFor(t.rt);
+    sandbox.dispose();
+    const deadline = performance.now() + 5000;
+    const leases = await Promise.all(Array.from({ length: 4 }, () => sandbox.lease(deadline)));
+    assert.deepEqual(sandbox.stats(), { idle: 0, leased: 4 });
+    assert.equal(new Set(leases.map((l) => l!.slot)).size, 4, 'an isolate each');
+    for (const lease of leases) sandbox.release(lease!);
+    assert.deepEqual(sandbox.stats(), { idle: 4, leased: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(sandbox.stats(), { idle: 1, leased: 0 });
+    // And serves logins as before.
     assert.equal((await tokenRequest(t.app, alice)).statusCode, 200);
   });
 
