@@ -85,7 +85,7 @@ export class Sandbox {
   private idle: IsolateSlot[] = [];
   private leased = new Set<IsolateLease>();
   private waiting: Waiter[] = [];
-  /** Isolates about to be lent: a new one being primed, or an idle one finishing its contexts. */
+  /** New isolates being primed for a login (slot.prime). */
   private starting = 0;
   private busyCount = 0;
   private slowCount = 0;
@@ -101,10 +101,10 @@ export class Sandbox {
   lease(deadline: number, user?: string): IsolateLease | Promise<IsolateLease | undefined> {
     let slot = this.idle.pop();
     while (slot?.disposed) slot = this.idle.pop();
-    if (slot) {
-      const making = slot.settled();
-      return making ? this.startAfter(slot, making, user) : this.start(slot, user);
-    }
+    // An idle isolate may still be making contexts ahead: not waited for
+    // (the login waits for its first one only); their few tenths of a ms
+    // of CPU each count as the login's, far below fastCpuMs.
+    if (slot) return this.start(slot, user);
     if (this.leased.size + this.starting < Math.max(1, this.limits.isolates)) {
       const fresh = new IsolateSlot(this.limits.memoryLimitMb);
       return this.startAfter(fresh, fresh.prime(), user);

@@ -27,8 +27,6 @@ export class IsolateSlot {
   readonly isolate: ivm.Isolate;
   private scripts = new Map<string, Promise<ivm.Script>>();
   private warm: Promise<FreshContext>[] = [];
-  /** Contexts being made ahead (topUp), not yet ready. */
-  private making = new Set<Promise<FreshContext>>();
   /** performance.now() when the slot last went back to the pool. */
   idleSince = 0;
 
@@ -73,14 +71,9 @@ export class IsolateSlot {
   topUp(count = WARM_CONTEXTS): void {
     while (this.warm.length < count && !this.disposed) {
       const fresh = this.prepare();
-      this.making.add(fresh);
-      fresh.then(
-        () => this.making.delete(fresh),
-        () => {
-          this.making.delete(fresh);
-          this.warm = this.warm.filter((w) => w !== fresh);
-        },
-      );
+      fresh.catch(() => {
+        this.warm = this.warm.filter((w) => w !== fresh);
+      });
       this.warm.push(fresh);
     }
   }
@@ -92,18 +85,7 @@ export class IsolateSlot {
    */
   async prime(): Promise<void> {
     this.topUp(1);
-    await this.settled();
-  }
-
-  /**
-   * Settles once the contexts being made ahead are ready; undefined when
-   * none is. The isolate runs its tasks in order, so a login's first script
-   * would wait for them anyway; waiting first keeps their CPU time out of
-   * the login's (see Sandbox.watch).
-   */
-  settled(): Promise<void> | undefined {
-    if (this.making.size === 0) return undefined;
-    return Promise.allSettled([...this.making]).then(() => undefined);
+    await Promise.allSettled(this.warm);
   }
 
   private async prepare(): Promise<FreshContext> {
