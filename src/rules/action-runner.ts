@@ -17,13 +17,13 @@ export async function runActions(ctx: LoginContext, actions: ActionDef[], env: R
   for (const action of actions) {
     const id: ScriptId = { kind: 'action', name: action.name };
     const state = await executeScript({
-      sandbox: env.sandbox,
+      lease: env.lease,
       id,
       source: wrapAction(action.code),
       input: { kind: 'action', event: actionEvent(ctx, user, env.tenant, action.secrets ?? {}) },
       policy: env.policy,
       log: (lines) => env.log(id, lines),
     });
-    applyActionEffects(ctx, id, state.effects);
+    applyActionEffects(ctx, id, state.effects, env.policy.limits);
   }
 }

@@ -1,7 +1,8 @@
 import type { LoginContext } from '../login/context.js';
 import { errors } from '../oauth/errors.js';
 import { RESERVED_CLAIMS } from '../oauth/tokens.js';
-import { describeScript, type ScriptId } from './types.js';
+import { checkClaims, checkProvider, checkScopes } from './output-limits.js';
+import { cut, describeScript, type RulesLimits, type ScriptId } from './types.js';
 
 /**
  * Turns what a rule or action asked for into changes of the login context,
@@ -20,37 +21,57 @@ export function isObject(v: unknown): v is Json {
 }
 
 /** The outcome of one rule: its `context` changes applied; returns the context the next rule gets. */
-export function applyRuleContext(ctx: LoginContext, id: ScriptId, context: Json): Json {
+export function applyRuleContext(ctx: LoginContext, id: ScriptId, context: Json, limits: RulesLimits): Json {
   const redirect = context.redirect;
-  if (redirect) redirectError(id, isObject(redirect) ? redirect.url : redirect);
+  if (redirect) redirectError(id, isObject(redirect) ? redirect.url : redirect, limits);
   const next = { ...context };
   if (isObject(context.accessToken)) {
     const { scope, ...claims } = context.accessToken;
-    ctx.accessTokenClaims = customClaims(ctx, id, 'access', claims);
+    ctx.accessTokenClaims = customClaims(ctx, id, 'access', claims, limits);
     next.accessToken = { ...ctx.accessTokenClaims, scope };
     if (scope !== undefined) {
-      if (Array.isArray(scope)) setScopes(ctx, id, scope);
-      else warn(ctx, id, { scope }, 'context.accessToken.scope must be an array of scopes; ignored');
+      if (Array.isArray(scope)) setScopes(ctx, id, scope, limits);
+      else
+        warn(
+          ctx,
+          id,
+          { scope: typeof scope },
+          'context.accessToken.scope must be an array of scopes; ignored',
+        );
     }
   }
   if (isObject(context.idToken)) {
-    ctx.idTokenClaims = customClaims(ctx, id, 'id', context.idToken);
+    ctx.idTokenClaims = customClaims(ctx, id, 'id', context.idToken, limits);
     next.idToken = { ...ctx.idTokenClaims };
   }
-  setMultifactor(ctx, context.multifactor);
+  setMultifactor(ctx, id, context.multifactor);
   return next;
 }
 
 /** The outcome of one post-login action: what its `api` calls asked for. */
-export function applyActionEffects(ctx: LoginContext, id: ScriptId, effects: unknown): void {
+export function applyActionEffects(
+  ctx: LoginContext,
+  id: ScriptId,
+  effects: unknown,
+  limits: RulesLimits,
+): void {
   if (!isObject(effects)) return;
-  if (typeof effects.deny === 'string') throw errors.accessDenied(effects.deny || 'Access denied');
-  if (typeof effects.redirect === 'string') redirectError(id, effects.redirect);
+  if (typeof effects.deny === 'string') {
+    throw errors.accessDenied(cut(effects.deny, limits.maxMessageChars) || 'Access denied');
+  }
+  if (typeof effects.redirect === 'string') redirectError(id, effects.redirect, limits);
   if (isObject(effects.accessClaims)) {
-    Object.assign(ctx.accessTokenClaims, customClaims(ctx, id, 'access', effects.accessClaims));
+    const merged = {
+      ...ctx.accessTokenClaims,
+      ...customClaims(ctx, id, 'access', effects.accessClaims, limits),
+    };
+    checkClaims(id, 'access', merged, limits);
+    ctx.accessTokenClaims = merged;
   }
   if (isObject(effects.idClaims)) {
-    Object.assign(ctx.idTokenClaims, customClaims(ctx, id, 'id', effects.idClaims));
+    const merged = { ...ctx.idTokenClaims, ...customClaims(ctx, id, 'id', effects.idClaims, limits) };
+    checkClaims(id, 'id', merged, limits);
+    ctx.idTokenClaims = merged;
   }
   if (Array.isArray(effects.scopeOps)) {
     let scopes = [...ctx.scopes];
@@ -60,20 +81,31 @@ export function applyActionEffects(ctx: LoginContext, id: ScriptId, effects: unk
       if (op[0] === 'add' && !scopes.includes(scope)) scopes.push(scope);
       if (op[0] === 'remove') scopes = scopes.filter((s) => s !== scope);
     }
-    setScopes(ctx, id, scopes);
+    setScopes(ctx, id, scopes, limits);
   }
-  setMultifactor(ctx, effects.multifactor);
+  setMultifactor(ctx, id, effects.multifactor);
 }
 
-function redirectError(id: ScriptId, url: unknown): never {
-  const where = typeof url === 'string' && url ? url : 'another page';
+function redirectError(id: ScriptId, url: unknown, limits: RulesLimits): never {
+  const where = typeof url === 'string' && url ? cut(url, limits.maxMessageChars) : 'another page';
   throw errors.interactionRequired(
     `${describeScript(id)} asked to redirect the user to ${where}, but redirects are not possible in the Resource Owner Password flow`,
   );
 }
 
-/** The custom claims of a token: reserved ones (and `__proto__`) are logged and dropped. */
-function customClaims(ctx: LoginContext, id: ScriptId, token: 'access' | 'id', claims: Json): Json {
+/**
+ * The custom claims of a token: reserved ones (and `__proto__`) are logged
+ * and dropped. Too many or too large: the login fails (checked first, so
+ * the warnings stay bounded too).
+ */
+function customClaims(
+  ctx: LoginContext,
+  id: ScriptId,
+  token: 'access' | 'id',
+  claims: Json,
+  limits: RulesLimits,
+): Json {
+  checkClaims(id, token, claims, limits);
   const out: Json = {};
   for (const [name, value] of Object.entries(claims)) {
     if (RESERVED_CLAIMS.has(name) || name === '__proto__') {
@@ -85,7 +117,8 @@ function customClaims(ctx: LoginContext, id: ScriptId, token: 'access' | 'id', c
   return out;
 }
 
-function setScopes(ctx: LoginContext, id: ScriptId, scopes: unknown[]): void {
+function setScopes(ctx: LoginContext, id: ScriptId, scopes: unknown[], limits: RulesLimits): void {
+  checkScopes(id, scopes, limits);
   const valid = scopes.filter(
     (s): s is string => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s),
   );
@@ -99,9 +132,10 @@ function setScopes(ctx: LoginContext, id: ScriptId, scopes: unknown[]): void {
   if (ctx.refresh?.mode === 'new' && !next.includes('offline_access')) ctx.refresh = undefined;
 }
 
-function setMultifactor(ctx: LoginContext, mfa: unknown): void {
+function setMultifactor(ctx: LoginContext, id: ScriptId, mfa: unknown): void {
   if (!isObject(mfa) || typeof mfa.provider !== 'string' || !mfa.provider) return;
-  ctx.multifactor = { provider: mfa.provider, allowRememberBrowser: mfa.allowRememberBrowser === true };
+  const provider = checkProvider(id, mfa.provider);
+  ctx.multifactor = { provider, allowRememberBrowser: mfa.allowRememberBrowser === true };
 }
 
 function warn(ctx: LoginContext, id: ScriptId, fields: Json, msg: string): void {

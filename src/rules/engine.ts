@@ -3,7 +3,7 @@ import { errors } from '../oauth/errors.js';
 import { getSetting, getTenantSettings } from '../store/repos/settings.js';
 import { runActions } from './action-runner.js';
 import { allowedHosts, type FetchPolicy } from './fetch-bridge.js';
-import { type Sandbox, sandboxFor } from './isolate.js';
+import { type IsolateLease, sandboxFor } from './isolate.js';
 import { runRules } from './rule-runner.js';
 import {
   describeScript,
@@ -15,7 +15,8 @@ import {
 
 /** What the rule and action runners share during one login. */
 export interface RunEnv {
-  sandbox: Sandbox;
+  /** The login's isolate, for all of its scripts. */
+  lease: IsolateLease;
   policy: FetchPolicy;
   /** `context.tenant` / `event.tenant.id`: the tenant's friendly name, or `tessera`. */
   tenant: string;
@@ -25,11 +26,12 @@ export interface RunEnv {
 }
 
 /**
- * Runs a login's rules, then its post-login actions, in the runtime's
- * sandbox, within one time budget for them all. A script that fails (throws,
- * times out, runs out of memory, never calls back, does not compile) fails
- * the login closed with a generic server_error; which script and why goes to
- * the log. Denials and redirects are OAuthErrors the pipeline records.
+ * Runs a login's rules, then its post-login actions, on one isolate leased
+ * from the runtime's sandbox, within one time budget for them all. A script
+ * that fails (throws, times out, runs out of memory, never calls back, does
+ * not compile, is stopped by the sandbox's caps) fails the login closed with
+ * a generic access_denied; which script and why go to the log and the audit
+ * event. Denials and redirects are OAuthErrors the pipeline records.
  */
 export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts): Promise<void> {
   const { rt } = ctx;
@@ -41,19 +43,25 @@ export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts):
   const configuration: Record<string, string> = Object.create(null);
   for (const c of configs ?? []) configuration[c.key] = c.value;
   const limits = { ...sandbox.limits };
-  const env: RunEnv = {
-    sandbox,
-    policy: {
-      allowedHosts: allowedHosts(configuration),
-      deadline: performance.now() + limits.loginTimeoutMs,
-      limits,
-    },
-    tenant: tenant.friendly_name || 'tessera',
-    configuration,
-    log: (id, lines) =>
-      rt.log.info({ script: describeScript(id), lines }, 'console output of a tenant script'),
-  };
+  const deadline = performance.now() + limits.loginTimeoutMs;
+  const first = firstScript(scripts);
+  let lease: IsolateLease | undefined;
   try {
+    lease = await sandbox.lease(deadline, ctx.user?.user_id);
+    if (!lease) {
+      throw new ScriptFailure(
+        first,
+        `no sandbox isolate was free within the login's time limit (${limits.isolates} in use)`,
+      );
+    }
+    const env: RunEnv = {
+      lease,
+      policy: { allowedHosts: allowedHosts(configuration), deadline, limits },
+      tenant: tenant.friendly_name || 'tessera',
+      configuration,
+      log: (id, lines) =>
+        rt.log.info({ script: describeScript(id), lines }, 'console output of a tenant script'),
+    };
     if (scripts.rules.length > 0) await runRules(ctx, scripts.rules, env);
     if (scripts.actions.length > 0) await runActions(ctx, scripts.actions, env);
   } catch (err) {
@@ -68,5 +76,13 @@ export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts):
       'a rule or action failed: login refused',
     );
     throw errors.ruleFailed(`${describeScript(err.script)}: ${err.reason}`);
+  } finally {
+    if (lease) sandbox.release(lease);
   }
+}
+
+function firstScript(scripts: LoginScripts): ScriptId {
+  const rule = scripts.rules[0];
+  if (rule) return { kind: 'rule', name: rule.name };
+  return { kind: 'action', name: scripts.actions[0]?.name ?? '' };
 }

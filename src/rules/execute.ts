@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import ivm from 'isolated-vm';
 import { bridgedFetch, type FetchPolicy } from './fetch-bridge.js';
-import type { FreshContext, Sandbox } from './isolate.js';
-import { ScriptFailure, type ScriptId } from './types.js';
+import type { FreshContext, IsolateLease } from './isolate.js';
+import { cut, ScriptFailure, type ScriptId } from './types.js';
 
 /** The final state of a script, read back from the sandbox as JSON (see sandbox-source.ts). */
 export interface ScriptState {
@@ -19,7 +19,8 @@ export interface ScriptState {
 }
 
 export interface Execution {
-  sandbox: Sandbox;
+  /** The login's isolate (see isolate.ts). */
+  lease: IsolateLease;
   id: ScriptId;
   /** The wrapped tenant source (wrapRule / wrapAction). */
   source: string;
@@ -31,44 +32,35 @@ export interface Execution {
 }
 
 /**
- * Runs one tenant script in a fresh context and returns its outcome (`done`
- * or `unauthorized`); any failure is a ScriptFailure. When another login's
- * script took the isolate down (out of memory) before this one got to run,
- * it runs once more on a new isolate, time permitting.
+ * Runs one tenant script in a fresh context of the login's isolate and
+ * returns its outcome (`done` or `unauthorized`); any failure is a
+ * ScriptFailure. The isolate is the login's alone, so a failure here is
+ * this script's own doing (or the sandbox stopping it: `lease.stopped`).
  */
 export async function executeScript(login: Execution): Promise<ScriptState> {
   // Each script has its own time limit, inside what is left of the login's.
   const started = performance.now();
   const deadline = Math.min(login.policy.deadline, started + login.policy.limits.scriptTimeoutMs);
   const x: Execution = { ...login, policy: { ...login.policy, deadline } };
-  try {
-    return await executeOnce(x);
-  } catch (err) {
-    if (!(err instanceof IsolateLost) || x.policy.deadline <= performance.now()) throw toFailure(x, err);
-    return executeOnce(x).catch((again) => {
-      throw toFailure(x, again);
-    });
-  }
+  return executeOnce(x);
 }
 
-class IsolateLost extends Error {}
-
 async function executeOnce(x: Execution): Promise<ScriptState> {
-  const { sandbox, id, policy } = x;
+  const { lease, id, policy } = x;
+  const { slot } = lease;
   const budget = () => {
     const ms = policy.deadline - performance.now();
     if (ms <= 0) throw timedOut(x);
     return { timeout: Math.ceil(ms) };
   };
   const fetchRef = new ivm.Reference((url: unknown, init: unknown) => bridgedFetch(url, init, policy));
-  const slot = sandbox.acquire();
   let fresh: FreshContext | undefined;
   let entry: ivm.Reference | undefined;
   let state: ScriptState | undefined;
   try {
-    fresh = await slot.take().catch(lost);
+    fresh = await slot.take();
     const script = await slot.compile(x.source).catch((err: unknown) => {
-      if (slot.disposed) throw new IsolateLost();
+      if (slot.disposed) throw err;
       throw new ScriptFailure(id, `does not compile: ${message(err)}`);
     });
     const { context, drive } = fresh;
@@ -77,7 +69,14 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     let answer = await drive.apply(undefined, ['start', entry.derefInto(), input, fetchRef], budget());
     for (;;) {
       answer ??= await drive.apply(undefined, ['state'], budget());
-      state = JSON.parse(String(answer)) as ScriptState;
+      const json = String(answer);
+      if (json.length > policy.limits.maxResultChars) {
+        throw new ScriptFailure(
+          id,
+          `handed back ${json.length} characters of JSON (user, context or api calls; at most ${policy.limits.maxResultChars})`,
+        );
+      }
+      state = JSON.parse(json) as ScriptState;
       if (state.status !== 'pending') break;
       if (state.wait === undefined) {
         throw new ScriptFailure(
@@ -86,11 +85,10 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
         );
       }
       if (policy.deadline - performance.now() <= state.wait) throw timedOut(x);
-      await sleep(state.wait);
+      await sleep(state.wait, undefined, { signal: lease.abort.signal });
       answer = await drive.apply(undefined, ['timer'], budget());
     }
   } catch (err) {
-    if (err instanceof ScriptFailure || err instanceof IsolateLost) throw err;
     throw toFailure(x, err);
   } finally {
     if (state?.logs?.length) x.log(state.logs);
@@ -102,19 +100,17 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
       // The isolate is gone already.
     }
     fetchRef.release();
-    sandbox.release(slot);
   }
-  if (state.status === 'failed') throw new ScriptFailure(id, state.error ?? 'it failed');
+  if (state.status === 'failed') {
+    throw new ScriptFailure(id, cut(String(state.error ?? 'it failed'), policy.limits.maxMessageChars));
+  }
   return state;
 }
 
-/** An error from isolated-vm before the tenant's code ran: was the isolate taken down? */
-function lost(err: unknown): never {
-  if (/disposed/i.test(message(err))) throw new IsolateLost();
-  throw err;
-}
-
 function timedOut(x: Execution): ScriptFailure {
+  // A script stopped mid-way (time limit, memory, the sandbox's caps) may
+  // leave work or garbage in the isolate: it is not lent again.
+  x.lease.spoiled = true;
   const { scriptTimeoutMs, loginTimeoutMs } = x.policy.limits;
   return new ScriptFailure(
     x.id,
@@ -123,16 +119,16 @@ function timedOut(x: Execution): ScriptFailure {
 }
 
 function toFailure(x: Execution, err: unknown): ScriptFailure {
+  if (x.lease.stopped) return new ScriptFailure(x.id, x.lease.stopped);
   if (err instanceof ScriptFailure) return err;
   const text = message(err);
+  if (x.lease.slot.disposed) x.lease.spoiled = true;
   if (/timed out/i.test(text)) return timedOut(x);
   if (/memory limit/i.test(text)) {
+    x.lease.spoiled = true;
     return new ScriptFailure(x.id, `ran out of memory (limit ${x.policy.limits.memoryLimitMb} MB)`);
   }
-  if (err instanceof IsolateLost || /disposed/i.test(text)) {
-    return new ScriptFailure(x.id, 'the sandbox was reset by another script running out of memory');
-  }
-  return new ScriptFailure(x.id, text);
+  return new ScriptFailure(x.id, cut(text, x.policy.limits.maxMessageChars));
 }
 
 function message(err: unknown): string {

@@ -1,120 +1,264 @@
-import { createHash } from 'node:crypto';
-import ivm from 'isolated-vm';
-import { SANDBOX_PRELUDE } from './sandbox-source.js';
+import { IsolateSlot } from './slot.js';
+import { Strikes } from './strikes.js';
 import { DEFAULT_RULES_LIMITS, type RulesLimits } from './types.js';
 
-/** Compiled scripts kept per isolate; past this many, the cache starts over. */
-const MAX_CACHED_SCRIPTS = 256;
-/** Fresh contexts (prelude run, never used) kept ready per isolate. */
-const WARM_CONTEXTS = 4;
+export type { FreshContext } from './slot.js';
 
-/** A new context with the prelude run in it; the tenant's script has not run in it. */
-export interface FreshContext {
-  context: ivm.Context;
-  /** The prelude's driver function (see sandbox-source.ts). */
-  drive: ivm.Reference;
-}
+/** How often a lease past its first fastCpuMs is checked, in ms. */
+const WATCH_EVERY_MS = 10;
 
 /**
- * One V8 isolate (isolated-vm) with its compiled scripts, cached by source
- * hash: a script version is compiled once per isolate. Each execution gets
- * a fresh context of it, so scripts share no state. Making a context costs
- * most of a script's run (about 0.7 ms), so a few are made ahead, between
- * logins. An isolate runs one piece of JavaScript at a time.
+ * One login's exclusive use of an isolate, for all of its rules and
+ * actions. `stopped` says why the sandbox took the isolate away (the
+ * isolate is disposed, which ends whatever JavaScript was running in it).
  */
-export class IsolateSlot {
-  readonly isolate: ivm.Isolate;
-  private scripts = new Map<string, Promise<ivm.Script>>();
-  private warm: Promise<FreshContext>[] = [];
-  /** Executions currently holding this slot. */
-  busy = 0;
+export class IsolateLease {
+  readonly started = performance.now();
+  private readonly cpuAtStart: number;
+  stopped: string | undefined;
+  /** Set when a script failed in a way that may leave the isolate unfit (time limit, memory). */
+  spoiled = false;
+  busy = false;
+  slow = false;
+  timer: NodeJS.Timeout | undefined;
+  /** Aborted when the lease is stopped, to end a wait for a script's timer. */
+  readonly abort = new AbortController();
 
-  constructor(memoryLimitMb: number) {
-    this.isolate = new ivm.Isolate({ memoryLimit: memoryLimitMb });
+  constructor(
+    readonly slot: IsolateSlot,
+    /** The user the login is for, when known (see Strikes). */
+    readonly user: string | undefined,
+  ) {
+    this.cpuAtStart = slot.cpuMs();
   }
 
-  get disposed(): boolean {
-    return this.isolate.isDisposed;
-  }
-
-  compile(source: string): Promise<ivm.Script> {
-    if (this.scripts.size >= MAX_CACHED_SCRIPTS) this.scripts.clear();
-    const key = createHash('sha256').update(source).digest('base64url');
-    let script = this.scripts.get(key);
-    if (!script) {
-      const compiled = this.isolate.compileScript(source, { filename: 'tenant-script.js' });
-      script = compiled;
-      this.scripts.set(key, compiled);
-      compiled.catch(() => {
-        if (this.scripts.get(key) === compiled) this.scripts.delete(key);
-      });
-    }
-    return script;
-  }
-
-  /** A fresh context: one made ahead when there is one. */
-  take(): Promise<FreshContext> {
-    return this.warm.shift() ?? this.prepare();
-  }
-
-  /** Makes contexts ahead, up to WARM_CONTEXTS (called when the slot is idle). */
-  topUp(): void {
-    while (this.warm.length < WARM_CONTEXTS && !this.disposed) {
-      const fresh = this.prepare();
-      fresh.catch(() => {
-        this.warm = this.warm.filter((w) => w !== fresh);
-      });
-      this.warm.push(fresh);
-    }
-  }
-
-  private async prepare(): Promise<FreshContext> {
-    const context = await this.isolate.createContext();
-    const prelude = await this.compile(SANDBOX_PRELUDE);
-    const drive = (await prelude.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
-    return { context, drive };
-  }
-
-  dispose(): void {
-    if (!this.isolate.isDisposed) this.isolate.dispose();
+  cpuMs(): number {
+    return this.slot.cpuMs() - this.cpuAtStart;
   }
 }
 
+interface Waiter {
+  user: string | undefined;
+  resolve(lease: IsolateLease | undefined): void;
+  timer: NodeJS.Timeout;
+}
+
 /**
- * A runtime's isolates for tenant scripts. Usually one; another is created
- * only while all are busy (up to `limits.isolates`), so a script that loops
- * until its timeout does not hold up the scripts of concurrent logins. An
- * isolate that ran out of memory is disposed by isolated-vm and replaced on
- * the next use.
+ * A runtime's isolates for tenant scripts: a pool that grows with the
+ * logins running scripts and shrinks when they are done.
+ *
+ * Why a lease per login rather than shared isolates: an isolate runs one
+ * piece of JavaScript at a time, and running out of memory disposes it
+ * with everything in it. Shared, one looping script held up every login
+ * queued on its isolate, and one memory bomb failed them all. Leased, a
+ * bad script can only spoil its own login; other logins take another
+ * isolate (idle ones are kept warm, with contexts made ahead and scripts
+ * compiled, so the fast path pays no creation).
+ *
+ * Not a new isolate per login: creating one and its first context costs
+ * about 25 ms of CPU (V8 and ICU start-up), far over the fast path's
+ * budget; a lent isolate goes back to the pool unless a script was stopped
+ * in it (time limit, memory, the caps below), and then it is disposed.
+ *
+ * Leases alone would still let a few bad logins take the cores (a loop
+ * burns its whole time limit) or all isolates (a script waiting on timers
+ * until its time limit). So two hard caps per runtime (that is, per
+ * tenant), checked from the host while scripts run:
+ * - busy: past `fastCpuMs` of CPU in the isolate (waits on the host, like
+ *   `fetch` or timers, do not count), a login takes one of `busyLogins`;
+ *   with none free its scripts are stopped. CPU time, not wall time, so
+ *   that an innocent login slowed down by a loaded machine is not taken
+ *   for a busy one (isolated-vm times a call still running by the clock,
+ *   so a thread waiting for a core mid-call does count: hence a margin of
+ *   100 ms where legitimate scripts use a few);
+ * - slow: past `slowMs` of wall time, a login takes one of `slowLogins`
+ *   (a script waiting on a slow API is slow, not busy); none free: stopped.
+ * A stopped login fails closed (access_denied) and its audit event says
+ * which cap stopped it. Legitimate scripts take a few ms of CPU; the caps
+ * only bind when many logins run long at once. A user whose scripts were
+ * stopped (or timed out, or ran out of memory) gets neither place for
+ * `strikeMs` and only `struckCpuMs` of CPU (see Strikes): the caps alone
+ * would let one user who sends the same bad login again and again keep a
+ * busy place, that is a core, for good.
  */
 export class Sandbox {
-  private slots: IsolateSlot[] = [];
+  private idle: IsolateSlot[] = [];
+  private leased = new Set<IsolateLease>();
+  private waiting: Waiter[] = [];
+  /** New isolates being primed for a login (slot.prime). */
+  private starting = 0;
+  private busyCount = 0;
+  private slowCount = 0;
+  private trimTimer: NodeJS.Timeout | undefined;
+  private strikes = new Strikes();
 
   constructor(public limits: RulesLimits) {}
 
-  /** An idle isolate, a new one, or (all busy, at the limit) the least busy. */
-  acquire(): IsolateSlot {
-    this.slots = this.slots.filter((s) => !s.disposed);
-    let slot = this.slots.find((s) => s.busy === 0);
-    if (!slot && this.slots.length < Math.max(1, this.limits.isolates)) {
-      slot = new IsolateSlot(this.limits.memoryLimitMb);
-      this.slots.push(slot);
+  /**
+   * An isolate for one login of `user`: idle, new, or the next one released
+   * (undefined past `deadline`).
+   */
+  lease(deadline: number, user?: string): IsolateLease | Promise<IsolateLease | undefined> {
+    let slot = this.idle.pop();
+    while (slot?.disposed) slot = this.idle.pop();
+    // An idle isolate may still be making contexts ahead: not waited for
+    // (the login waits for its first one only); their few tenths of a ms
+    // of CPU each count as the login's, far below fastCpuMs.
+    if (slot) return this.start(slot, user);
+    if (this.leased.size + this.starting < Math.max(1, this.limits.isolates)) {
+      const fresh = new IsolateSlot(this.limits.memoryLimitMb);
+      return this.startAfter(fresh, fresh.prime(), user);
     }
-    slot ??= this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
-    slot.busy++;
-    return slot;
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        user,
+        resolve,
+        timer: setTimeout(
+          () => {
+            this.waiting = this.waiting.filter((w) => w !== waiter);
+            resolve(undefined);
+          },
+          Math.max(0, deadline - performance.now()),
+        ),
+      };
+      this.waiting.push(waiter);
+    });
   }
 
-  release(slot: IsolateSlot): void {
-    slot.busy--;
-    // Refill once the login is done with the slot (its next script acquires
-    // it again before this runs), so making contexts does not delay it.
-    if (slot.busy === 0) setImmediate(() => slot.busy === 0 && slot.topUp());
+  /** Gives the isolate back: to a waiting login, to the idle pool, or disposed when spoiled. */
+  release(lease: IsolateLease): void {
+    if (!this.leased.delete(lease)) return;
+    clearTimeout(lease.timer);
+    if (lease.busy) this.busyCount--;
+    if (lease.slow) this.slowCount--;
+    const { slot } = lease;
+    if (lease.spoiled || lease.stopped) this.strikes.add(lease.user, this.limits.strikeMs);
+    if (lease.spoiled || lease.stopped || slot.disposed || slot.memoryLimitMb !== this.limits.memoryLimitMb) {
+      slot.dispose();
+      // The login that waits gets a new isolate instead.
+      const next = this.waiting.shift();
+      if (next) {
+        clearTimeout(next.timer);
+        const fresh = new IsolateSlot(this.limits.memoryLimitMb);
+        this.startAfter(fresh, fresh.prime(), next.user).then(next.resolve);
+      }
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) {
+      clearTimeout(next.timer);
+      next.resolve(this.start(slot, next.user));
+      return;
+    }
+    slot.idleSince = performance.now();
+    this.idle.push(slot);
+    // Refill once the login is done with the isolate, so making contexts does not delay it.
+    setImmediate(() => this.idle.includes(slot) && slot.topUp());
+    this.scheduleTrim();
+  }
+
+  /** How many isolates are idle and lent (for the log and tests). */
+  stats(): { idle: number; leased: number } {
+    return { idle: this.idle.filter((s) => !s.disposed).length, leased: this.leased.size };
+  }
+
+  /** Forgets every strike (a changed strike policy starts afresh). */
+  forgetStrikes(): void {
+    this.strikes = new Strikes();
   }
 
   dispose(): void {
-    for (const slot of this.slots) slot.dispose();
-    this.slots = [];
+    for (const slot of this.idle) slot.dispose();
+    this.idle = [];
+    clearTimeout(this.trimTimer);
+    this.trimTimer = undefined;
+  }
+
+  /** Lends `slot` once `ready` settles (counted meanwhile, so the pool stays within `isolates`). */
+  private async startAfter(
+    slot: IsolateSlot,
+    ready: Promise<void>,
+    user: string | undefined,
+  ): Promise<IsolateLease> {
+    this.starting++;
+    try {
+      await ready;
+    } finally {
+      this.starting--;
+    }
+    return this.start(slot, user);
+  }
+
+  private start(slot: IsolateSlot, user: string | undefined): IsolateLease {
+    const lease = new IsolateLease(slot, user);
+    this.leased.add(lease);
+    // A lease cannot use its CPU allowance in less wall time: nothing to
+    // check before then, and a fast login never sees its timer fire.
+    lease.timer = setTimeout(() => this.watch(lease), this.cpuAllowance(lease));
+    lease.timer.unref();
+    return lease;
+  }
+
+  /** CPU time the lease may use before it needs a busy place, in ms. */
+  private cpuAllowance(lease: IsolateLease): number {
+    return this.strikes.has(lease.user) ? this.limits.struckCpuMs : this.limits.fastCpuMs;
+  }
+
+  /** The caps (see the class): takes a busy or slow place for the lease, or stops it. */
+  private watch(lease: IsolateLease): void {
+    if (!this.leased.has(lease) || lease.stopped) return;
+    const { busyLogins, slowMs, slowLogins, strikeMs } = this.limits;
+    const struck = this.strikes.has(lease.user);
+    const allowance = this.cpuAllowance(lease);
+    const struckWhy = `; the same user's scripts were stopped or failed within the last ${strikeMs} ms, so it gets no more`;
+    if (!lease.busy && lease.cpuMs() > allowance) {
+      if (struck || this.busyCount >= busyLogins) {
+        const why = struck
+          ? struckWhy
+          : ` while ${busyLogins} other logins' scripts did (the sandbox's limit of busy logins)`;
+        this.stop(lease, `used more than ${allowance} ms of CPU${why}; stopped`);
+        return;
+      }
+      lease.busy = true;
+      this.busyCount++;
+    }
+    if (!lease.slow && performance.now() - lease.started > slowMs) {
+      if (struck || this.slowCount >= slowLogins) {
+        const why = struck
+          ? struckWhy
+          : ` while ${slowLogins} other logins' scripts did (the sandbox's limit of slow logins)`;
+        this.stop(lease, `ran longer than ${slowMs} ms${why}; stopped`);
+        return;
+      }
+      lease.slow = true;
+      this.slowCount++;
+    }
+    if (!(lease.busy && lease.slow)) {
+      lease.timer = setTimeout(() => this.watch(lease), WATCH_EVERY_MS);
+      lease.timer.unref();
+    }
+  }
+
+  private stop(lease: IsolateLease, reason: string): void {
+    lease.stopped = reason;
+    lease.abort.abort();
+    lease.slot.dispose();
+  }
+
+  /** Disposes isolates idle for idleIsolateMs, keeping warmIsolates of them. */
+  private scheduleTrim(): void {
+    if (this.trimTimer || this.idle.length <= this.limits.warmIsolates) return;
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = undefined;
+      const cutoff = performance.now() - this.limits.idleIsolateMs;
+      // Most recently used last: the ones kept warm are those at the end.
+      const spare = this.idle.length - this.limits.warmIsolates;
+      const old = this.idle.slice(0, Math.max(0, spare)).filter((s) => s.idleSince <= cutoff);
+      for (const slot of old) slot.dispose();
+      this.idle = this.idle.filter((s) => !old.includes(s));
+      this.scheduleTrim();
+    }, this.limits.idleIsolateMs);
+    this.trimTimer.unref();
   }
 }
 
@@ -132,7 +276,8 @@ export function sandboxFor(rt: object): Sandbox {
 
 /**
  * Changes the limits of a runtime's sandbox (tests lower the time limit).
- * A new memory limit takes effect with new isolates.
+ * A new memory limit takes effect with new isolates; a new `strikeMs`
+ * forgets the strikes so far.
  */
 export function configureRules(rt: object, limits: Partial<RulesLimits>): void {
   const sandbox = sandboxFor(rt);
@@ -140,4 +285,5 @@ export function configureRules(rt: object, limits: Partial<RulesLimits>): void {
     limits.memoryLimitMb !== undefined && limits.memoryLimitMb !== sandbox.limits.memoryLimitMb;
   sandbox.limits = { ...sandbox.limits, ...limits };
   if (memoryChanged) sandbox.dispose();
+  if (limits.strikeMs !== undefined) sandbox.forgetStrikes();
 }

@@ -5,7 +5,7 @@ import type { RunEnv } from './engine.js';
 import { executeScript } from './execute.js';
 import { ruleContext, scriptUser } from './inputs.js';
 import { wrapRule } from './sandbox-source.js';
-import type { RuleDef, ScriptId } from './types.js';
+import { cut, type RuleDef, type ScriptId } from './types.js';
 
 /**
  * Runs the rules in order, Auth0 style: `function (user, context, callback)`,
@@ -20,15 +20,17 @@ export async function runRules(ctx: LoginContext, rules: RuleDef[], env: RunEnv)
   for (const rule of rules) {
     const id: ScriptId = { kind: 'rule', name: rule.name };
     const state = await executeScript({
-      sandbox: env.sandbox,
+      lease: env.lease,
       id,
       source: wrapRule(rule.script),
       input: { kind: 'rule', user, context, configuration: env.configuration },
       policy: env.policy,
       log: (lines) => env.log(id, lines),
     });
-    if (state.status === 'unauthorized') throw errors.ruleUnauthorized(state.message ?? '');
+    if (state.status === 'unauthorized') {
+      throw errors.ruleUnauthorized(cut(state.message ?? '', env.policy.limits.maxMessageChars));
+    }
     if (isObject(state.user)) user = state.user;
-    context = applyRuleContext(ctx, id, isObject(state.context) ? state.context : context);
+    context = applyRuleContext(ctx, id, isObject(state.context) ? state.context : context, env.policy.limits);
   }
 }

@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { availableParallelism } from 'node:os';
 
 /** A tenant file `rules` entry (Auth0's shape). */
 export interface RuleDef {
@@ -38,8 +39,28 @@ export interface RulesLimits {
   loginTimeoutMs: number;
   /** V8 heap limit of each isolate, in MB. */
   memoryLimitMb: number;
-  /** Most isolates a runtime keeps; more than one only while concurrent logins' scripts overlap. */
+  /**
+   * Most isolates a runtime has at once. A login running scripts has one to
+   * itself (see isolate.ts); past this many, logins wait for one within
+   * their time budget. Bounds the sandbox's memory: isolates × memoryLimitMb.
+   */
   isolates: number;
+  /** Idle isolates kept ready (contexts made ahead) however long they stay unused. */
+  warmIsolates: number;
+  /** An idle isolate beyond warmIsolates is disposed after this many ms unused. */
+  idleIsolateMs: number;
+  /** CPU time (in the isolate) a login's scripts may use before they count as busy, in ms. */
+  fastCpuMs: number;
+  /** Logins whose scripts may be busy at once; the scripts of another that gets busy are stopped. */
+  busyLogins: number;
+  /** How long a user whose scripts were stopped, timed out or ran out of memory gets no busy or slow place, in ms. */
+  strikeMs: number;
+  /** The CPU time (in ms) such a user's logins may use: past it they are stopped. */
+  struckCpuMs: number;
+  /** Wall-clock time after which a login's scripts count as slow, in ms. */
+  slowMs: number;
+  /** Logins whose scripts may be slow at once; the scripts of another that gets slow are stopped. */
+  slowLogins: number;
   /** Timeout of one sandboxed `fetch`, in ms (also bounded by what is left of the login's budget). */
   fetchTimeoutMs: number;
   /** Largest response body a sandboxed `fetch` may read, in bytes. */
@@ -50,6 +71,21 @@ export interface RulesLimits {
    * Tests inject one to make a name answer what they need.
    */
   fetchLookup: FetchLookup;
+  /** Most custom claims a login's scripts may put in one token. */
+  maxClaims: number;
+  /** Largest size of one token's custom claims, as UTF-8 JSON (names and values), in bytes. */
+  maxClaimsBytes: number;
+  /** Most scopes scripts may grant, and the longest the granted `scope` string may be. */
+  maxScopes: number;
+  maxScopeChars: number;
+  /**
+   * Longest text from a script passed on to a response, the log or the
+   * audit event (an UnauthorizedError message, a deny reason, a redirect
+   * URL, what a script threw): longer ones are cut to this many characters.
+   */
+  maxMessageChars: number;
+  /** Largest outcome (user, context, effects) a script may hand back, as JSON characters. */
+  maxResultChars: number;
 }
 
 /** All the addresses of a host name, in the resolver's order. */
@@ -59,11 +95,34 @@ export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
   scriptTimeoutMs: 5_000,
   loginTimeoutMs: 10_000,
   memoryLimitMb: 32,
-  isolates: 4,
+  isolates: 16,
+  warmIsolates: 2,
+  idleIsolateMs: 30_000,
+  // Legitimate scripts use a few ms; the margin is for a loaded machine,
+  // where a running script's CPU time grows while its thread waits for a core.
+  fastCpuMs: 100,
+  // Half the cores at most go to scripts that run long on the CPU: the
+  // other half keeps serving logins (argon2, HTTP, the fast path).
+  busyLogins: Math.max(1, Math.floor(availableParallelism() / 2)),
+  strikeMs: 60_000,
+  struckCpuMs: 25,
+  slowMs: 1_000,
+  slowLogins: 8,
   fetchTimeoutMs: 5_000,
   fetchMaxBytes: 1024 * 1024,
   fetchLookup: (hostname) => lookup(hostname, { all: true, verbatim: true }),
+  maxClaims: 100,
+  maxClaimsBytes: 16 * 1024,
+  maxScopes: 100,
+  maxScopeChars: 4096,
+  maxMessageChars: 500,
+  maxResultChars: 1024 * 1024,
 };
+
+/** `text` cut to `max` characters (marked with an ellipsis) so no script can blow up a message. */
+export function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
 
 /**
  * The `rulesConfigs` key listing the hosts a rule or action may `fetch`:
