@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDatabase,
+  type SqliteDriver,
+} from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -42,8 +52,42 @@ export function openStore(url: string, opts: { schema?: string; poolSize?: numbe
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * Kysely's SQLite driver opens transactions with a plain (deferred) `begin`:
+ * such a transaction takes a read snapshot at its first read and the write
+ * lock only at its first write, and when another connection (a server, the
+ * CLI) committed in between, SQLite refuses the write at once with
+ * SQLITE_BUSY_SNAPSHOT ("database is locked"), which busy_timeout does not
+ * retry. Tessera opens transactions only to write, so every one begins
+ * IMMEDIATE: it takes the write lock first, waiting up to busy_timeout.
+ *
+ * When a statement fails with SQLITE_FULL, SQLITE_IOERR or SQLITE_NOMEM,
+ * SQLite may have rolled the transaction back itself; a `rollback` then
+ * fails with "cannot rollback - no transaction is active" and Kysely throws
+ * that instead of the real error. Roll back only a transaction still open.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #sqlite: SQLite.Database;
+  constructor(sqlite: SQLite.Database) {
+    super({ database: withStatementCache(sqlite) });
+    this.#sqlite = sqlite;
+  }
+  override createDriver(): Driver {
+    const sqlite = this.#sqlite;
+    const driver = super.createDriver() as SqliteDriver;
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      if (sqlite.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
 }
 
 /**
