@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { errors } from '../oauth/errors.js';
 import type { Runtime } from '../runtime.js';
+import { diskFullMessage } from '../store/disk-full.js';
 import { insertEvent, type LogEvent } from '../store/repos/events.js';
 
 /** Auth0's event codes that Tessera records, with their descriptions. */
@@ -21,14 +23,27 @@ export const EVENT_TYPES = {
 
 export type EventType = keyof typeof EVENT_TYPES;
 
+/** How long a client is asked to wait when the audit log cannot be written. */
+export const AUDIT_RETRY_AFTER_SECONDS = 30;
+
 /**
- * Records an audit event. Never throws: a failing audit write is logged, and
- * the login it describes is not turned into an error.
+ * Records an audit event. What is not recorded must not happen: when the
+ * event cannot be written (a full disk, a database outage) the request it
+ * describes fails with 503 `temporarily_unavailable` and `Retry-After`, and
+ * the log says why (a full disk by name).
  */
 export async function recordEvent(rt: Runtime, event: Omit<LogEvent, 'id' | 'date'>): Promise<void> {
   try {
     await insertEvent(rt.store.db, { id: `evt_${randomUUID()}`, date: rt.now(), ...event });
   } catch (err) {
-    rt.log.error({ err, type: event.type }, 'could not record audit event');
+    const why = diskFullMessage(err) ?? (err as Error)?.message ?? String(err);
+    rt.log.error(
+      { err, type: event.type, diskFull: diskFullMessage(err) !== undefined },
+      `could not record audit event ${event.type}: ${why}`,
+    );
+    throw errors.temporarilyUnavailable(
+      AUDIT_RETRY_AFTER_SECONDS,
+      `audit event ${event.type} not recorded: ${why}`,
+    );
   }
 }

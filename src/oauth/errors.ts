@@ -82,6 +82,16 @@ export const errors = {
     ),
   noDefaultConnection: () =>
     new OAuthError(500, 'server_error', 'Authorization server not configured with default connection.'),
+  /** A dependency (database, disk, Redis) cannot serve now; the client may retry after `retryAfterSeconds`. */
+  temporarilyUnavailable: (retryAfterSeconds: number, detail?: string) =>
+    new OAuthError(
+      503,
+      'temporarily_unavailable',
+      'The service is temporarily unavailable. Try again later.',
+      {},
+      { 'Retry-After': String(retryAfterSeconds) },
+      detail,
+    ),
   serverError: (detail?: string) =>
     new OAuthError(500, 'server_error', 'The server encountered an unexpected error.', {}, {}, detail),
   invalidToken: (description: string) =>
