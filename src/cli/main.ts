@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+import { purgeExpired } from '../events/retention.js';
 import { migrate, openStore } from '../store/db.js';
 import { listEvents } from '../store/repos/events.js';
 import { listOutbox } from '../store/repos/outbox.js';
@@ -119,6 +120,24 @@ program
             );
           }
         }
+      } finally {
+        await store.close();
+      }
+    }),
+  );
+
+program
+  .command('purge')
+  .description(
+    'delete audit events and outbox messages past TESSERA_LOG_RETENTION_DAYS (default 30) and ended security state (serve does this every TESSERA_PURGE_INTERVAL_MINUTES)',
+  )
+  .action(
+    action(async () => {
+      const config = loadConfig();
+      const store = await openMigratedStore(config);
+      try {
+        const counts = await purgeExpired(store, Date.now(), { logRetentionDays: config.logRetentionDays });
+        for (const [what, n] of Object.entries(counts)) process.stdout.write(`${what}: ${n} deleted\n`);
       } finally {
         await store.close();
       }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { type Config, assertSecret, readPem } from '../config/config.js';
+import { schedulePurge } from '../events/retention.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { buildServer } from '../server.js';
 import { isEmpty } from '../store/db.js';
@@ -43,6 +44,10 @@ export async function startServer(config: Config, opts: { demo?: boolean } = {})
       ? { cert: readPem('TESSERA_TLS_CERT', config.tlsCert), key: readPem('TESSERA_TLS_KEY', config.tlsKey) }
       : undefined;
   const app = await buildServer(rt, { https });
+  if (config.purgeIntervalMinutes > 0) {
+    const purge = schedulePurge(rt, config.purgeIntervalMinutes * 60_000);
+    app.addHook('onClose', async () => purge.stop());
+  }
   const url = await app.listen({ host: config.host, port: config.port });
   let closing = false;
   const shutdown = async (signal: string) => {

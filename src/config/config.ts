@@ -39,6 +39,10 @@ export interface Config {
   adminEmails: string[];
   /** The Have I Been Pwned corpus: a directory of range files or one SHA1:COUNT file; none: the shipped list. */
   breachedPasswords?: string;
+  /** Audit events and outbox messages are deleted after this many days (Auth0 keeps logs for a set time). */
+  logRetentionDays: number;
+  /** How often `serve` purges expired rows, minutes; 0: never (run `tessera purge` instead). */
+  purgeIntervalMinutes: number;
 }
 
 export const DEFAULTS = {
@@ -49,6 +53,8 @@ export const DEFAULTS = {
   bodyLimit: 64 * 1024,
   smtpFrom: 'Tessera <no-reply@localhost>',
   redisPrefix: 'tessera:',
+  logRetentionDays: 30,
+  purgeIntervalMinutes: 60,
 } as const;
 
 export class ConfigError extends Error {
@@ -98,6 +104,20 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisPrefix: env.TESSERA_REDIS_PREFIX || DEFAULTS.redisPrefix,
     adminEmails: parseAdminEmails(env.TESSERA_ADMIN_EMAILS),
     breachedPasswords: env.TESSERA_BREACHED_PASSWORDS || undefined,
+    logRetentionDays: parseInteger(
+      'TESSERA_LOG_RETENTION_DAYS',
+      env.TESSERA_LOG_RETENTION_DAYS,
+      DEFAULTS.logRetentionDays,
+      1,
+      36500,
+    ),
+    purgeIntervalMinutes: parseInteger(
+      'TESSERA_PURGE_INTERVAL_MINUTES',
+      env.TESSERA_PURGE_INTERVAL_MINUTES,
+      DEFAULTS.purgeIntervalMinutes,
+      0,
+      10080,
+    ),
     ...overrides,
   };
   return config;
@@ -134,6 +154,15 @@ export function assertSecret(secret: string): void {
     );
   }
   if (secret.length < 32) throw new ConfigError('TESSERA_SECRET is too short: use at least 32 characters');
+}
+
+/** A whole number setting within [min, max]; empty or unset: the default. */
+function parseInteger(name: string, v: string | undefined, dflt: number, min: number, max: number): number {
+  if (v === undefined || v.trim() === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return n;
 }
 
 function parsePort(v: string | undefined): number {

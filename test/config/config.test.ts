@@ -39,4 +39,21 @@ describe('config', () => {
     assert.throws(() => assertSecret(''), /TESSERA_SECRET is not set/);
     assert.throws(() => assertSecret('short'), /TESSERA_SECRET is too short/);
   });
+
+  it('retention: 30 days of logs and an hourly purge by default, both settable', () => {
+    const d = loadConfig({});
+    assert.equal(d.logRetentionDays, 30);
+    assert.equal(d.purgeIntervalMinutes, 60);
+    const c = loadConfig({ TESSERA_LOG_RETENTION_DAYS: '90', TESSERA_PURGE_INTERVAL_MINUTES: '0' });
+    assert.equal(c.logRetentionDays, 90);
+    assert.equal(c.purgeIntervalMinutes, 0);
+    assert.throws(
+      () => loadConfig({ TESSERA_LOG_RETENTION_DAYS: 'forever' }),
+      /TESSERA_LOG_RETENTION_DAYS must be a whole number from 1 to 36500, got "forever"/,
+    );
+    assert.throws(
+      () => loadConfig({ TESSERA_PURGE_INTERVAL_MINUTES: '-5' }),
+      /TESSERA_PURGE_INTERVAL_MINUTES must be a whole number from 0 to 10080/,
+    );
+  });
 });

@@ -121,6 +121,15 @@ describe('the tessera CLI, end to end', () => {
     );
   });
 
+  it('purge: deletes nothing recent and prints what it deleted, by kind', async () => {
+    const { stdout } = await run(process.execPath, [...CLI, 'purge'], { env });
+    assert.match(stdout, /^audit events: 0 deleted$/m);
+    assert.match(stdout, /^revoked refresh tokens: 0 deleted$/m);
+    assert.match(stdout, /^outbox messages: 0 deleted$/m);
+    const { stdout: logs } = await run(process.execPath, [...CLI, 'logs', '--type', 'sepft'], { env });
+    assert.equal(logs.trim().split('\n').length, 2);
+  });
+
   it('export, then apply: nothing changes; a bad file names the path', async () => {
     const secretEnv = { ...env, CLIENT_SECRET_ACME_WEB: 'demo-acme-web-secret-not-for-production' };
     const { stdout: yaml } = await run(process.execPath, [...CLI, 'export'], { env });

@@ -4,6 +4,7 @@ import * as m0002 from './0002-refresh-tokens.js';
 import * as m0003 from './0003-outbox.js';
 import * as m0005 from './0005-mfa.js';
 import * as m0006 from './0006-protection.js';
+import * as m0007 from './0007-retention.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003-outbox': m0003,
   '0005-mfa': m0005,
   '0006-protection': m0006,
+  '0007-retention': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {
