@@ -4,7 +4,7 @@ import { loadConfig } from '../config/config.js';
 import { purgeExpired } from '../events/retention.js';
 import { migrate, openStore } from '../store/db.js';
 import { listEvents } from '../store/repos/events.js';
-import { listOutbox } from '../store/repos/outbox.js';
+import { readOutbox } from '../notify/outbox.js';
 import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
@@ -156,9 +156,11 @@ program
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
-      const store = await openMigratedStore();
+      const config = loadConfig();
+      const secret = config.secret || devSecret(config, () => {});
+      const store = await openMigratedStore(config);
       try {
-        for (const m of await listOutbox(store.db, { limit, recipient: opts.to })) {
+        for (const m of await readOutbox(store, secret, { limit, recipient: opts.to })) {
           const when = new Date(m.created_at).toISOString();
           process.stdout.write(
             `${when}  ${m.channel} to ${m.recipient}${m.subject ? `  "${m.subject}"` : ''}\n${m.body.replace(/^/gm, '    ')}\n\n`,

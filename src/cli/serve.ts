@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { type Config, assertSecret, readPem } from '../config/config.js';
 import { schedulePurge } from '../events/retention.js';
+import { outboxWarnings } from '../notify/index.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { buildServer } from '../server.js';
 import { isEmpty } from '../store/db.js';
@@ -27,6 +28,8 @@ export interface Started {
 export async function startServer(config: Config, opts: { demo?: boolean } = {}): Promise<Started> {
   assertSecret(config.secret);
   const rt = await createRuntime(config);
+  // tessera dev uses the outbox on purpose; in production it is worth saying.
+  if (!opts.demo) for (const w of outboxWarnings(config)) rt.log.warn(w);
   if (opts.demo && (await isEmpty(rt.store))) {
     const report = await applyTenant(
       rt.store,

@@ -93,6 +93,11 @@ function targets(now: number, opts: RetentionOptions): [string, PurgeTarget][] {
       { table: 'protection_blocks', key: 'id', where: (eb) => eb('expires_at', '<', blocksBefore) },
     ],
     ['outbox messages', { table: 'outbox', key: 'id', where: (eb) => eb('created_at', '<', logsBefore) }],
+    // A code that no longer works need not rest anywhere, sealed or not.
+    [
+      'outbox messages with an expired code',
+      { table: 'outbox', key: 'id', where: (eb) => eb('expires_at', '<', now) },
+    ],
   ];
 }
 

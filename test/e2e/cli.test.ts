@@ -130,6 +130,24 @@ describe('the tessera CLI, end to end', () => {
     assert.equal(logs.trim().split('\n').length, 2);
   });
 
+  it('outbox: prints the messages, kept encrypted with the server secret', async () => {
+    const { loadConfig } = await import('../../src/config/config.js');
+    const { createNotifier } = await import('../../src/notify/index.js');
+    const { openStore } = await import('../../src/store/db.js');
+    const secret = readFileSync(join(dir, 'secret'), 'utf8').trim();
+    const store = openStore(join(dir, 'tessera.db'));
+    try {
+      const n = createNotifier(loadConfig({ TESSERA_SECRET: secret }), store, Date.now);
+      await n.sms.send({ channel: 'sms', to: '+15550100', text: 'Your code is 975310' });
+      const raw = await store.db.selectFrom('outbox').select('body').execute();
+      assert.ok(raw.length > 0 && raw.every((r) => !r.body.includes('975310')));
+    } finally {
+      await store.close();
+    }
+    const { stdout } = await run(process.execPath, [...CLI, 'outbox', '--to', '+15550100'], { env });
+    assert.match(stdout, /sms to \+15550100\n {4}Your code is 975310\n/);
+  });
+
   it('export, then apply: nothing changes; a bad file names the path', async () => {
     const secretEnv = { ...env, CLIENT_SECRET_ACME_WEB: 'demo-acme-web-secret-not-for-production' };
     const { stdout: yaml } = await run(process.execPath, [...CLI, 'export'], { env });

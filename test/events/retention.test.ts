@@ -148,6 +148,8 @@ async function seed(store: Store) {
         subject: 's',
         body: 'b',
         created_at: NOW - 31 * DAY,
+        expires_at: null,
+        sealed: 0,
       },
       {
         id: 'msg-new',
@@ -156,6 +158,8 @@ async function seed(store: Store) {
         subject: 's',
         body: 'b',
         created_at: NOW - HOUR,
+        expires_at: null,
+        sealed: 0,
       },
     ])
     .execute();
@@ -198,6 +202,7 @@ for (const kind of storeKinds) {
         'lifted blocks': 1,
         'ended IP throttles': 1,
         'outbox messages': 1,
+        'outbox messages with an expired code': 0,
       });
     });
 

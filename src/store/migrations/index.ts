@@ -5,6 +5,7 @@ import * as m0003 from './0003-outbox.js';
 import * as m0005 from './0005-mfa.js';
 import * as m0006 from './0006-protection.js';
 import * as m0007 from './0007-retention.js';
+import * as m0008 from './0008-outbox-sealed.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0005-mfa': m0005,
   '0006-protection': m0006,
   '0007-retention': m0007,
+  '0008-outbox-sealed': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {
