@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import { child, isMapping } from './check.js';
 import { referenceErrors } from './references.js';
+import { scriptErrors } from './scripts.js';
 import { shapeErrors, type TenantDoc, TenantFileError } from './schema.js';
 
 type Env = Record<string, string | undefined>;
@@ -42,7 +43,8 @@ export function parseTenantFile(text: string, env: Env): TenantDoc {
   // A value whose variable is missing is not judged again by the schema.
   const missingAt = new Set(missing.map((m) => m.slice(0, m.indexOf(': '))));
   let errors = shapeErrors(value).filter((e) => !missingAt.has(e.slice(0, e.indexOf(': '))));
-  if (errors.length === 0 && missing.length === 0) errors = referenceErrors(value as TenantDoc);
+  if (errors.length === 0 && missing.length === 0)
+    errors = [...referenceErrors(value as TenantDoc), ...scriptErrors(value as TenantDoc)];
   if (missing.length + errors.length > 0) throw new TenantFileError([...missing, ...errors]);
   return value as TenantDoc;
 }

@@ -17,6 +17,7 @@ import {
 } from './check.js';
 import { type KnownNames, referenceErrors } from './references.js';
 import { laterSections } from './schema-later.js';
+import { scriptErrors } from './scripts.js';
 
 /** Every problem found in a tenant file; the message has one `path: problem` per line. */
 export class TenantFileError extends Error {
@@ -234,6 +235,7 @@ export function shapeErrors(value: unknown): string[] {
 export function validateTenant(value: unknown, known?: KnownNames): TenantDoc {
   const errors = shapeErrors(value);
   if (errors.length === 0) errors.push(...referenceErrors(value as TenantDoc, known));
+  if (errors.length === 0) errors.push(...scriptErrors(value as TenantDoc));
   if (errors.length > 0) throw new TenantFileError(errors);
   return value as TenantDoc;
 }
