@@ -84,8 +84,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'TESSERA_SMS_WEBHOOK_SECRET must be set with TESSERA_SMS_WEBHOOK_URL: the gateway checks it',
     );
   }
+  if (env.TESSERA_DATABASE_URL) parseDatabaseUrl(env.TESSERA_DATABASE_URL);
   const config: Config = {
-    databaseUrl: env.TESSERA_DATABASE_URL ?? `sqlite:${join(dataDir, 'tessera.db')}`,
+    databaseUrl: env.TESSERA_DATABASE_URL || `sqlite:${join(dataDir, 'tessera.db')}`,
     issuer,
     secret,
     host: env.HOST ?? DEFAULTS.host,
@@ -121,6 +122,47 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     ...overrides,
   };
   return config;
+}
+
+/** Where a database URL points: PostgreSQL (the URL) or an SQLite file (its path, or `:memory:`). */
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'sqlite'; file: string };
+
+const DATABASE_FORMS =
+  'postgres://USER@HOST:5432/DB (or postgresql://…), sqlite:PATH, a file path such as ./tessera.db or /var/lib/tessera/tessera.db, or :memory:';
+
+/**
+ * Reads TESSERA_DATABASE_URL in one of its documented forms and refuses
+ * anything else, naming them: a typo or another database's URL must not
+ * become an SQLite file of that name. A bare file path must look like one
+ * (a `/`, or a `.db`, `.sqlite`, `.sqlite3` name).
+ */
+export function parseDatabaseUrl(v: string): DatabaseTarget {
+  const refuse = (why: string) => new ConfigError(`TESSERA_DATABASE_URL ${why}; use ${DATABASE_FORMS}`);
+  if (/^postgres(ql)?:\/\//i.test(v)) {
+    try {
+      new URL(v);
+    } catch {
+      throw refuse(`"${redactUrl(v)}" is not a valid PostgreSQL URL`);
+    }
+    return { kind: 'postgres', url: v };
+  }
+  if (v === ':memory:') return { kind: 'sqlite', file: v };
+  if (/^sqlite:/i.test(v)) {
+    const file = v.replace(/^sqlite:(\/\/)?/i, '');
+    if (!file) throw refuse('"sqlite:" names no file');
+    return { kind: 'sqlite', file };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(v);
+  if (scheme && scheme[1]!.length > 1) {
+    throw refuse(`"${redactUrl(v)}" is a ${scheme[1]} URL, which Tessera does not support`);
+  }
+  if (/[/\\]/.test(v) || /\.(db|sqlite3?)$/i.test(v)) return { kind: 'sqlite', file: v };
+  throw refuse(`"${v}" is neither a URL nor a file path`);
+}
+
+/** A URL without its password, for messages. */
+function redactUrl(v: string): string {
+  return v.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
 const listOf = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);

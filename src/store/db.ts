@@ -13,6 +13,7 @@ import {
   type SqliteDriver,
 } from 'kysely';
 import pg from 'pg';
+import { parseDatabaseUrl } from '../config/config.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -36,7 +37,8 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
  * `schema` (PostgreSQL only) sets the search_path, which isolates tests.
  */
 export function openStore(url: string, opts: { schema?: string; poolSize?: number } = {}): Store {
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  const target = parseDatabaseUrl(url);
+  if (target.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.poolSize ?? 10,
@@ -45,7 +47,7 @@ export function openStore(url: string, opts: { schema?: string; poolSize?: numbe
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', schema: opts.schema, close: () => db.destroy() };
   }
-  const file = url.replace(/^sqlite:(\/\/)?/, '');
+  const file = target.file;
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');

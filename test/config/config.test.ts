@@ -56,4 +56,39 @@ describe('config', () => {
       /TESSERA_PURGE_INTERVAL_MINUTES must be a whole number from 0 to 10080/,
     );
   });
+
+  it('TESSERA_DATABASE_URL: accepts the documented forms only, naming them', () => {
+    const ok = [
+      'postgres://tessera@db.acme.test:5432/tessera',
+      'postgresql://u:p@127.0.0.1/x',
+      'sqlite:/var/lib/tessera/tessera.db',
+      'sqlite:data/tessera.db',
+      'sqlite:///abs/tessera.db',
+      './tessera.db',
+      '/var/lib/tessera/tessera.db',
+      'tessera.sqlite3',
+      ':memory:',
+    ];
+    for (const url of ok) assert.equal(loadConfig({ TESSERA_DATABASE_URL: url }).databaseUrl, url);
+    const forms =
+      /use postgres:\/\/USER@HOST:5432\/DB \(or postgresql:\/\/…\), sqlite:PATH, a file path such as \.\/tessera\.db or \/var\/lib\/tessera\/tessera\.db, or :memory:$/;
+    const refused: [string, RegExp][] = [
+      ['nonsense', /^TESSERA_DATABASE_URL "nonsense" is neither a URL nor a file path; /],
+      [
+        'mysql://root:hunter2@db/x',
+        /^TESSERA_DATABASE_URL "mysql:\/\/root:\*\*\*@db\/x" is a mysql URL, which Tessera does not support; /,
+      ],
+      ['http://db.acme.test/x', /"http:\/\/db\.acme\.test\/x" is a http URL, which Tessera does not support/],
+      ['sqlite:', /"sqlite:" names no file/],
+      ['postgres://[bad', /"postgres:\/\/\[bad" is not a valid PostgreSQL URL/],
+    ];
+    for (const [url, message] of refused) {
+      assert.throws(
+        () => loadConfig({ TESSERA_DATABASE_URL: url }),
+        (e: Error) => e instanceof ConfigError && message.test(e.message) && forms.test(e.message),
+        url,
+      );
+    }
+    assert.equal(loadConfig({ TESSERA_DATABASE_URL: '' }).databaseUrl, 'sqlite:.tessera/tessera.db');
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -182,6 +182,31 @@ describe('the tessera CLI, end to end', () => {
     const res = await run(process.execPath, [...CLI, 'serve'], { env }).catch((e) => e);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /TESSERA_SECRET is not set/);
+  });
+
+  it('a TESSERA_DATABASE_URL in no documented form is refused and creates nothing', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'tessera-badurl-'));
+    try {
+      for (const url of ['nonsense', 'mysql://root@db/x']) {
+        const res = await run(
+          process.execPath,
+          [
+            join(process.cwd(), 'node_modules/tsx/dist/cli.mjs'),
+            join(process.cwd(), 'src/cli/bin.ts'),
+            'migrate',
+          ],
+          {
+            env: { ...env, TESSERA_DATABASE_URL: url },
+            cwd,
+          },
+        ).catch((e) => e);
+        assert.equal(res.code, 1);
+        assert.match(res.stderr, /TESSERA_DATABASE_URL ".*" is .*; use postgres:\/\//);
+      }
+      assert.deepEqual(readdirSync(cwd), []);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('migrate: reports an up-to-date schema', async () => {
