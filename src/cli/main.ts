@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { purgeExpired } from '../events/retention.js';
@@ -10,7 +11,7 @@ import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
 import { blocksCommand } from './blocks.js';
 import { action, devSecret, openMigratedStore } from './context.js';
-import { demoBanner, startDemoApps } from './demo.js';
+import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
 import { usersCommand } from './users.js';
 import { DEMO_TENANT, startServer } from './serve.js';
@@ -27,9 +28,12 @@ program
   .action(
     action(async () => {
       const config = loadConfig();
+      // Public demo secrets: this machine only, unless HOST asks for more.
+      if (!process.env.HOST) config.host = DEV_HOST;
       config.secret = devSecret(config, (m) => process.stderr.write(`warning: ${m}\n`));
       const started = await startServer(config, { demo: true });
-      printDemo(started.rt.config.issuer, started.url);
+      const bound = (started.app.server.address() as AddressInfo).address;
+      printDemo(started.rt.config.issuer, started.url, bindingNote(bound));
       process.stdout.write(demoBanner(await startDemoApps(config, started)));
     }),
   );
@@ -176,10 +180,11 @@ program.addCommand(keysCommand());
 program.addCommand(usersCommand());
 program.addCommand(blocksCommand());
 
-function printDemo(issuer: string, url: string): void {
+function printDemo(issuer: string, url: string, binding: string): void {
   const base = issuer.replace(/\/$/, '');
   process.stdout.write(`
 Tessera is listening on ${url} (issuer ${issuer}), demo tenant: ${DEMO_TENANT}
+It is ${binding}.
 
 Log the demo user in:
 

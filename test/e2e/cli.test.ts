@@ -85,10 +85,13 @@ describe('the tessera CLI, end to end', () => {
     assert.equal(await exitCode(child), 0);
   });
 
-  it('dev again: keeps the database and keys, does not re-apply the demo tenant', async () => {
-    const { child, url, out } = await start(['dev'], env);
+  it('dev again: keeps the database and keys, does not re-apply the demo tenant; without HOST, loopback only', async () => {
+    const { HOST: _host, ...noHost } = env;
+    const { child, url, out } = await start(['dev'], noHost);
     try {
       assert.doesNotMatch(out(), /generated a development secret/);
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(out(), /It is bound to 127\.0\.0\.1 only: reachable from this machine alone/);
       assert.equal((await runPrintedCurl(out(), url)).status, 200);
       // The demo tenant's rule asks Carol (app_metadata.mfa) for a second factor.
       const carol = await fetch(`${url}/oauth/token`, {
@@ -212,5 +215,18 @@ describe('the tessera CLI, end to end', () => {
   it('migrate: reports an up-to-date schema', async () => {
     const { stdout } = await run(process.execPath, [...CLI, 'migrate'], { env });
     assert.equal(stdout.trim(), 'database schema is up to date');
+  });
+});
+
+describe('the dev banner says what it binds', () => {
+  it('loopback, every interface, or one address', async () => {
+    const { bindingNote } = await import('../../src/cli/demo.js');
+    assert.match(bindingNote('127.0.0.1'), /^bound to 127\.0\.0\.1 only/);
+    assert.match(bindingNote('::1'), /^bound to ::1 only/);
+    assert.equal(
+      bindingNote('0.0.0.0'),
+      "bound to every interface (0.0.0.0): other machines can reach it, and the demo tenant's secrets are public",
+    );
+    assert.match(bindingNote('192.0.2.10'), /^bound to 192\.0\.2\.10: other machines can reach it/);
   });
 });
