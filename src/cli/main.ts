@@ -68,10 +68,12 @@ program
   .description('make the database match a tenant file (idempotent)')
   .action(
     action(async (file: string, opts: { prune?: boolean }) => {
-      const doc = parseTenantFile(readFileSync(file, 'utf8'), process.env);
+      // An unset secret variable keeps the database's secret (re-applying an export).
+      const doc = parseTenantFile(readFileSync(file, 'utf8'), process.env, { keepStoredSecrets: true });
       const store = await openMigratedStore();
       try {
         const report = await applyTenant(store, doc, { prune: Boolean(opts.prune) });
+        for (const k of report.kept ?? []) process.stdout.write(`${k}\n`);
         for (const c of report.created) process.stdout.write(`created ${c}\n`);
         for (const u of report.updated) process.stdout.write(`updated ${u}\n`);
         for (const d of report.deleted) process.stdout.write(`deleted ${d}\n`);

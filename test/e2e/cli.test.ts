@@ -156,10 +156,26 @@ describe('the tessera CLI, end to end', () => {
     const { stdout: yaml } = await run(process.execPath, [...CLI, 'export'], { env });
     assert.ok(!yaml.includes('demo-acme-web-secret'));
     assert.ok(!yaml.includes('passw0rd'));
+    assert.match(yaml, /^# A fresh database needs these variables set:\n# {3}CLIENT_SECRET_ACME_WEB\n/m);
     const file = join(dir, 'exported.yaml');
     writeFileSync(file, yaml);
     const { stdout } = await run(process.execPath, [...CLI, 'apply', file], { env: secretEnv });
     assert.doesNotMatch(stdout, /created|updated|deleted/);
+    // Back to the database it came from, without the variable: the stored secret stays.
+    const again = await run(process.execPath, [...CLI, 'apply', file], { env });
+    assert.match(
+      again.stdout,
+      /^kept the stored secret of client acme-web \(CLIENT_SECRET_ACME_WEB is not set\)$/m,
+    );
+    assert.doesNotMatch(again.stdout, /created|updated|deleted/);
+    // A fresh database has no secret to keep: the variable is named.
+    const fresh = { ...env, TESSERA_DATABASE_URL: `sqlite:${join(dir, 'fresh', 'tessera.db')}` };
+    const none = await run(process.execPath, [...CLI, 'apply', file], { env: fresh }).catch((e) => e);
+    assert.equal(none.code, 1);
+    assert.match(
+      none.stderr,
+      /clients\[0\]\.client_secret: environment variable CLIENT_SECRET_ACME_WEB is not set, and the database holds no secret for client acme-web to keep: set CLIENT_SECRET_ACME_WEB/,
+    );
     writeFileSync(file, yaml.replace('- password\n', '- pasword\n'));
     const bad = await run(process.execPath, [...CLI, 'apply', file], { env: secretEnv }).catch((e) => e);
     assert.equal(bad.code, 1);
