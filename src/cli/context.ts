@@ -29,6 +29,24 @@ export function devSecret(config: Config, warn: (msg: string) => void): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** Reads a file named on the command line; a failure says which file, for what, and why in words. */
+export function readTextFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (err as Error).message;
+    throw new Error(`cannot read ${what} ${file}: ${why}`);
+  }
+}
+
 /** Runs a CLI action and turns a thrown error into a message and exit code 1. */
 export function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,

@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+import { EVENT_TYPES } from '../events/log.js';
 import { purgeExpired } from '../events/retention.js';
 import { migrate, openStore } from '../store/db.js';
 import { listEvents } from '../store/repos/events.js';
@@ -10,7 +11,7 @@ import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
 import { blocksCommand } from './blocks.js';
-import { action, devSecret, openMigratedStore } from './context.js';
+import { action, devSecret, openMigratedStore, readTextFile } from './context.js';
 import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
 import { usersCommand } from './users.js';
@@ -69,7 +70,9 @@ program
   .action(
     action(async (file: string, opts: { prune?: boolean }) => {
       // An unset secret variable keeps the database's secret (re-applying an export).
-      const doc = parseTenantFile(readFileSync(file, 'utf8'), process.env, { keepStoredSecrets: true });
+      const doc = parseTenantFile(readTextFile(file, 'the tenant file'), process.env, {
+        keepStoredSecrets: true,
+      });
       const store = await openMigratedStore();
       try {
         const report = await applyTenant(store, doc, { prune: Boolean(opts.prune) });
@@ -113,6 +116,11 @@ program
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
+      if (opts.type !== undefined && !Object.hasOwn(EVENT_TYPES, opts.type)) {
+        throw new Error(
+          `--type must be an event code Tessera records (${Object.keys(EVENT_TYPES).join(', ')}), got "${opts.type}"`,
+        );
+      }
       const store = await openMigratedStore();
       try {
         const events = await listEvents(store.db, { limit, type: opts.type, userId: opts.user });

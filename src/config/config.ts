@@ -94,7 +94,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tlsCert,
     tlsKey,
     dataDir,
-    logLevel: env.TESSERA_LOG_LEVEL ?? DEFAULTS.logLevel,
+    logLevel: parseLogLevel(env.TESSERA_LOG_LEVEL),
     bodyLimit: DEFAULTS.bodyLimit,
     smtpUrl: env.TESSERA_SMTP_URL || undefined,
     smtpFrom: env.TESSERA_SMTP_FROM ?? DEFAULTS.smtpFrom,
@@ -196,6 +196,17 @@ export function assertSecret(secret: string): void {
     );
   }
   if (secret.length < 32) throw new ConfigError('TESSERA_SECRET is too short: use at least 32 characters');
+}
+
+/** pino's levels, most severe first; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function parseLogLevel(v: string | undefined): string {
+  if (v === undefined || v.trim() === '') return DEFAULTS.logLevel;
+  const level = v.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new ConfigError(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
+  return level;
 }
 
 /** A whole number setting within [min, max]; empty or unset: the default. */

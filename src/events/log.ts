@@ -19,6 +19,18 @@ export const EVENT_TYPES = {
   limit_mu: 'Blocked IP address (suspicious IP throttling)',
   pwd_leak: 'Breached password',
   ublkdu: 'Account unblocked (brute-force block lifted)',
+  mfar: 'Multi-factor authentication required',
+  seotpft: 'Successful exchange of password and OTP challenge for access token',
+  feotpft: 'Failed exchange of password and OTP challenge for access token',
+  seoobft: 'Successful exchange of password and OOB challenge for access token',
+  feoobft: 'Failed exchange of password and OOB challenge for access token',
+  sercft: 'Successful exchange of password and MFA recovery code for access token',
+  fercft: 'Failed exchange of password and MFA recovery code for access token',
+  gd_auth_failed: 'Multi-factor authentication failed',
+  gd_enrollment_complete: 'Multi-factor enrollment complete',
+  gd_otp_rate_limit_exceed: 'Too many failed multi-factor verifications',
+  gd_recovery_failed: 'Multi-factor recovery code failed',
+  gd_recovery_succeed: 'Multi-factor recovery code succeeded',
 } as const satisfies Record<string, string>;
 
 export type EventType = keyof typeof EVENT_TYPES;

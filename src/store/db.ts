@@ -24,6 +24,8 @@ export interface Store {
   dialect: DialectName;
   /** The PostgreSQL schema the store lives in, when not the default search_path. */
   schema?: string;
+  /** Where it is, for messages: the URL without its password, or the SQLite file. */
+  where?: string;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,13 @@ export function openStore(url: string, opts: { schema?: string; poolSize?: numbe
       ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', schema: opts.schema, close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      schema: opts.schema,
+      where: url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@'),
+      close: () => db.destroy(),
+    };
   }
   const file = target.file;
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -55,7 +63,7 @@ export function openStore(url: string, opts: { schema?: string; poolSize?: numbe
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return { db, dialect: 'sqlite', where: file, close: () => db.destroy() };
 }
 
 /**
@@ -128,11 +136,33 @@ export async function migrate(store: Store): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(
-      `database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`,
-    );
+    const where = `the database at ${store.where ?? '(unknown)'} (TESSERA_DATABASE_URL)`;
+    if (failed) throw new Error(`database migration ${failed.migrationName} failed: ${errorText(error)}`);
+    // No migration ran: the database could not be reached or read at all.
+    if (isConnectionError(error)) throw new Error(`cannot connect to ${where}: ${errorText(error)}`);
+    throw new Error(`cannot read the migration state of ${where}: ${errorText(error)}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** An error's message; Node's connection errors to several addresses (localhost) carry theirs inside. */
+function errorText(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: { message?: string }[] };
+  if (e?.message) return e.message;
+  const inner = (e?.errors ?? []).map((x) => x.message).filter(Boolean);
+  if (inner.length > 0) return inner.join('; ');
+  return e?.code ?? String(err);
+}
+
+/** Network failures, and PostgreSQL's refusals of the connection itself (class 08, 28, 3D000). */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string') return false;
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '3D000'].includes(
+      code,
+    ) || /^(08|28)/.test(code)
+  );
 }
 
 /** True when the store holds no tenant yet (no connections, clients or APIs). */

@@ -91,4 +91,17 @@ describe('config', () => {
     }
     assert.equal(loadConfig({ TESSERA_DATABASE_URL: '' }).databaseUrl, 'sqlite:.tessera/tessera.db');
   });
+
+  it("TESSERA_LOG_LEVEL: one of pino's levels, else an error naming them", () => {
+    assert.equal(loadConfig({ TESSERA_LOG_LEVEL: 'debug' }).logLevel, 'debug');
+    assert.equal(loadConfig({ TESSERA_LOG_LEVEL: 'WARN' }).logLevel, 'warn');
+    assert.equal(loadConfig({ TESSERA_LOG_LEVEL: '' }).logLevel, 'info');
+    assert.throws(
+      () => loadConfig({ TESSERA_LOG_LEVEL: 'loud' }),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        e.message ===
+          'TESSERA_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    );
+  });
 });

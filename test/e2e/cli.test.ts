@@ -228,6 +228,36 @@ describe('the tessera CLI, end to end', () => {
     }
   });
 
+  it('mistakes are named: a log level, an event code, a missing file, an unreachable PostgreSQL', async () => {
+    const fail = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+      const r = await run(process.execPath, [...CLI, ...args], { env: { ...env, ...extra } }).catch((e) => e);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}`);
+      return r.stderr as string;
+    };
+    assert.match(
+      await fail(['logs'], { TESSERA_LOG_LEVEL: 'loud' }),
+      /^tessera: TESSERA_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\n$/,
+    );
+    assert.match(
+      await fail(['logs', '-t', 'bogus']),
+      /^tessera: --type must be an event code Tessera records \(sepft, fepft, fp, fu, .*\), got "bogus"\n$/,
+    );
+    assert.match(
+      await fail(['apply', join(dir, 'no-such.yaml')]),
+      /^tessera: cannot read the tenant file .*no-such\.yaml: no such file\n$/,
+    );
+    assert.match(
+      await fail(['users', 'import', join(dir, 'no-such.json'), '--connection', 'customers']),
+      /^tessera: cannot read the users file .*no-such\.json: no such file\n$/,
+    );
+    const pg = await fail(['migrate'], { TESSERA_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/tessera' });
+    assert.match(
+      pg,
+      /^tessera: cannot connect to the database at postgres:\/\/postgres@127\.0\.0\.1:1\/tessera \(TESSERA_DATABASE_URL\): .*ECONNREFUSED/,
+    );
+    assert.doesNotMatch(pg, /migration {2}failed/);
+  });
+
   it('migrate: reports an up-to-date schema', async () => {
     const { stdout } = await run(process.execPath, [...CLI, 'migrate'], { env });
     assert.equal(stdout.trim(), 'database schema is up to date');
