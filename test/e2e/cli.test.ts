@@ -184,7 +184,7 @@ describe('the tessera CLI, end to end', () => {
 
   it('keys rotate, then keys list: a new active key, the old one retired but published', async () => {
     const { stdout } = await run(process.execPath, [...CLI, 'keys', 'rotate', '--delay', '0'], { env });
-    assert.match(stdout, /^new key \S+: published now, signs from /);
+    assert.match(stdout, /^new key \S+: in every server's JWKS within 5 s, signs from /);
     assert.match(stdout, /retiring \S+ then; published until /);
     const list = (await run(process.execPath, [...CLI, 'keys', 'list'], { env })).stdout.trim().split('\n');
     assert.equal(list.length, 2);
