@@ -272,3 +272,30 @@ describe('the purge timer of serve', () => {
     }
   });
 });
+
+describe('the purge yields between batches', () => {
+  it('other work runs while thousands of rows are deleted', async () => {
+    const store = await storeKinds[0]!.open();
+    try {
+      const rows = Array.from({ length: 5000 }, (_, i) => ({ id: `e${i}`, date: 0, type: 'fp' }));
+      for (let i = 0; i < rows.length; i += 500)
+        await store.db
+          .insertInto('events')
+          .values(rows.slice(i, i + 500))
+          .execute();
+      let turns = 0;
+      let done = false;
+      const tick = () => {
+        turns++;
+        if (!done) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const counts = await purgeExpired(store, NOW, { logRetentionDays: 30 });
+      done = true;
+      assert.equal(counts['audit events'], 5000);
+      assert.ok(turns >= 4, `the event loop turned ${turns} times during the purge`);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -144,3 +144,17 @@ for (const kind of storeKinds) {
     });
   });
 }
+
+describe('messages carrying a code or link say when it expires', () => {
+  it('the blocked-account mail expires with its unblock link; without a link it does not', async () => {
+    const { userBlockedMail } = await import('../../src/protection/messages.js');
+    const base = { tenant: 'Acme', identifier: 'a@acme.test', ip: '198.51.100.1', attempts: 10, perIp: true };
+    const withLink = userBlockedMail('a@acme.test', {
+      ...base,
+      link: 'https://tessera.test/unblock?ticket=x',
+      linkExpiresAt: 86_400_000,
+    });
+    assert.equal(withLink.expiresAt, 86_400_000);
+    assert.equal(userBlockedMail('a@acme.test', base).expiresAt, undefined);
+  });
+});
