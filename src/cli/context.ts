@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { type Config, loadConfig } from '../config/config.js';
 import { migrate, openStore, type Store } from '../store/db.js';
+import { diskFullMessage } from '../store/disk-full.js';
 
 /** Opens the configured database and brings its schema up to date (commands without a server). */
 export async function openMigratedStore(config: Config = loadConfig()): Promise<Store> {
@@ -55,7 +56,8 @@ export function action<A extends unknown[]>(
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(`tessera: ${(err as Error).message}\n`);
+      const full = diskFullMessage(err);
+      process.stderr.write(`tessera: ${(err as Error).message}${full ? `: ${full}` : ''}\n`);
       process.exitCode = 1;
     }
   };
