@@ -161,7 +161,7 @@ export function parseDatabaseUrl(v: string): DatabaseTarget {
 }
 
 /** A URL without its password, for messages. */
-function redactUrl(v: string): string {
+export function redactUrl(v: string): string {
   return v.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 

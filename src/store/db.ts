@@ -13,7 +13,7 @@ import {
   type SqliteDriver,
 } from 'kysely';
 import pg from 'pg';
-import { parseDatabaseUrl } from '../config/config.js';
+import { parseDatabaseUrl, redactUrl } from '../config/config.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -51,7 +51,7 @@ export function openStore(url: string, opts: { schema?: string; poolSize?: numbe
       db,
       dialect: 'postgres',
       schema: opts.schema,
-      where: url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@'),
+      where: redactUrl(url),
       close: () => db.destroy(),
     };
   }
