@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SecretBox } from '../keys/secret-box.js';
 import type { Store } from '../store/db.js';
-import { insertOutbox, listOutbox, type OutboxRow } from '../store/repos/outbox.js';
+import { deleteExpiredOutbox, insertOutbox, listOutbox, type OutboxRow } from '../store/repos/outbox.js';
 import type { Message, Sender } from './types.js';
 
 /** Outbox bodies are sealed under their own key derived from TESSERA_SECRET. */
@@ -25,13 +25,16 @@ export class OutboxSender implements Sender {
   }
 
   async send(m: Message): Promise<void> {
+    const now = this.now();
+    // Codes that no longer work go at once, not only at the next purge.
+    await deleteExpiredOutbox(this.store.db, now);
     await insertOutbox(this.store.db, {
       id: `msg_${randomUUID()}`,
       channel: m.channel,
       recipient: m.to,
       subject: m.subject ?? null,
       body: this.box.seal(m.text),
-      created_at: this.now(),
+      created_at: now,
       expires_at: m.expiresAt ?? null,
       sealed: 1,
     });

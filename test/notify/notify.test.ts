@@ -122,6 +122,15 @@ for (const kind of storeKinds) {
       );
     });
 
+    it('the next message sent takes the expired ones with it', async () => {
+      const n = createNotifier(loadConfig({ TESSERA_SECRET: SECRET }), store, () => 10_000);
+      await n.sms.send({ channel: 'sms', to: '+1777', text: 'Your code is 111111', expiresAt: 20_000 });
+      const later = createNotifier(loadConfig({ TESSERA_SECRET: SECRET }), store, () => 20_001);
+      await later.sms.send({ channel: 'sms', to: '+1888', text: 'hello' });
+      assert.equal((await listOutbox(store.db, { recipient: '+1777' })).length, 0);
+      assert.equal((await listOutbox(store.db, { recipient: '+1666' })).length, 1, 'not expired yet');
+    });
+
     it('purges a message once the code in it has expired', async () => {
       const counts = await purgeExpired(store, 302_001, { logRetentionDays: 30 });
       assert.equal(counts['outbox messages with an expired code'], 1);
