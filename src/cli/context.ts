@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { type Config, loadConfig } from '../config/config.js';
 import { migrate, openStore, type Store, storeOptions } from '../store/db.js';
+import { diskFullMessage } from '../store/disk-full.js';
 
 /** Opens the configured database and brings its schema up to date (commands without a server). */
 export async function openMigratedStore(config: Config = loadConfig()): Promise<Store> {
@@ -29,6 +30,24 @@ export function devSecret(config: Config, warn: (msg: string) => void): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** Reads a file named on the command line; a failure says which file, for what, and why in words. */
+export function readTextFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (err as Error).message;
+    throw new Error(`cannot read ${what} ${file}: ${why}`);
+  }
+}
+
 /** Runs a CLI action and turns a thrown error into a message and exit code 1. */
 export function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
@@ -37,7 +56,8 @@ export function action<A extends unknown[]>(
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(`tessera: ${(err as Error).message}\n`);
+      const full = diskFullMessage(err);
+      process.stderr.write(`tessera: ${(err as Error).message}${full ? `: ${full}` : ''}\n`);
       process.exitCode = 1;
     }
   };

@@ -94,6 +94,18 @@ export function demoPorts(
   return { ordersApi: port('ORDERS_API_PORT', 3001), trustedApp: port('TRUSTED_APP_PORT', 3002) };
 }
 
+/** Where `tessera dev` listens unless HOST says otherwise: the demo's secrets are public. */
+export const DEV_HOST = '127.0.0.1';
+
+/** What the dev banner says about the address Tessera is bound to, and who can reach it. */
+export function bindingNote(address: string): string {
+  if (address === '127.0.0.1' || address === '::1') {
+    return `bound to ${address} only: reachable from this machine alone (HOST=0.0.0.0 opens it to the network)`;
+  }
+  const where = address === '0.0.0.0' || address === '::' ? `every interface (${address})` : address;
+  return `bound to ${where}: other machines can reach it, and the demo tenant's secrets are public`;
+}
+
 /** What a browser on this machine types: localhost for a wildcard or loopback address. */
 function browserUrl(host: string, app: FastifyInstance): string {
   const { port } = app.server.address() as AddressInfo;

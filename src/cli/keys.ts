@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { KeyStore } from '../keys/keystore.js';
+import { KEYS_RELOAD_MS, KeyStore, keyState } from '../keys/keystore.js';
 import { DEFAULT_ROTATION_DELAY_S, longestTokenLifetimeMs } from '../keys/rotation.js';
 import { SecretBox } from '../keys/secret-box.js';
 import { ClusterClock, databaseNow } from '../store/clock.js';
@@ -24,12 +24,7 @@ export function keysCommand(): Command {
           await ks.reload();
           const now = clock();
           for (const k of await ks.list()) {
-            const state =
-              k.retiredAt !== null && k.retiredAt <= now
-                ? 'retired'
-                : k.activatesAt > now
-                  ? 'pending'
-                  : 'active';
+            const state = keyState(k, now);
             process.stdout.write(
               `${k.kid}  ${k.alg}  ${state.padEnd(8)} activates ${new Date(k.activatesAt).toISOString()}${k.retiredAt ? `  retired ${new Date(k.retiredAt).toISOString()}` : ''}\n`,
             );
@@ -62,7 +57,7 @@ export function keysCommand(): Command {
           const retention = (await longestTokenLifetimeMs(store)) + delay * 1000;
           const r = await ks.rotate(delay * 1000, retention);
           process.stdout.write(
-            `new key ${r.kid}: published now, signs from ${new Date(r.activatesAt).toISOString()}\n` +
+            `new key ${r.kid}: in every server's JWKS within ${KEYS_RELOAD_MS / 1000} s, signs from ${new Date(r.activatesAt).toISOString()}\n` +
               (r.retired.length
                 ? `retiring ${r.retired.join(', ')} then; published until ${new Date(r.activatesAt + retention).toISOString()}\n`
                 : ''),

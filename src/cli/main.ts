@@ -1,15 +1,18 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+import { EVENT_TYPES } from '../events/log.js';
+import { purgeExpired } from '../events/retention.js';
 import { migrate, openStore, storeOptions } from '../store/db.js';
 import { listEvents } from '../store/repos/events.js';
-import { listOutbox } from '../store/repos/outbox.js';
+import { readOutbox } from '../notify/outbox.js';
 import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
 import { blocksCommand } from './blocks.js';
-import { action, devSecret, openMigratedStore } from './context.js';
-import { demoBanner, startDemoApps } from './demo.js';
+import { action, devSecret, openMigratedStore, readTextFile } from './context.js';
+import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
 import { usersCommand } from './users.js';
 import { DEMO_TENANT, startServer } from './serve.js';
@@ -26,9 +29,12 @@ program
   .action(
     action(async () => {
       const config = loadConfig();
+      // Public demo secrets: this machine only, unless HOST asks for more.
+      if (!process.env.HOST) config.host = DEV_HOST;
       config.secret = devSecret(config, (m) => process.stderr.write(`warning: ${m}\n`));
       const started = await startServer(config, { demo: true });
-      printDemo(started.rt.config.issuer, started.url);
+      const bound = (started.app.server.address() as AddressInfo).address;
+      printDemo(started.rt.config.issuer, started.url, bindingNote(bound));
       process.stdout.write(demoBanner(await startDemoApps(config, started)));
     }),
   );
@@ -64,10 +70,14 @@ program
   .description('make the database match a tenant file (idempotent)')
   .action(
     action(async (file: string, opts: { prune?: boolean }) => {
-      const doc = parseTenantFile(readFileSync(file, 'utf8'), process.env);
+      // An unset secret variable keeps the database's secret (re-applying an export).
+      const doc = parseTenantFile(readTextFile(file, 'the tenant file'), process.env, {
+        keepStoredSecrets: true,
+      });
       const store = await openMigratedStore();
       try {
         const report = await applyTenant(store, doc, { prune: Boolean(opts.prune) });
+        for (const k of report.kept ?? []) process.stdout.write(`${k}\n`);
         for (const c of report.created) process.stdout.write(`created ${c}\n`);
         for (const u of report.updated) process.stdout.write(`updated ${u}\n`);
         for (const d of report.deleted) process.stdout.write(`deleted ${d}\n`);
@@ -107,6 +117,11 @@ program
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
+      if (opts.type !== undefined && !Object.hasOwn(EVENT_TYPES, opts.type)) {
+        throw new Error(
+          `--type must be an event code Tessera records (${Object.keys(EVENT_TYPES).join(', ')}), got "${opts.type}"`,
+        );
+      }
       const store = await openMigratedStore();
       try {
         const events = await listEvents(store.db, { limit, type: opts.type, userId: opts.user });
@@ -127,6 +142,24 @@ program
   );
 
 program
+  .command('purge')
+  .description(
+    'delete audit events and outbox messages past TESSERA_LOG_RETENTION_DAYS (default 30) and ended security state (serve does this every TESSERA_PURGE_INTERVAL_MINUTES)',
+  )
+  .action(
+    action(async () => {
+      const config = loadConfig();
+      const store = await openMigratedStore(config);
+      try {
+        const counts = await purgeExpired(store, Date.now(), { logRetentionDays: config.logRetentionDays });
+        for (const [what, n] of Object.entries(counts)) process.stdout.write(`${what}: ${n} deleted\n`);
+      } finally {
+        await store.close();
+      }
+    }),
+  );
+
+program
   .command('outbox')
   .option('-n, --limit <n>', 'how many messages', '10')
   .option('--to <recipient>', 'only messages to this email address or phone number')
@@ -138,9 +171,11 @@ program
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
-      const store = await openMigratedStore();
+      const config = loadConfig();
+      const secret = config.secret || devSecret(config, () => {});
+      const store = await openMigratedStore(config);
       try {
-        for (const m of await listOutbox(store.db, { limit, recipient: opts.to })) {
+        for (const m of await readOutbox(store, secret, { limit, recipient: opts.to })) {
           const when = new Date(m.created_at).toISOString();
           process.stdout.write(
             `${when}  ${m.channel} to ${m.recipient}${m.subject ? `  "${m.subject}"` : ''}\n${m.body.replace(/^/gm, '    ')}\n\n`,
@@ -156,10 +191,11 @@ program.addCommand(keysCommand());
 program.addCommand(usersCommand());
 program.addCommand(blocksCommand());
 
-function printDemo(issuer: string, url: string): void {
+function printDemo(issuer: string, url: string, binding: string): void {
   const base = issuer.replace(/\/$/, '');
   process.stdout.write(`
 Tessera is listening on ${url} (issuer ${issuer}), demo tenant: ${DEMO_TENANT}
+It is ${binding}.
 
 Log the demo user in:
 

@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { type Config, assertSecret, readPem } from '../config/config.js';
+import { schedulePurge } from '../events/retention.js';
+import { outboxWarnings } from '../notify/index.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { buildServer } from '../server.js';
 import { isEmpty } from '../store/db.js';
@@ -27,6 +29,8 @@ export interface Started {
 export async function startServer(config: Config, opts: { demo?: boolean } = {}): Promise<Started> {
   assertSecret(config.secret);
   const rt = await createRuntime(config);
+  // tessera dev uses the outbox on purpose; in production it is worth saying.
+  if (!opts.demo) for (const w of outboxWarnings(config)) rt.log.warn(w);
   if (opts.demo && (await isEmpty(rt.store))) {
     const report = await applyTenant(
       rt.store,
@@ -44,6 +48,10 @@ export async function startServer(config: Config, opts: { demo?: boolean } = {})
       ? { cert: readPem('TESSERA_TLS_CERT', config.tlsCert), key: readPem('TESSERA_TLS_KEY', config.tlsKey) }
       : undefined;
   const app = await buildServer(rt, { https });
+  if (config.purgeIntervalMinutes > 0) {
+    const purge = schedulePurge(rt, config.purgeIntervalMinutes * 60_000);
+    app.addHook('onClose', async () => purge.stop());
+  }
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { importUsers } from '../identity/import.js';
@@ -13,7 +12,7 @@ import {
 import type { Store } from '../store/db.js';
 import { listConnections } from '../store/repos/connections.js';
 import type { User } from '../store/repos/users.js';
-import { action, openMigratedStore } from './context.js';
+import { action, openMigratedStore, readTextFile } from './context.js';
 import { userMfaCommand } from './users-mfa.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -219,9 +218,10 @@ export function usersCommand(): Command {
         const batchSize = Number(opts.batchSize);
         if (!Number.isInteger(batchSize) || batchSize < 1)
           throw new Error(`--batch-size must be a positive integer, got "${opts.batchSize}"`);
+        const text = readTextFile(file, 'the users file');
         let records: unknown;
         try {
-          records = JSON.parse(readFileSync(file, 'utf8'));
+          records = JSON.parse(text);
         } catch (err) {
           throw new Error(`${file}: ${(err as Error).message}`);
         }

@@ -57,6 +57,10 @@ export interface Config {
   redisConnectTimeoutMs: number;
   /** The Retry-After (seconds) sent with a 503 while the database or Redis is unreachable, or while shutting down. */
   retryAfterSeconds: number;
+  /** Audit events and outbox messages are deleted after this many days (Auth0 keeps logs for a set time). */
+  logRetentionDays: number;
+  /** How often `serve` purges expired rows, minutes; 0: never (run `tessera purge` instead). */
+  purgeIntervalMinutes: number;
 }
 
 export const DEFAULTS = {
@@ -76,6 +80,8 @@ export const DEFAULTS = {
   redisCommandTimeoutMs: 500,
   redisConnectTimeoutMs: 1_000,
   retryAfterSeconds: 5,
+  logRetentionDays: 30,
+  purgeIntervalMinutes: 60,
 } as const;
 
 export class ConfigError extends Error {
@@ -105,8 +111,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'TESSERA_SMS_WEBHOOK_SECRET must be set with TESSERA_SMS_WEBHOOK_URL: the gateway checks it',
     );
   }
+  if (env.TESSERA_DATABASE_URL) parseDatabaseUrl(env.TESSERA_DATABASE_URL);
   const config: Config = {
-    databaseUrl: env.TESSERA_DATABASE_URL ?? `sqlite:${join(dataDir, 'tessera.db')}`,
+    databaseUrl: env.TESSERA_DATABASE_URL || `sqlite:${join(dataDir, 'tessera.db')}`,
     issuer,
     secret,
     host: env.HOST ?? DEFAULTS.host,
@@ -114,7 +121,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tlsCert,
     tlsKey,
     dataDir,
-    logLevel: env.TESSERA_LOG_LEVEL ?? DEFAULTS.logLevel,
+    logLevel: parseLogLevel(env.TESSERA_LOG_LEVEL),
     bodyLimit: DEFAULTS.bodyLimit,
     smtpUrl: env.TESSERA_SMTP_URL || undefined,
     smtpFrom: env.TESSERA_SMTP_FROM ?? DEFAULTS.smtpFrom,
@@ -139,9 +146,58 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisCommandTimeoutMs: parseMs(env, 'TESSERA_REDIS_COMMAND_TIMEOUT_MS', DEFAULTS.redisCommandTimeoutMs),
     redisConnectTimeoutMs: parseMs(env, 'TESSERA_REDIS_CONNECT_TIMEOUT_MS', DEFAULTS.redisConnectTimeoutMs),
     retryAfterSeconds: parseInteger(env, 'TESSERA_RETRY_AFTER_S', DEFAULTS.retryAfterSeconds, 1, 3600),
+    logRetentionDays: parseInteger(env, 'TESSERA_LOG_RETENTION_DAYS', DEFAULTS.logRetentionDays, 1, 36500),
+    purgeIntervalMinutes: parseInteger(
+      env,
+      'TESSERA_PURGE_INTERVAL_MINUTES',
+      DEFAULTS.purgeIntervalMinutes,
+      0,
+      10080,
+    ),
     ...overrides,
   };
   return config;
+}
+
+/** Where a database URL points: PostgreSQL (the URL) or an SQLite file (its path, or `:memory:`). */
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'sqlite'; file: string };
+
+const DATABASE_FORMS =
+  'postgres://USER@HOST:5432/DB (or postgresql://…), sqlite:PATH, a file path such as ./tessera.db or /var/lib/tessera/tessera.db, or :memory:';
+
+/**
+ * Reads TESSERA_DATABASE_URL in one of its documented forms and refuses
+ * anything else, naming them: a typo or another database's URL must not
+ * become an SQLite file of that name. A bare file path must look like one
+ * (a `/`, or a `.db`, `.sqlite`, `.sqlite3` name).
+ */
+export function parseDatabaseUrl(v: string): DatabaseTarget {
+  const refuse = (why: string) => new ConfigError(`TESSERA_DATABASE_URL ${why}; use ${DATABASE_FORMS}`);
+  if (/^postgres(ql)?:\/\//i.test(v)) {
+    try {
+      new URL(v);
+    } catch {
+      throw refuse(`"${redactUrl(v)}" is not a valid PostgreSQL URL`);
+    }
+    return { kind: 'postgres', url: v };
+  }
+  if (v === ':memory:') return { kind: 'sqlite', file: v };
+  if (/^sqlite:/i.test(v)) {
+    const file = v.replace(/^sqlite:(\/\/)?/i, '');
+    if (!file) throw refuse('"sqlite:" names no file');
+    return { kind: 'sqlite', file };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(v);
+  if (scheme && scheme[1]!.length > 1) {
+    throw refuse(`"${redactUrl(v)}" is a ${scheme[1]} URL, which Tessera does not support`);
+  }
+  if (/[/\\]/.test(v) || /\.(db|sqlite3?)$/i.test(v)) return { kind: 'sqlite', file: v };
+  throw refuse(`"${v}" is neither a URL nor a file path`);
+}
+
+/** A URL without its password, for messages. */
+export function redactUrl(v: string): string {
+  return v.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
 const listOf = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);
@@ -175,6 +231,17 @@ export function assertSecret(secret: string): void {
     );
   }
   if (secret.length < 32) throw new ConfigError('TESSERA_SECRET is too short: use at least 32 characters');
+}
+
+/** pino's levels, most severe first; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function parseLogLevel(v: string | undefined): string {
+  if (v === undefined || v.trim() === '') return DEFAULTS.logLevel;
+  const level = v.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new ConfigError(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
+  return level;
 }
 
 function parseSeconds(setting: string, v: string | undefined, fallback: number): number {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { errors } from '../oauth/errors.js';
 import type { Runtime } from '../runtime.js';
+import { diskFullMessage } from '../store/disk-full.js';
 import { insertEvent, type LogEvent } from '../store/repos/events.js';
 
 /** Auth0's event codes that Tessera records, with their descriptions. */
@@ -18,18 +20,43 @@ export const EVENT_TYPES = {
   limit_mu: 'Blocked IP address (suspicious IP throttling)',
   pwd_leak: 'Breached password',
   ublkdu: 'Account unblocked (brute-force block lifted)',
+  mfar: 'Multi-factor authentication required',
+  seotpft: 'Successful exchange of password and OTP challenge for access token',
+  feotpft: 'Failed exchange of password and OTP challenge for access token',
+  seoobft: 'Successful exchange of password and OOB challenge for access token',
+  feoobft: 'Failed exchange of password and OOB challenge for access token',
+  sercft: 'Successful exchange of password and MFA recovery code for access token',
+  fercft: 'Failed exchange of password and MFA recovery code for access token',
+  gd_auth_failed: 'Multi-factor authentication failed',
+  gd_enrollment_complete: 'Multi-factor enrollment complete',
+  gd_otp_rate_limit_exceed: 'Too many failed multi-factor verifications',
+  gd_recovery_failed: 'Multi-factor recovery code failed',
+  gd_recovery_succeed: 'Multi-factor recovery code succeeded',
 } as const satisfies Record<string, string>;
 
 export type EventType = keyof typeof EVENT_TYPES;
 
+/** How long a client is asked to wait when the audit log cannot be written. */
+export const AUDIT_RETRY_AFTER_SECONDS = 30;
+
 /**
- * Records an audit event. Never throws: a failing audit write is logged, and
- * the login it describes is not turned into an error.
+ * Records an audit event. What is not recorded must not happen: when the
+ * event cannot be written (a full disk, a database outage) the request it
+ * describes fails with 503 `temporarily_unavailable` and `Retry-After`, and
+ * the log says why (a full disk by name).
  */
 export async function recordEvent(rt: Runtime, event: Omit<LogEvent, 'id' | 'date'>): Promise<void> {
   try {
     await insertEvent(rt.store.db, { id: `evt_${randomUUID()}`, date: rt.now(), ...event });
   } catch (err) {
-    rt.log.error({ err, type: event.type }, 'could not record audit event');
+    const why = diskFullMessage(err) ?? (err as Error)?.message ?? String(err);
+    rt.log.error(
+      { err, type: event.type, diskFull: diskFullMessage(err) !== undefined },
+      `could not record audit event ${event.type}: ${why}`,
+    );
+    throw errors.temporarilyUnavailable(
+      AUDIT_RETRY_AFTER_SECONDS,
+      `audit event ${event.type} not recorded: ${why}`,
+    );
   }
 }

@@ -77,11 +77,16 @@ export function withoutSecret(u: UserWithSecret): User {
   return user;
 }
 
-/** The database connection named `name`, or a not_found error listing the known ones. */
+/** The database connection named `name` (or aliased so in its `realms`), or a not_found error listing the known ones. */
 export async function databaseConnection(db: Kysely<Database>, name: string): Promise<Connection> {
-  const conn = await findConnectionByName(db, name);
+  // A name, or one of a connection's `realms` aliases, as the password-realm grant resolves it.
+  const conn =
+    (await findConnectionByName(db, name)) ??
+    (await listConnections(db)).find((c) => c.realms?.includes(name));
   if (!conn) {
-    const known = (await listConnections(db)).map((c) => c.name);
+    const known = (await listConnections(db)).map((c) =>
+      c.realms?.length ? `${c.name} (alias ${c.realms.join(', ')})` : c.name,
+    );
     throw new UserError(
       'not_found',
       `connection "${name}" does not exist (${known.length ? `known: ${known.join(', ')}` : 'there are none yet'}); define it in the tenant file and run tessera apply`,

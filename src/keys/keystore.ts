@@ -25,8 +25,35 @@ export interface SigningKey {
   dropAt: number | null;
 }
 
-/** How long a node trusts its in-memory copy before re-reading the keys (rotation by another node). */
-const RELOAD_MS = 60_000;
+/**
+ * How long a node trusts its in-memory copy before re-reading the keys: a
+ * key rotated elsewhere (`tessera keys rotate`, another node) is in this
+ * node's JWKS within this time. The re-read is one small query.
+ */
+export const KEYS_RELOAD_MS = 5_000;
+
+/**
+ * A signing key's state, from its three times. One state machine:
+ *
+ *     pending ──(activates_at)──▶ active ──(retired_at)──▶ retired ──(drop_at)──▶ dropped
+ *        └────────────(retired_at, before activates_at)───────▶ retired
+ *
+ * - pending: published in the JWKS (so caches learn it), not signing yet;
+ * - active: the one key that signs (rotation retires every other key at the
+ *   new key's activation, so at most one is active at any instant);
+ * - retired: no longer signs, still published until every token it signed
+ *   has expired (`drop_at`); a pending key superseded by a newer rotation
+ *   goes straight to retired and never signs;
+ * - dropped: out of the JWKS, deleted at the next rotation.
+ */
+export type KeyState = 'pending' | 'active' | 'retired' | 'dropped';
+
+export function keyState(k: Pick<SigningKey, 'activatesAt' | 'retiredAt' | 'dropAt'>, now: number): KeyState {
+  if (k.dropAt !== null && k.dropAt <= now) return 'dropped';
+  if (k.retiredAt !== null && k.retiredAt <= now) return 'retired';
+  if (k.activatesAt > now) return 'pending';
+  return 'active';
+}
 
 /**
  * The signing keys: kept in the database with the private part sealed by
@@ -105,7 +132,7 @@ export class KeyStore {
 
   /** The keys, re-read when stale; concurrent callers share one re-read. */
   private async fresh(): Promise<SigningKey[]> {
-    if (this.now() - this.loadedAt > RELOAD_MS) {
+    if (this.now() - this.loadedAt > KEYS_RELOAD_MS) {
       // Shared by every caller: not bound to the deadline of the request that happened to start it.
       this.reloading ??= outsideRequest(() => this.reload()).finally(() => {
         this.reloading = undefined;
@@ -145,10 +172,12 @@ export class KeyStore {
   }
 
   /**
-   * Key rotation: a new key is published now and signs from `now + delayMs`
-   * (so JWKS caches learn it first); the keys it replaces stop signing then
-   * and stay published for `retentionMs` more (the longest token lifetime),
-   * after which they are dropped. Keys already past their drop time are deleted.
+   * Key rotation (see KeyState): a new key is published now (in this
+   * process at once, on other nodes within KEYS_RELOAD_MS) and signs from
+   * `now + delayMs`, so JWKS caches learn it first; every key that would
+   * still sign then is retired then and stays published for `retentionMs`
+   * more (the longest token lifetime), after which it is dropped. Keys
+   * already past their drop time are deleted.
    */
   async rotate(
     delayMs: number,
@@ -157,7 +186,11 @@ export class KeyStore {
     const now = this.now();
     const activatesAt = now + delayMs;
     await this.reload();
-    const replaced = this.keys.filter((k) => k.retiredAt === null).map((k) => k.kid);
+    // Every key that would still sign at the new key's activation hands over then, a
+    // pending one from an earlier rotation included: one active key at any instant.
+    const replaced = this.keys
+      .filter((k) => k.retiredAt === null || k.retiredAt > activatesAt)
+      .map((k) => k.kid);
     const kid = await this.addKey(activatesAt);
     await retireSigningKeys(this.store.db, replaced, activatesAt, activatesAt + retentionMs);
     await deleteDroppedSigningKeys(this.store.db, now);

@@ -49,13 +49,15 @@ export async function sendOobChallenge(
   });
   const tenant = (await getTenantSettings(rt.store.db)).friendly_name ?? 'Tessera';
   const text = `Your ${tenant} verification code is ${code}. It expires in 5 minutes. If you did not try to log in, change your password.`;
-  if (auth.type === 'sms') await rt.notify.sms.send({ channel: 'sms', to: auth.name!, text });
+  const expiresAt = now + MFA_LIMITS.oobTtlMs;
+  if (auth.type === 'sms') await rt.notify.sms.send({ channel: 'sms', to: auth.name!, text, expiresAt });
   else
     await rt.notify.email.send({
       channel: 'email',
       to: auth.name!,
       subject: `${tenant} verification code`,
       text,
+      expiresAt,
     });
   return oobCode;
 }

@@ -6,6 +6,8 @@ export interface Message {
   /** Email only. */
   subject?: string;
   text: string;
+  /** When the code or link in it stops working (epoch ms): the outbox deletes it then. */
+  expiresAt?: number;
 }
 
 /** Delivers messages of one channel. */

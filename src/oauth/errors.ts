@@ -115,7 +115,7 @@ export const errors = {
   notFound: (description = 'Not found') => new OAuthError(404, 'not_found', description),
   noDefaultConnection: () =>
     new OAuthError(500, 'server_error', 'Authorization server not configured with default connection.'),
-  /** The database or Redis cannot answer now (`detail`: which, and why): the client may try again after `retryAfterSeconds`. */
+  /** A dependency (database, disk, Redis) cannot serve now (`detail`: which, and why); the client may retry after `retryAfterSeconds`. */
   temporarilyUnavailable: (retryAfterSeconds: number, detail?: string) =>
     new OAuthError(
       503,

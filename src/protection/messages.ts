@@ -4,7 +4,16 @@ import type { Message } from '../notify/types.js';
 
 export function userBlockedMail(
   to: string,
-  m: { tenant: string; identifier: string; ip: string; attempts: number; perIp: boolean; link?: string },
+  m: {
+    tenant: string;
+    identifier: string;
+    ip: string;
+    attempts: number;
+    perIp: boolean;
+    link?: string;
+    /** When the link stops working. */
+    linkExpiresAt?: number;
+  },
 ): Message {
   const where = m.perIp ? ` from the IP address ${m.ip}` : '';
   const lines = [
@@ -34,6 +43,7 @@ export function userBlockedMail(
       ? `Your ${m.tenant} account has been blocked`
       : `Failed logins to your ${m.tenant} account`,
     text: lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\n'),
+    ...(m.link && m.linkExpiresAt !== undefined ? { expiresAt: m.linkExpiresAt } : {}),
   };
 }
 

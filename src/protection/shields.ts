@@ -5,6 +5,7 @@ import { claimNotification, extendBlock, putBlock } from '../store/repos/blocks.
 import type { Protection } from './index.js';
 import { ipBlockId } from './keys.js';
 import { ipThrottledMail, userBlockedMail } from './messages.js';
+import { TICKET_TTL_MS } from './tickets.js';
 import type { BruteForcePolicy, IpThrottlePolicy } from './policy.js';
 
 /**
@@ -87,6 +88,15 @@ export async function blockIdentifier(
     ? `${ctx.rt.config.issuer}unblock?ticket=${p.tickets.issue(u.id, account.user_id, now)}`
     : undefined;
   const tenant = await p.tenantName();
-  const mail = { tenant, identifier: account.email, ip, attempts: u.count, perIp: bf.perIp, link };
+  const linkExpiresAt = now + TICKET_TTL_MS;
+  const mail = {
+    tenant,
+    identifier: account.email,
+    ip,
+    attempts: u.count,
+    perIp: bf.perIp,
+    link,
+    linkExpiresAt,
+  };
   p.send([userBlockedMail(account.email, mail)]);
 }

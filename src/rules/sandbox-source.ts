@@ -191,10 +191,14 @@ export const SANDBOX_PRELUDE = `'use strict';
 })(globalThis);
 `;
 
+/** Lines wrapRule and wrapAction put before the tenant's first line (for error positions). */
+export const WRAPPER_LINES_BEFORE = 1;
+
 /** The tenant's rule source as a script whose value is the rule function. */
 export function wrapRule(script: string): string {
-  // Auth0 rules are function expressions, often with a trailing semicolon.
-  return `(\n${script.trim().replace(/;+$/, '')}\n)`;
+  // Auth0 rules are function expressions, often with a trailing semicolon. Leading
+  // whitespace stays, so that line and column numbers are the tenant's own.
+  return `(\n${script.trimEnd().replace(/;+$/, '')}\n)`;
 }
 
 /** The tenant's action source as a CommonJS-style module function. */

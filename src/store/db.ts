@@ -1,10 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDatabase,
+  type SqliteDriver,
+} from 'kysely';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
-import { type Config, DEFAULTS } from '../config/config.js';
+import { type Config, DEFAULTS, parseDatabaseUrl, redactUrl } from '../config/config.js';
 import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
 import { createPgPool } from './pg-pool.js';
@@ -17,6 +27,8 @@ export interface Store {
   dialect: DialectName;
   /** The PostgreSQL schema the store lives in, when not the default search_path. */
   schema?: string;
+  /** Where it is, for messages: the URL without its password, or the SQLite file. */
+  where?: string;
   close(): Promise<void>;
 }
 
@@ -54,7 +66,8 @@ export function storeOptions(
  * PostgreSQL, `sqlite:PATH`, a plain file path or `:memory:` for SQLite.
  */
 export function openStore(url: string, opts: StoreOptions = {}): Store {
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  const target = parseDatabaseUrl(url);
+  if (target.kind === 'postgres') {
     const pool = createPgPool(url, {
       poolSize: opts.poolSize,
       schema: opts.schema,
@@ -64,17 +77,57 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
       log: opts.log ?? pino({ level: 'warn' }, pino.destination(2)),
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', schema: opts.schema, close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      schema: opts.schema,
+      where: redactUrl(url),
+      close: () => db.destroy(),
+    };
   }
-  const file = url.replace(/^sqlite:(\/\/)?/, '');
+  const file = target.file;
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  return { db, dialect: 'sqlite', where: file, close: () => db.destroy() };
+}
+
+/**
+ * Kysely's SQLite driver opens transactions with a plain (deferred) `begin`:
+ * such a transaction takes a read snapshot at its first read and the write
+ * lock only at its first write, and when another connection (a server, the
+ * CLI) committed in between, SQLite refuses the write at once with
+ * SQLITE_BUSY_SNAPSHOT ("database is locked"), which busy_timeout does not
+ * retry. Tessera opens transactions only to write, so every one begins
+ * IMMEDIATE: it takes the write lock first, waiting up to busy_timeout.
+ *
+ * When a statement fails with SQLITE_FULL, SQLITE_IOERR or SQLITE_NOMEM,
+ * SQLite may have rolled the transaction back itself; a `rollback` then
+ * fails with "cannot rollback - no transaction is active" and Kysely throws
+ * that instead of the real error. Roll back only a transaction still open.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #sqlite: SQLite.Database;
+  constructor(sqlite: SQLite.Database) {
+    super({ database: withStatementCache(sqlite) });
+    this.#sqlite = sqlite;
+  }
+  override createDriver(): Driver {
+    const sqlite = this.#sqlite;
+    const driver = super.createDriver() as SqliteDriver;
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      if (sqlite.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
 }
 
 /**
@@ -114,11 +167,33 @@ export async function migrate(store: Store): Promise<string[]> {
   const { error, results } = await unbounded(() => migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(
-      `database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`,
-    );
+    const where = `the database at ${store.where ?? '(unknown)'} (TESSERA_DATABASE_URL)`;
+    if (failed) throw new Error(`database migration ${failed.migrationName} failed: ${errorText(error)}`);
+    // No migration ran: the database could not be reached or read at all.
+    if (isConnectionError(error)) throw new Error(`cannot connect to ${where}: ${errorText(error)}`);
+    throw new Error(`cannot read the migration state of ${where}: ${errorText(error)}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** An error's message; Node's connection errors to several addresses (localhost) carry theirs inside. */
+function errorText(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: { message?: string }[] };
+  if (e?.message) return e.message;
+  const inner = (e?.errors ?? []).map((x) => x.message).filter(Boolean);
+  if (inner.length > 0) return inner.join('; ');
+  return e?.code ?? String(err);
+}
+
+/** Network failures, and PostgreSQL's refusals of the connection itself (class 08, 28, 3D000). */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string') return false;
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '3D000'].includes(
+      code,
+    ) || /^(08|28)/.test(code)
+  );
 }
 
 /** True when the store holds no tenant yet (no connections, clients or APIs). */

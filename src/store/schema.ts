@@ -139,8 +139,12 @@ export interface OutboxTable {
   channel: string;
   recipient: string;
   subject: string | null;
+  /** Sealed with the server secret (SecretBox) when `sealed` is 1. */
   body: string;
   created_at: number;
+  /** When the code or link in the message stops working; the purge deletes it then (null: retention). */
+  expires_at: number | null;
+  sealed: number;
 }
 
 export interface MfaAuthenticatorsTable {

@@ -19,6 +19,7 @@ import { getSetting, putSetting } from '../store/repos/settings.js';
 import { deleteUser, listUsers } from '../store/repos/users.js';
 import type { Database } from '../store/schema.js';
 import { applyUsers, canonical, prepareUserPasswords } from './apply-users.js';
+import { keepStoredSecrets } from './keep-secrets.js';
 import { referenceErrors } from './references.js';
 import { type TenantDoc, TenantFileError, validateTenant } from './schema.js';
 import { LATER_SECTION_KEYS } from './schema-later.js';
@@ -32,6 +33,8 @@ export interface ApplyReport {
   deleted: string[];
   /** Objects of the file that already matched the database. */
   unchanged: number;
+  /** Secrets kept from the database because the file left their variable unset (see keepStoredSecrets). */
+  kept?: string[];
 }
 
 export interface ApplyOptions {
@@ -75,19 +78,22 @@ function newId(prefix: string): string {
  */
 export async function applyTenant(
   store: Store,
-  doc: TenantDoc,
+  fileDoc: TenantDoc,
   opts: ApplyOptions = {},
 ): Promise<ApplyReport> {
   const now = opts.now ?? Date.now();
   const prune = opts.prune === true;
-  validateTenant(doc);
+  const kept = await keepStoredSecrets(store.db, fileDoc);
+  const doc = kept.doc;
+  validateTenant(doc, undefined, kept.paths);
   const prepared = await prepareUserPasswords(store.db, doc);
   return store.db.transaction().execute(async (trx) => {
     await checkReferences(trx, doc, prune);
     const report: ApplyReport = { created: [], updated: [], deleted: [], unchanged: 0 };
+    if (kept.notes.length > 0) report.kept = kept.notes;
     const connectionIds = await applyConnections(trx, doc, prune, now, report);
     await applyResourceServers(trx, doc, prune, now, report);
-    await applyClients(trx, doc, prune, now, report);
+    await applyClients(trx, doc, prune, now, report, kept.clients);
     await applyUsers(trx, doc, connectionIds, prepared, { prune, now }, report);
     for (const key of SETTING_SECTIONS) {
       const value = doc[key];
@@ -181,12 +187,23 @@ async function applyResourceServers(
   }
 }
 
-async function applyClients(trx: Db, doc: TenantDoc, prune: boolean, now: number, report: ApplyReport) {
+async function applyClients(
+  trx: Db,
+  doc: TenantDoc,
+  prune: boolean,
+  now: number,
+  report: ApplyReport,
+  keepSecret: Set<string>,
+) {
   if (!doc.clients) return;
   const stored = new Map((await listClients(trx)).map((c) => [c.client.client_id, c]));
   for (const { client_secret, ...client } of doc.clients) {
     const old = stored.get(client.client_id);
-    const secretHash = client_secret === undefined ? null : hashClientSecret(client_secret);
+    const secretHash = keepSecret.has(client.client_id)
+      ? (old?.secretHash ?? null)
+      : client_secret === undefined
+        ? null
+        : hashClientSecret(client_secret);
     const desired: Client = client;
     if (old && old.secretHash === secretHash && canonical(old.client) === canonical(desired))
       report.unchanged++;

@@ -8,7 +8,7 @@ import { listUsers } from '../store/repos/users.js';
 import { SETTING_SECTIONS } from './apply.js';
 import { PROFILE_FIELDS } from './apply-users.js';
 import { child, isMapping } from './check.js';
-import { escapeReferences, VERBATIM } from './parse.js';
+import { escapeReferences, SECRET_SLOT, VERBATIM } from './parse.js';
 import type { ClientDoc, ConnectionDoc, ResourceServerDoc, TenantDoc, UserDoc } from './schema.js';
 
 /** An environment variable name made of parts: `CLIENT_SECRET` + `acme-web` → `CLIENT_SECRET_ACME_WEB`. */
@@ -19,10 +19,6 @@ export function secretVariable(...parts: string[]): string {
     .replace(/_+/g, '_')
     .replace(/^_|_$/g, '');
 }
-
-// Paths whose value exportTenant sets to a `${VAR}` reference instead of a secret.
-const SECRET_SLOT =
-  /^(clients\[\d+\]\.client_secret|actions\[\d+\]\.secrets\..+|rulesConfigs\[\d+\]\.value)$/;
 
 /**
  * Reads the tenant back in the tenant file's shape, without internal ids.
@@ -99,7 +95,36 @@ export async function exportTenant(store: Store, opts: { users?: boolean } = {})
  * exportTenant put in place of secrets.
  */
 export function stringifyTenant(doc: TenantDoc): string {
-  return stringify(escapeTree(doc, ''), { lineWidth: 0, aliasDuplicateObjects: false });
+  return (
+    exportHeader(secretVariables(doc, '')) +
+    stringify(escapeTree(doc, ''), { lineWidth: 0, aliasDuplicateObjects: false })
+  );
+}
+
+/** The `${VAR}` references in the secret slots of a document, in file order. */
+function secretVariables(node: unknown, path: string): string[] {
+  if (typeof node === 'string') {
+    const name = SECRET_SLOT.test(path) ? /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(node)?.[1] : undefined;
+    return name ? [name] : [];
+  }
+  if (Array.isArray(node)) return node.flatMap((v, i) => secretVariables(v, child(path, i)));
+  if (isMapping(node)) return Object.entries(node).flatMap(([k, v]) => secretVariables(v, child(path, k)));
+  return [];
+}
+
+/** What an exported file says first: where its secrets are, and what a fresh database needs. */
+function exportHeader(variables: string[]): string {
+  const lines = [
+    'Written by `tessera export`: no secret, password or hash is in this file.',
+    'Each secret names an environment variable instead. `tessera apply` of this file to',
+    'the database it came from keeps the stored secret of every variable left unset.',
+  ];
+  if (variables.length === 0) lines.push('A fresh database needs no variable set.');
+  else {
+    lines.push('A fresh database needs these variables set:');
+    for (const v of [...new Set(variables)]) lines.push(`  ${v}`);
+  }
+  return `${lines.map((l) => `# ${l}`).join('\n')}\n\n`;
 }
 
 function escapeTree(node: unknown, path: string): unknown {

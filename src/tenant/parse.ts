@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import { child, isMapping } from './check.js';
 import { referenceErrors } from './references.js';
+import { scriptErrors } from './scripts.js';
 import { shapeErrors, type TenantDoc, TenantFileError } from './schema.js';
 
 type Env = Record<string, string | undefined>;
@@ -15,6 +16,28 @@ const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  */
 export const VERBATIM = /^(rules\[\d+\]\.script|actions\[\d+\]\.code)$/;
 
+/** The values that hold a secret: `tessera export` writes each as a `${VAR}` reference. */
+export const SECRET_SLOT =
+  /^(clients\[\d+\]\.client_secret|actions\[\d+\]\.secrets\..+|rulesConfigs\[\d+\]\.value)$/;
+
+const WHOLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+export interface ParseOptions {
+  /**
+   * A secret slot that is exactly `${VAR}` with VAR unset is not an error
+   * here: applyTenant keeps the secret the database holds for it, and fails
+   * naming VAR when it holds none (`tessera apply` re-applying an export).
+   */
+  keepStoredSecrets?: boolean;
+}
+
+const storedSecretSlots = new WeakMap<object, ReadonlyMap<string, string>>();
+
+/** The secret slots parseTenantFile left for applyTenant to fill from the database: path → variable. */
+export function secretsToKeep(doc: TenantDoc): ReadonlyMap<string, string> {
+  return storedSecretSlots.get(doc) ?? new Map();
+}
+
 /**
  * Parses a tenant file (YAML, or JSON since JSON is YAML) and validates it.
  * `${VAR}` in any string value is replaced from `env` after parsing, so a
@@ -23,7 +46,7 @@ export const VERBATIM = /^(rules\[\d+\]\.script|actions\[\d+\]\.code)$/;
  * their line and column, unset variables with the path of the value that
  * uses them, then the schema's errors.
  */
-export function parseTenantFile(text: string, env: Env): TenantDoc {
+export function parseTenantFile(text: string, env: Env, opts: ParseOptions = {}): TenantDoc {
   const yaml = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (yaml.errors.length > 0) {
     throw new TenantFileError(
@@ -38,19 +61,33 @@ export function parseTenantFile(text: string, env: Env): TenantDoc {
   if (raw === null || raw === undefined) throw new TenantFileError(['(top level): the tenant file is empty']);
 
   const missing: string[] = [];
-  const value = substitute(raw, '', env, missing);
-  // A value whose variable is missing is not judged again by the schema.
-  const missingAt = new Set(missing.map((m) => m.slice(0, m.indexOf(': '))));
+  const keep = new Map<string, string>();
+  const value = substitute(raw, '', env, missing, opts.keepStoredSecrets ? keep : undefined);
+  // A value whose variable is missing (or left to the database) is not judged again by the schema.
+  const missingAt = new Set([...missing.map((m) => m.slice(0, m.indexOf(': '))), ...keep.keys()]);
   let errors = shapeErrors(value).filter((e) => !missingAt.has(e.slice(0, e.indexOf(': '))));
-  if (errors.length === 0 && missing.length === 0) errors = referenceErrors(value as TenantDoc);
+  if (errors.length === 0 && missing.length === 0)
+    errors = [...referenceErrors(value as TenantDoc), ...scriptErrors(value as TenantDoc)];
   if (missing.length + errors.length > 0) throw new TenantFileError([...missing, ...errors]);
+  if (keep.size > 0) storedSecretSlots.set(value as object, keep);
   return value as TenantDoc;
 }
 
 /** Replaces `${VAR}` in every string of a parsed tree; records unset variables in `missing`. */
-function substitute(node: unknown, path: string, env: Env, missing: string[]): unknown {
+function substitute(
+  node: unknown,
+  path: string,
+  env: Env,
+  missing: string[],
+  keep: Map<string, string> | undefined,
+): unknown {
   if (typeof node === 'string') {
     if (VERBATIM.test(path)) return node;
+    const whole = WHOLE_REFERENCE.exec(node)?.[1];
+    if (keep && whole !== undefined && env[whole] === undefined && SECRET_SLOT.test(path)) {
+      keep.set(path, whole);
+      return node;
+    }
     return node.replace(REFERENCE, (whole, name: string | undefined) => {
       if (name === undefined) return '${';
       const value = env[name];
@@ -61,12 +98,12 @@ function substitute(node: unknown, path: string, env: Env, missing: string[]): u
       return value;
     });
   }
-  if (Array.isArray(node)) return node.map((v, i) => substitute(v, child(path, i), env, missing));
+  if (Array.isArray(node)) return node.map((v, i) => substitute(v, child(path, i), env, missing, keep));
   if (isMapping(node)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) {
       Object.defineProperty(out, k, {
-        value: substitute(v, child(path, k), env, missing),
+        value: substitute(v, child(path, k), env, missing, keep),
         enumerable: true,
         writable: true,
         configurable: true,

@@ -15,7 +15,7 @@ import {
 /**
  * The tenant-file sections whose behaviour the server implements later
  * (rules, actions, rules configs, client grants, MFA, attack protection).
- * Their shape is validated now, with the names of tenant.example.yaml, and
+ * Their shape is validated now, with the names of docs/tenant-reference.yaml, and
  * apply stores each one whole as a setting under its section name.
  */
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
-import { KeyStore } from '../../src/keys/keystore.js';
+import { KEYS_RELOAD_MS, KeyStore, keyState } from '../../src/keys/keystore.js';
 import { SecretBox } from '../../src/keys/secret-box.js';
 import { storeKinds } from '../helpers/stores.js';
 
@@ -93,6 +93,69 @@ for (const kind of storeKinds) {
         const kids = (await store.db.selectFrom('signing_keys').select('kid').execute()).map((k) => k.kid);
         assert.ok(!kids.includes(old.kid), 'a dropped key is deleted at the next rotation');
         assert.equal(kids.length, 2);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+for (const kind of storeKinds) {
+  describe(`key states and publishing (${kind.name})`, () => {
+    it('two rotations in a row leave one active key at every instant', async () => {
+      const store = await kind.open();
+      try {
+        let t = 1_800_000_000_000;
+        const ks = new KeyStore(store, new SecretBox(SECRET), () => t);
+        await ks.init();
+        const k1 = (await ks.current()).kid;
+        const r2 = await ks.rotate(600_000, 86_400_000);
+        t += 10_000;
+        const r3 = await ks.rotate(0, 86_400_000);
+        assert.deepEqual(r3.retired.sort(), [k1, r2.kid].sort(), 'every key not yet retired by then');
+        const states = async () => Object.fromEntries((await ks.list()).map((k) => [k.kid, keyState(k, t)]));
+        assert.deepEqual(await states(), { [k1]: 'retired', [r2.kid]: 'retired', [r3.kid]: 'active' });
+        t += 600_000; // the time r2 would have activated: it never signs
+        assert.deepEqual(await states(), { [k1]: 'retired', [r2.kid]: 'retired', [r3.kid]: 'active' });
+        assert.equal((await ks.current()).kid, r3.kid);
+        // And with a delay, the old key hands over exactly when the new one activates.
+        const r4 = await ks.rotate(600_000, 86_400_000);
+        assert.equal((await states())[r4.kid], 'pending');
+        assert.equal((await states())[r3.kid], 'active');
+        t += 600_000;
+        assert.equal((await states())[r4.kid], 'active');
+        assert.equal((await states())[r3.kid], 'retired');
+        for (let step = 0; step < 3; step++) {
+          const active = Object.values(await states()).filter((s) => s === 'active');
+          assert.equal(active.length, 1);
+          t += 300_000;
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('the rotating process publishes at once, other nodes within KEYS_RELOAD_MS', async () => {
+      const store = await kind.open();
+      try {
+        let t = 1_800_000_000_000;
+        const clock = () => t;
+        const rotating = new KeyStore(store, new SecretBox(SECRET), clock);
+        const other = new KeyStore(store, new SecretBox(SECRET), clock);
+        await rotating.init();
+        await other.init();
+        await other.jwks();
+        const r = await rotating.rotate(600_000, 86_400_000);
+        assert.ok(
+          (await rotating.jwks()).keys.some((k) => k.kid === r.kid),
+          'published at once',
+        );
+        assert.ok(KEYS_RELOAD_MS <= 5_000, 'the documented time');
+        t += KEYS_RELOAD_MS + 1;
+        assert.ok(
+          (await other.jwks()).keys.some((k) => k.kid === r.kid),
+          'published by another node',
+        );
       } finally {
         await store.close();
       }

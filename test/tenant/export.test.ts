@@ -137,3 +137,91 @@ for (const kind of storeKinds) {
     });
   });
 }
+
+for (const kind of storeKinds) {
+  describe(`re-applying an export without its variables (${kind.name})`, () => {
+    let store: Store;
+    let text: string;
+    before(async () => {
+      store = await kind.open();
+      await applyTenant(store, fullExample(), { now: T0 });
+      text = stringifyTenant(await exportTenant(store));
+    });
+    after(() => store.close());
+
+    it('the header names the variables a fresh database needs', () => {
+      assert.ok(
+        text.startsWith(
+          [
+            '# Written by `tessera export`: no secret, password or hash is in this file.',
+            '# Each secret names an environment variable instead. `tessera apply` of this file to',
+            '# the database it came from keeps the stored secret of every variable left unset.',
+            '# A fresh database needs these variables set:',
+            '#   CLIENT_SECRET_ACME_WEB',
+            '#   ACTION_SECRET_DENY_SUSPENDED_SUPPORT_EMAIL',
+            '#   RULES_CONFIG_PARTNER_API_KEY',
+            '',
+            '',
+          ].join('\n'),
+        ),
+        text.slice(0, 600),
+      );
+    });
+
+    it('to the database it came from: keeps the stored secrets and changes nothing', async () => {
+      const rows = await dump(store);
+      const doc = parseTenantFile(text, {}, { keepStoredSecrets: true });
+      const report = await applyTenant(store, doc, { prune: true, now: T0 + 1000 });
+      assert.deepEqual(report, {
+        created: [],
+        updated: [],
+        deleted: [],
+        unchanged: 14,
+        kept: [
+          'kept the stored secret of client acme-web (CLIENT_SECRET_ACME_WEB is not set)',
+          'kept the stored secret SUPPORT_EMAIL of action deny-suspended (ACTION_SECRET_DENY_SUSPENDED_SUPPORT_EMAIL is not set)',
+          'kept the stored rules-config value PARTNER_API_KEY (RULES_CONFIG_PARTNER_API_KEY is not set)',
+        ],
+      });
+      assert.deepEqual(await dump(store), rows);
+    });
+
+    it('a variable that is set still replaces the stored secret', async () => {
+      const doc = parseTenantFile(
+        text,
+        { CLIENT_SECRET_ACME_WEB: 'a-brand-new-secret-0123456789' },
+        {
+          keepStoredSecrets: true,
+        },
+      );
+      const report = await applyTenant(store, doc, { now: T0 + 2000 });
+      assert.deepEqual(report.updated, ['client acme-web']);
+      assert.equal(report.kept?.length, 2);
+    });
+
+    it('to a fresh database: refused, naming each variable to set', async () => {
+      const fresh = await kind.open();
+      try {
+        const doc = parseTenantFile(text, {}, { keepStoredSecrets: true });
+        await assert.rejects(applyTenant(fresh, doc), (e: Error) => {
+          assert.deepEqual(e.message.split('\n'), [
+            'clients[1].client_secret: environment variable CLIENT_SECRET_ACME_WEB is not set, and the database holds no secret for client acme-web to keep: set CLIENT_SECRET_ACME_WEB',
+            'actions[0].secrets.SUPPORT_EMAIL: environment variable ACTION_SECRET_DENY_SUSPENDED_SUPPORT_EMAIL is not set, and the database holds no secret SUPPORT_EMAIL for action deny-suspended to keep: set ACTION_SECRET_DENY_SUSPENDED_SUPPORT_EMAIL',
+            'rulesConfigs[0].value: environment variable RULES_CONFIG_PARTNER_API_KEY is not set, and the database holds no rules-config value PARTNER_API_KEY to keep: set RULES_CONFIG_PARTNER_API_KEY',
+          ]);
+          return true;
+        });
+        assert.equal((await fresh.db.selectFrom('clients').selectAll().execute()).length, 0);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('without keepStoredSecrets an unset variable is still an error at parse', () => {
+      assert.throws(
+        () => parseTenantFile(text, {}),
+        /environment variable CLIENT_SECRET_ACME_WEB is not set/,
+      );
+    });
+  });
+}

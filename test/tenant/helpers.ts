@@ -4,10 +4,14 @@ import type { Store } from '../../src/store/db.js';
 import { parseTenantFile } from '../../src/tenant/parse.js';
 import { type TenantDoc, TenantFileError } from '../../src/tenant/schema.js';
 
-/** The example tenant file, with a real bcrypt hash for bob (password `bob-imported-pw`). */
-export const exampleText = readFileSync(new URL('../fixtures/tenant.example.yaml', import.meta.url), 'utf8');
+/** The tenant-file reference (docs/), with a real bcrypt hash for bob (password `bob-imported-pw`). */
+export const exampleText = readFileSync(new URL('../../docs/tenant-reference.yaml', import.meta.url), 'utf8');
 
-export const ENV = { ACME_WEB_SECRET: 'acme-web-secret-0123456789', ALICE_PASSWORD: 'Alice-correct-horse' };
+export const ENV = {
+  ACME_WEB_SECRET: 'acme-web-secret-0123456789',
+  ALICE_PASSWORD: 'Alice-correct-horse',
+  PARTNER_API_KEY: 'partner-api-key-0123',
+};
 export const BOB_PASSWORD = 'bob-imported-pw';
 
 /** A fresh parse of the example (a new object each time, safe to change). */

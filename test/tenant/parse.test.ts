@@ -9,6 +9,10 @@ describe('parseTenantFile', () => {
     const doc = example();
     assert.deepEqual(doc.tenant, {
       friendly_name: 'Acme',
+      picture_url: 'https://acme.test/logo.png',
+      support_email: 'support@acme.test',
+      support_url: 'https://acme.test/help',
+      enabled_locales: ['en'],
       issuer: 'http://localhost:3000/',
       default_directory: 'Username-Password-Authentication',
       default_audience: 'https://api.acme.test/orders',
@@ -20,7 +24,17 @@ describe('parseTenantFile', () => {
         ['employees', ['acme-web']],
       ],
     );
-    assert.deepEqual(doc.connections?.[0].options, { brute_force_protection: true, password_policy: 'good' });
+    assert.deepEqual(doc.connections?.[0].options, {
+      brute_force_protection: true,
+      password_policy: 'good',
+      password_complexity_options: { min_length: 8 },
+      password_history: { enable: false, size: 5 },
+      password_dictionary: { enable: false, dictionary: ['acme'] },
+      password_no_personal_info: { enable: false },
+      requires_username: false,
+      validation: { username: { min: 1, max: 15 } },
+      disable_signup: false,
+    });
     assert.deepEqual(doc.resourceServers?.[0].scopes, [
       { value: 'read:orders', description: 'Read orders' },
       { value: 'write:orders', description: 'Create orders' },
@@ -34,6 +48,8 @@ describe('parseTenantFile', () => {
       leeway: 0,
       token_lifetime: 2592000,
       idle_token_lifetime: 1296000,
+      infinite_token_lifetime: false,
+      infinite_idle_token_lifetime: false,
     });
     assert.equal(spa.token_endpoint_auth_method, 'none');
     assert.equal(spa.client_secret, undefined);
@@ -57,12 +73,13 @@ describe('parseTenantFile', () => {
   });
 
   it('names a missing variable and the path of the value that uses it', () => {
-    assert.deepEqual(errorsOf(exampleText, { ALICE_PASSWORD: 'x' }), [
+    assert.deepEqual(errorsOf(exampleText, { ALICE_PASSWORD: 'x', PARTNER_API_KEY: 'k' }), [
       'clients[0].client_secret: environment variable ACME_WEB_SECRET is not set',
     ]);
     assert.deepEqual(errorsOf(exampleText, {}), [
       'clients[0].client_secret: environment variable ACME_WEB_SECRET is not set',
       'users[0].password: environment variable ALICE_PASSWORD is not set',
+      'rulesConfigs[0].value: environment variable PARTNER_API_KEY is not set',
     ]);
   });
 

@@ -8,6 +8,8 @@ import * as m0007 from './0007-mfa-enrolment-binding.js';
 import * as m0008 from './0008-mfa-send-limits.js';
 import * as m0009 from './0009-refresh-retry.js';
 import * as m0010 from './0010-hash-profile.js';
+import * as m0011 from './0011-retention.js';
+import * as m0012 from './0012-outbox-sealed.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +22,8 @@ const migrations: Record<string, Migration> = {
   '0008-mfa-send-limits': m0008,
   '0009-refresh-retry': m0009,
   '0010-hash-profile': m0010,
+  '0011-retention': m0011,
+  '0012-outbox-sealed': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {

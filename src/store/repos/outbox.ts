@@ -21,3 +21,9 @@ export async function listOutbox(
   if (opts.recipient) q = q.where('recipient', '=', opts.recipient);
   return q.execute();
 }
+
+/** Deletes the messages whose code or link has expired; returns how many. */
+export async function deleteExpiredOutbox(db: Kysely<Database>, now: number): Promise<number> {
+  const r = await db.deleteFrom('outbox').where('expires_at', '<', now).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -6,7 +6,7 @@ import { buildTrustedApp, type TrustedAppOptions } from '../../../examples/trust
 import { SessionStore } from '../../../examples/trusted-app/sessions.js';
 import { DEMO_CLIENT } from '../../../src/cli/demo.js';
 import { listEvents } from '../../../src/store/repos/events.js';
-import { listOutbox } from '../../../src/store/repos/outbox.js';
+import { readOutbox } from '../../../src/notify/outbox.js';
 import { BOB, readExample, type Stack, startStack } from './stack.js';
 
 /**
@@ -356,9 +356,11 @@ describe('the trusted app over HTTP', () => {
   // Last: it turns MFA on for everybody in this stack.
   it('MFA by email: enrolment with the code from the outbox, then a code sent on demand', async () => {
     await stack.apply(readExample('trusted-app/mfa-everyone.yaml'));
-    const db = stack.tessera.rt.store.db;
     const latestCode = async () => {
-      const [mail] = await listOutbox(db, { recipient: BOB.email, limit: 1 });
+      const [mail] = await readOutbox(stack.tessera.rt.store, stack.tessera.rt.config.secret, {
+        recipient: BOB.email,
+        limit: 1,
+      });
       const m = /verification code is (\d{6})/.exec(mail?.body ?? '');
       assert.ok(m, `no code in the outbox: ${mail?.body}`);
       return m[1]!;
