@@ -18,6 +18,7 @@ import { type Config, DEFAULTS, parseDatabaseUrl, redactUrl } from '../config/co
 import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
 import { createPgPool } from './pg-pool.js';
+import { UnavailableError } from './unavailable.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -187,6 +188,8 @@ function errorText(err: unknown): string {
 
 /** Network failures, and PostgreSQL's refusals of the connection itself (class 08, 28, 3D000). */
 function isConnectionError(err: unknown): boolean {
+  // The pool reports an unreachable server as UnavailableError, with the driver's error as cause.
+  if (err instanceof UnavailableError) return err.cause === undefined || isConnectionError(err.cause);
   const code = (err as { code?: unknown })?.code;
   if (typeof code !== 'string') return false;
   return (

@@ -240,7 +240,7 @@ describe('the tessera CLI, end to end', () => {
     );
     assert.match(
       await fail(['logs', '-t', 'bogus']),
-      /^tessera: --type must be an event code Tessera records \(sepft, fepft, fp, fu, .*\), got "bogus"\n$/,
+      /^tessera: --type must be an event code Tessera records \(f, sepft, fepft, fp, fu, .*\), got "bogus"\n$/,
     );
     assert.match(
       await fail(['apply', join(dir, 'no-such.yaml')]),
