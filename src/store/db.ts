@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import { withStoreErrors } from './errors.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -32,7 +33,7 @@ export function openStore(url: string, opts: { schema?: string; poolSize?: numbe
       max: opts.poolSize ?? 10,
       ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: withStoreErrors(new PostgresDialect({ pool })) });
     return { db, dialect: 'postgres', schema: opts.schema, close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
@@ -42,7 +43,9 @@ export function openStore(url: string, opts: { schema?: string; poolSize?: numbe
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({
+    dialect: withStoreErrors(new SqliteDialect({ database: withStatementCache(sqlite) })),
+  });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
