@@ -64,12 +64,15 @@ export function toStoreError(err: unknown): unknown {
   const e = err as Error & { code?: unknown; table?: string; detail?: string };
   // better-sqlite3: SqliteError, code SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY.
   if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    // "UNIQUE constraint failed: users.connection_id, users.email_lower"
+    // (an index on expressions says "… failed: index 'name'" instead).
     const m = /constraint failed: (.*)$/.exec(e.message);
     const cols = (m?.[1] ?? '').split(',').map((c) => c.trim());
-    const table = cols[0]?.split('.')[0] ?? '';
+    if (!cols.every((c) => /^[^.\s']+\.[^.\s']+$/.test(c)))
+      return new UniqueViolation('', [], { cause: err });
     return new UniqueViolation(
-      table,
-      cols.filter(Boolean).map((c) => c.slice(c.indexOf('.') + 1)),
+      cols[0]!.split('.')[0]!,
+      cols.map((c) => c.slice(c.indexOf('.') + 1)),
       { cause: err },
     );
   }
