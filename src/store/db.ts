@@ -15,6 +15,7 @@ import {
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import { type Config, DEFAULTS, parseDatabaseUrl, redactUrl } from '../config/config.js';
+import { withStoreErrors } from './errors.js';
 import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
 import { createPgPool } from './pg-pool.js';
@@ -77,7 +78,7 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
       statementTimeoutMs: opts.statementTimeoutMs ?? DEFAULTS.dbStatementTimeoutMs,
       log: opts.log ?? pino({ level: 'warn' }, pino.destination(2)),
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: withStoreErrors(new PostgresDialect({ pool })) });
     return {
       db,
       dialect: 'postgres',
@@ -93,7 +94,7 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  const db = new Kysely<Database>({ dialect: withStoreErrors(new ImmediateSqliteDialect(sqlite)) });
   return { db, dialect: 'sqlite', where: file, close: () => db.destroy() };
 }
 

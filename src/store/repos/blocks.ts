@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { consumeOnce } from '../consume.js';
 import type { Database, ProtectionBlocksTable } from '../schema.js';
 
 export type BlockRow = ProtectionBlocksTable;
@@ -75,13 +76,16 @@ export async function claimNotification(
   now: number,
   windowMs: number,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('protection_blocks')
-    .set({ notified_at: now })
-    .where('id', '=', id)
-    .where((eb) => eb.or([eb('notified_at', 'is', null), eb('notified_at', '<=', now - windowMs)]))
-    .executeTakeFirst();
-  return changed(r);
+  return consumeOnce(
+    db,
+    'protection_blocks',
+    (eb) =>
+      eb.and([
+        eb('id', '=', id),
+        eb.or([eb('notified_at', 'is', null), eb('notified_at', '<=', now - windowMs)]),
+      ]),
+    { notified_at: now },
+  );
 }
 
 /** Drops a lifted block; true for the one caller that did (it resets the counter). */

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { consumeOnce } from '../consume.js';
 import type { Database, MfaAuthenticatorsTable } from '../schema.js';
 
 export type AuthenticatorRow = MfaAuthenticatorsTable;
@@ -66,13 +67,12 @@ export async function deleteUserAuthenticators(db: Kysely<Database>, userId: str
  * accepted, in one conditional UPDATE, so a replayed or raced code loses.
  */
 export async function claimTotpStep(db: Kysely<Database>, id: string, step: number): Promise<boolean> {
-  const r = await db
-    .updateTable('mfa_authenticators')
-    .set({ last_step: step })
-    .where('id', '=', id)
-    .where('last_step', '<', step)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return consumeOnce(
+    db,
+    'mfa_authenticators',
+    (eb) => eb.and([eb('id', '=', id), eb('last_step', '<', step)]),
+    { last_step: step },
+  );
 }
 
 /** Replaces a recovery code, only if it still is the one just verified (one use, even under races). */
@@ -82,11 +82,10 @@ export async function replaceRecoveryCode(
   oldHash: string,
   newHash: string,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('mfa_authenticators')
-    .set({ code_hash: newHash })
-    .where('id', '=', id)
-    .where('code_hash', '=', oldHash)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return consumeOnce(
+    db,
+    'mfa_authenticators',
+    (eb) => eb.and([eb('id', '=', id), eb('code_hash', '=', oldHash)]),
+    { code_hash: newHash },
+  );
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { consumeOnce } from '../consume.js';
 import type { Database } from '../schema.js';
 
 /** Why a send was refused, and when the next one may go (ms from now). */
@@ -24,26 +25,26 @@ export async function claimOobSend(
 ): Promise<SendRefusal | undefined> {
   try {
     await db.transaction().execute(async (trx) => {
-      const tx = await trx
-        .updateTable('mfa_transactions')
-        .set((eb) => ({ oob_sends: eb('oob_sends', '+', 1) }))
-        .where('id', '=', o.txId)
-        .where('oob_sends', '<', o.maxPerTx)
-        .executeTakeFirst();
+      const counted = await consumeOnce(
+        trx,
+        'mfa_transactions',
+        (eb) => eb.and([eb('id', '=', o.txId), eb('oob_sends', '<', o.maxPerTx)]),
+        (eb) => ({ oob_sends: eb('oob_sends', '+', 1) }),
+      );
       // A spent login may ask again once a new login is allowed to send.
-      if (Number(tx.numUpdatedRows) !== 1) throw new Refused({ reason: 'spent', retryAfterMs: o.intervalMs });
+      if (!counted) throw new Refused({ reason: 'spent', retryAfterMs: o.intervalMs });
       await trx
         .insertInto('mfa_oob_sends')
         .values({ user_id: o.userId, last_sent_at: o.now - o.intervalMs })
         .onConflict((oc) => oc.column('user_id').doNothing())
         .execute();
-      const user = await trx
-        .updateTable('mfa_oob_sends')
-        .set({ last_sent_at: o.now })
-        .where('user_id', '=', o.userId)
-        .where('last_sent_at', '<=', o.now - o.intervalMs)
-        .executeTakeFirst();
-      if (Number(user.numUpdatedRows) === 1) return;
+      const claimed = await consumeOnce(
+        trx,
+        'mfa_oob_sends',
+        (eb) => eb.and([eb('user_id', '=', o.userId), eb('last_sent_at', '<=', o.now - o.intervalMs)]),
+        { last_sent_at: o.now },
+      );
+      if (claimed) return;
       const row = await trx
         .selectFrom('mfa_oob_sends')
         .select('last_sent_at')

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { consumeOnce } from '../consume.js';
 import type { Database, MfaChallengesTable, MfaTransactionsTable } from '../schema.js';
 
 export type MfaTransactionRow = MfaTransactionsTable;
@@ -46,13 +47,12 @@ export async function completeMfaTransaction(
   id: string,
   now: number,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('mfa_transactions')
-    .set({ completed_at: now })
-    .where('id', '=', id)
-    .where('completed_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return consumeOnce(
+    db,
+    'mfa_transactions',
+    (eb) => eb.and([eb('id', '=', id), eb('completed_at', 'is', null)]),
+    { completed_at: now },
+  );
 }
 
 export async function insertMfaChallenge(db: Kysely<Database>, row: MfaChallengeRow): Promise<void> {
@@ -73,24 +73,23 @@ export async function pollMfaChallenge(
   now: number,
   minIntervalMs: number,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('mfa_challenges')
-    .set({ last_poll_at: now })
-    .where('id', '=', id)
-    .where((eb) => eb.or([eb('last_poll_at', 'is', null), eb('last_poll_at', '<=', now - minIntervalMs)]))
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return consumeOnce(
+    db,
+    'mfa_challenges',
+    (eb) =>
+      eb.and([
+        eb('id', '=', id),
+        eb.or([eb('last_poll_at', 'is', null), eb('last_poll_at', '<=', now - minIntervalMs)]),
+      ]),
+    { last_poll_at: now },
+  );
 }
 
 /** Uses an OOB challenge once. */
 export async function useMfaChallenge(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
-  const r = await db
-    .updateTable('mfa_challenges')
-    .set({ used_at: now })
-    .where('id', '=', id)
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return consumeOnce(db, 'mfa_challenges', (eb) => eb.and([eb('id', '=', id), eb('used_at', 'is', null)]), {
+    used_at: now,
+  });
 }
 
 /**
@@ -148,14 +147,18 @@ async function updateBucket(
       .executeTakeFirst();
     const next = row && change(row);
     if (!next) return false;
-    const r = await db
-      .updateTable('mfa_attempts')
-      .set(next)
-      .where('user_id', '=', userId)
-      .where('tokens', '=', row.tokens)
-      .where('updated_at', '=', row.updated_at)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 1) return true;
+    const won = await consumeOnce(
+      db,
+      'mfa_attempts',
+      (eb) =>
+        eb.and([
+          eb('user_id', '=', userId),
+          eb('tokens', '=', row.tokens),
+          eb('updated_at', '=', row.updated_at),
+        ]),
+      next,
+    );
+    if (won) return true;
   }
   return false;
 }

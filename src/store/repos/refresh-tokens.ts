@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { consumeOnce } from '../consume.js';
 import type { Database, RefreshTokensTable } from '../schema.js';
 
 export type RefreshTokenRow = RefreshTokensTable;
@@ -40,14 +41,12 @@ export async function consumeRefreshToken(
   successor: { id: string; sealed: string | null },
   now: number,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('refresh_tokens')
-    .set({ rotated_at: now, replaced_by: successor.id, successor_enc: successor.sealed, last_used_at: now })
-    .where('id', '=', id)
-    .where('rotated_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return consumeOnce(
+    db,
+    'refresh_tokens',
+    (eb) => eb.and([eb('id', '=', id), eb('rotated_at', 'is', null), eb('revoked_at', 'is', null)]),
+    { rotated_at: now, replaced_by: successor.id, successor_enc: successor.sealed, last_used_at: now },
+  );
 }
 
 /**
@@ -62,14 +61,14 @@ export async function supersedeSuccessor(
   now: number,
 ): Promise<boolean> {
   if (!previous.replaced_by) return false;
-  const r = await db
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
-    .where('id', '=', previous.replaced_by)
-    .where('rotated_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) return false;
+  const successor = previous.replaced_by;
+  const won = await consumeOnce(
+    db,
+    'refresh_tokens',
+    (eb) => eb.and([eb('id', '=', successor), eb('rotated_at', 'is', null), eb('revoked_at', 'is', null)]),
+    { revoked_at: now },
+  );
+  if (!won) return false;
   await db
     .updateTable('refresh_tokens')
     .set({ replaced_by: successorId, successor_enc: null, last_used_at: now })
@@ -95,13 +94,12 @@ export async function touchRefreshToken(
   now: number,
   idleExpiresAt: number | null,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('refresh_tokens')
-    .set({ last_used_at: now, idle_expires_at: idleExpiresAt })
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return consumeOnce(
+    db,
+    'refresh_tokens',
+    (eb) => eb.and([eb('id', '=', id), eb('revoked_at', 'is', null)]),
+    { last_used_at: now, idle_expires_at: idleExpiresAt },
+  );
 }
 
 /** Revokes every live token of a family (forgetting sealed successors); returns how many. */

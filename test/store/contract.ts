@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { after, before, describe } from 'node:test';
+import type { Kysely } from 'kysely';
+import type { Store } from '../../src/store/db.js';
+import { NulInText, UniqueViolation, ValueTooLong } from '../../src/store/errors.js';
+import type { Database } from '../../src/store/schema.js';
+import { type StoreKind, storeKinds } from '../helpers/stores.js';
+
+/**
+ * Shared pieces of the storage conformance suite (see README.md): every
+ * contract runs once per database of `storeKinds`, each on a fresh store.
+ */
+export interface Ctx {
+  readonly store: Store;
+  readonly db: Kysely<Database>;
+  readonly kind: StoreKind['name'];
+}
+
+export const T0 = Date.UTC(2026, 0, 1);
+
+/** Runs `body` as a suite on each database, with a fresh store for the suite. */
+export function contract(name: string, body: (ctx: Ctx) => void): void {
+  for (const kind of storeKinds) {
+    describe(`${name} contract (${kind.name})`, () => {
+      let store: Store | undefined;
+      const ctx: Ctx = {
+        get store() {
+          assert.ok(store, 'the store is opened before the tests');
+          return store;
+        },
+        get db() {
+          return ctx.store.db;
+        },
+        kind: kind.name,
+      };
+      before(async () => {
+        store = await kind.open();
+      });
+      after(async () => {
+        await store?.close();
+      });
+      body(ctx);
+    });
+  }
+}
+
+/** Strings that must come back exactly: astral planes, RTL, combining marks, ZWJ, quotes, escapes. */
+export const AWKWARD = {
+  astral: '𝒜𝓁𝒾𝒸ℯ 😀 🀄 𠜎',
+  rtl: 'مرحبا بالعالم שלום',
+  mixed: 'abc‏مرحبا‎def',
+  combining: 'Élodie e\u0301',
+  zwj: '👩‍👩‍👧 🏳️‍🌈',
+  quotes: `it's "quoted" \\ back\\slash %_ ' ; --`,
+  whitespace: ' \t\n\r ',
+  bom: '\uFEFFbom',
+} as const;
+
+/** One string holding every AWKWARD sample. */
+export const AWKWARD_ALL = Object.values(AWKWARD).join(' | ');
+
+/** A JSON value with what a JSON column must keep: nesting, empty containers, unicode, numbers, NUL. */
+export const NESTED_JSON = {
+  name: AWKWARD_ALL,
+  empty_array: [],
+  empty_object: {},
+  nested: { deep: { deeper: [1, 'two', { three: null, four: [[], [{}]] }] } },
+  numbers: [0, -1, 1.5, 2 ** 53 - 1, 1e-7],
+  flags: [true, false, null],
+  // Escaped by JSON.stringify as \u0000: JSON columns may hold NUL on both databases.
+  nul: 'a\u0000b',
+  [AWKWARD.astral]: AWKWARD.rtl,
+};
+
+/** Runs `n` callers at once; returns how many answered true. */
+export async function race(n: number, caller: (i: number) => Promise<boolean>): Promise<number> {
+  const answers = await Promise.all(Array.from({ length: n }, (_, i) => caller(i)));
+  return answers.filter(Boolean).length;
+}
+
+/** The write must fail with the contract's UniqueViolation naming this key. */
+export async function rejectsUnique(p: Promise<unknown>, table: string, columns: string[]): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof UniqueViolation, `expected a UniqueViolation, got ${e}`);
+    assert.equal(e.code, 'ERR_STORE_UNIQUE');
+    assert.equal(e.table, table);
+    assert.deepEqual(e.columns, columns);
+    assert.equal(e.message, `unique key violated: ${table}(${columns.join(', ')})`);
+    assert.ok(e.cause, 'the driver error is kept as cause');
+    return true;
+  });
+}
+
+/**
+ * Today's NUL behaviour, which differs (the contract: strings never contain
+ * NUL, the HTTP edge refuses them). PostgreSQL rejects the statement with
+ * NulInText; SQLite stores the string, and `read` gives it back exactly.
+ */
+export async function nulBehaviour<T>(
+  ctx: Ctx,
+  write: () => Promise<unknown>,
+  read: () => Promise<T>,
+  expected: T,
+): Promise<void> {
+  if (ctx.kind === 'postgres') {
+    await assert.rejects(write(), (e: unknown) => {
+      assert.ok(e instanceof NulInText, `expected NulInText, got ${e}`);
+      assert.equal(e.code, 'ERR_STORE_NUL');
+      return true;
+    });
+    return;
+  }
+  await write();
+  assert.deepEqual(await read(), expected);
+}
+
+/** The same for a read by a string holding NUL: PostgreSQL rejects it, SQLite finds nothing. */
+export async function nulLookup<T>(ctx: Ctx, read: () => Promise<T>, nothing: T): Promise<void> {
+  if (ctx.kind === 'postgres') {
+    await assert.rejects(read(), NulInText);
+    return;
+  }
+  assert.deepEqual(await read(), nothing);
+}
+
+/**
+ * Today's `varchar(n)` behaviour, which differs: PostgreSQL enforces the
+ * length (ValueTooLong), SQLite stores any length.
+ */
+export async function tooLongBehaviour(
+  ctx: Ctx,
+  limit: number,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  if (ctx.kind === 'postgres') {
+    await assert.rejects(write(), (e: unknown) => {
+      assert.ok(e instanceof ValueTooLong, `expected ValueTooLong, got ${e}`);
+      assert.equal(e.limit, limit);
+      return true;
+    });
+    return;
+  }
+  await write();
+}
+
+/** Asserts the fields of `expected` only (columns added later do not break the contract). */
+export function assertFields(actual: object | undefined, expected: Record<string, unknown>): void {
+  assert.ok(actual, 'the row exists');
+  const picked = Object.fromEntries(Object.keys(expected).map((k) => [k, (actual as any)[k]]));
+  assert.deepEqual(picked, expected);
+}

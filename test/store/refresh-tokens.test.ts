@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import {
+  consumeRefreshToken,
+  findRefreshTokenByHash,
+  findRefreshTokenById,
+  forgetSuccessor,
+  insertRefreshToken,
+  type NewRefreshToken,
+  revokeFamily,
+  revokeUserRefreshTokens,
+  supersedeSuccessor,
+  touchRefreshToken,
+} from '../../src/store/repos/refresh-tokens.js';
+import { AWKWARD, contract, race, rejectsUnique, T0 } from './contract.js';
+
+contract('refresh-tokens', (ctx) => {
+  const token = (id: string, extra: Partial<NewRefreshToken> = {}): NewRefreshToken => ({
+    id,
+    token_hash: `hash-${id}`,
+    family_id: `fam-${id}`,
+    client_id: 'acme-web',
+    user_id: 'auth0|alice',
+    connection_id: 'con_customers',
+    audience: 'https://api.example.com/',
+    scope: 'openid offline_access',
+    created_at: T0,
+    family_created_at: T0,
+    last_used_at: T0,
+    expires_at: T0 + 1000,
+    idle_expires_at: T0 + 500,
+    rotated_at: null,
+    replaced_by: null,
+    revoked_at: null,
+    ...extra,
+  });
+
+  it('round-trips every field, by id and by hash; a new token has no successor', async () => {
+    const t = token('rt_round', {
+      scope: `openid ${AWKWARD.astral}`,
+      audience: null,
+      parent_id: 'rt_parent',
+    });
+    await insertRefreshToken(ctx.db, t);
+    const expected = { ...t, successor_enc: null };
+    assert.deepEqual(await findRefreshTokenById(ctx.db, 'rt_round'), expected);
+    assert.deepEqual(await findRefreshTokenByHash(ctx.db, 'hash-rt_round'), expected);
+    await insertRefreshToken(ctx.db, token('rt_first'));
+    assert.equal((await findRefreshTokenById(ctx.db, 'rt_first'))?.parent_id, null);
+  });
+
+  it('id and token_hash are unique: UniqueViolation', async () => {
+    await insertRefreshToken(ctx.db, token('rt_u'));
+    await rejectsUnique(
+      insertRefreshToken(ctx.db, token('rt_u', { token_hash: 'other' })),
+      'refresh_tokens',
+      ['id'],
+    );
+    await rejectsUnique(
+      insertRefreshToken(ctx.db, token('rt_u2', { token_hash: 'hash-rt_u' })),
+      'refresh_tokens',
+      ['token_hash'],
+    );
+  });
+
+  it('consume: of 10 racing rotations exactly one wins, and its successor is the one kept', async () => {
+    await insertRefreshToken(ctx.db, token('rt_race'));
+    const wins: number[] = [];
+    const n = await race(10, async (i) => {
+      const won = await consumeRefreshToken(
+        ctx.db,
+        'rt_race',
+        { id: `succ-${i}`, sealed: `sealed-${i}` },
+        T0 + 1,
+      );
+      if (won) wins.push(i);
+      return won;
+    });
+    assert.equal(n, 1);
+    const row = await findRefreshTokenById(ctx.db, 'rt_race');
+    assert.equal(row?.replaced_by, `succ-${wins[0]}`);
+    assert.equal(row?.successor_enc, `sealed-${wins[0]}`);
+    assert.equal(row?.rotated_at, T0 + 1);
+    assert.equal(await consumeRefreshToken(ctx.db, 'rt_race', { id: 'late', sealed: null }, T0 + 2), false);
+  });
+
+  it('a revoked token cannot be consumed or touched', async () => {
+    await insertRefreshToken(ctx.db, token('rt_rev', { family_id: 'fam-rev' }));
+    await insertRefreshToken(ctx.db, token('rt_rev2', { family_id: 'fam-rev' }));
+    assert.equal(await revokeFamily(ctx.db, 'fam-rev', T0 + 1), 2);
+    assert.equal(await revokeFamily(ctx.db, 'fam-rev', T0 + 2), 0);
+    assert.equal(await consumeRefreshToken(ctx.db, 'rt_rev', { id: 'x', sealed: null }, T0 + 3), false);
+    assert.equal(await touchRefreshToken(ctx.db, 'rt_rev', T0 + 3, null), false);
+    assert.equal((await findRefreshTokenById(ctx.db, 'rt_rev'))?.revoked_at, T0 + 1);
+  });
+
+  it('touch slides the idle expiry of a live token', async () => {
+    await insertRefreshToken(ctx.db, token('rt_touch'));
+    assert.equal(await touchRefreshToken(ctx.db, 'rt_touch', T0 + 7, T0 + 900), true);
+    const row = await findRefreshTokenById(ctx.db, 'rt_touch');
+    assert.equal(row?.last_used_at, T0 + 7);
+    assert.equal(row?.idle_expires_at, T0 + 900);
+  });
+
+  it('supersede: of 10 racing retries of the previous token exactly one revokes the unused successor', async () => {
+    await insertRefreshToken(ctx.db, token('rt_prev', { family_id: 'fam-s' }));
+    await insertRefreshToken(ctx.db, token('rt_next', { family_id: 'fam-s', parent_id: 'rt_prev' }));
+    assert.equal(
+      await consumeRefreshToken(ctx.db, 'rt_prev', { id: 'rt_next', sealed: 'sealed' }, T0 + 1),
+      true,
+    );
+    const prev = await findRefreshTokenById(ctx.db, 'rt_prev');
+    assert.ok(prev);
+    const n = await race(10, (i) => supersedeSuccessor(ctx.db, prev, `rt_retry-${i}`, T0 + 2));
+    assert.equal(n, 1);
+    assert.equal((await findRefreshTokenById(ctx.db, 'rt_next'))?.revoked_at, T0 + 2);
+    const after = await findRefreshTokenById(ctx.db, 'rt_prev');
+    assert.match(after?.replaced_by ?? '', /^rt_retry-\d$/);
+    assert.equal(after?.successor_enc, null);
+  });
+
+  it('forgetSuccessor drops the sealed successor; revokeUserRefreshTokens counts', async () => {
+    await insertRefreshToken(ctx.db, token('rt_f', { user_id: 'auth0|bob' }));
+    await consumeRefreshToken(ctx.db, 'rt_f', { id: 'rt_f2', sealed: 'sealed' }, T0 + 1);
+    await forgetSuccessor(ctx.db, 'rt_f');
+    assert.equal((await findRefreshTokenById(ctx.db, 'rt_f'))?.successor_enc, null);
+    await insertRefreshToken(ctx.db, token('rt_f2', { user_id: 'auth0|bob' }));
+    assert.equal(await revokeUserRefreshTokens(ctx.db, 'auth0|bob', T0 + 2), 2);
+    assert.equal(await revokeUserRefreshTokens(ctx.db, 'auth0|bob', T0 + 3), 0);
+  });
+});
