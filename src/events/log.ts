@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errors } from '../oauth/errors.js';
 import type { Runtime } from '../runtime.js';
 import { diskFullMessage } from '../store/disk-full.js';
+import { UnavailableError } from '../store/unavailable.js';
 import { insertEvent, type LogEvent } from '../store/repos/events.js';
 
 /** Auth0's event codes that Tessera records, with their descriptions. */
@@ -49,6 +50,8 @@ export async function recordEvent(rt: Runtime, event: Omit<LogEvent, 'id' | 'dat
   try {
     await insertEvent(rt.store.db, { id: `evt_${randomUUID()}`, date: rt.now(), ...event });
   } catch (err) {
+    // An outage is answered (and logged, throttled) as every other outage is.
+    if (err instanceof UnavailableError) throw err;
     const why = diskFullMessage(err) ?? (err as Error)?.message ?? String(err);
     rt.log.error(
       { err, type: event.type, diskFull: diskFullMessage(err) !== undefined },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { totpAt } from '../../src/mfa/totp.js';
-import { listOutbox } from '../../src/store/repos/outbox.js';
+import { readOutbox } from '../../src/notify/outbox.js';
 import { ALICE, addUser, startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { associate, authenticators, grant, passwordLogin, setUpMfa } from './helpers.js';
@@ -14,7 +14,7 @@ const NO_OTP = {
 
 /** The latest code the outbox holds for an address (no SMTP configured). */
 async function lastCode(t: TestApp, to: string): Promise<string> {
-  const [mail] = await listOutbox(t.rt.store.db, { limit: 1, recipient: to });
+  const [mail] = await readOutbox(t.rt.store, t.rt.config.secret, { limit: 1, recipient: to });
   return /verification code is (\d{6})/.exec(mail?.body ?? '')?.[1] ?? assert.fail('no code sent');
 }
 

@@ -73,6 +73,8 @@ contract('store errors', (ctx) => {
     subject: null,
     body: 'b',
     created_at: T0,
+    expires_at: null,
+    sealed: 0,
   });
 
   it('a unique violation in a transaction rolls it back; the store stays usable', async () => {

@@ -19,6 +19,8 @@ contract('outbox', (ctx) => {
     subject: null,
     body: 'Your code is 123456',
     created_at: T0,
+    expires_at: null,
+    sealed: 0,
     ...extra,
   });
 
