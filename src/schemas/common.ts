@@ -49,6 +49,7 @@ function isIpOrCidr(s: string): boolean {
 
 /** The string formats our schemas use, by name, with the error each one gives. */
 export const FORMATS: Readonly<Record<string, Format>> = {
+  uri: { check: (s) => URL.canParse(s), message: () => 'must be an absolute URI' },
   'http-url': { check: isHttpUrl, message: () => 'must be an absolute http(s) URL' },
   'issuer-url': {
     check: (s) => issuerProblem(s) === undefined,
@@ -68,6 +69,9 @@ export const NonEmpty = (options: SchemaOptions = {}) => Type.String({ minLength
 /** A name or identifier: 1 to 255 characters. */
 export const Name = (options: SchemaOptions = {}) =>
   Type.String({ minLength: 1, maxLength: 255, ...options });
+
+/** An absolute URI (RFC 3986). */
+export const Uri = (options: SchemaOptions = {}) => Type.String({ format: 'uri', ...options });
 
 /** An absolute http or https URL. */
 export const HttpUrl = (options: SchemaOptions = {}) => Type.String({ format: 'http-url', ...options });
