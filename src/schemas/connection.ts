@@ -15,7 +15,7 @@ export const ConnectionOptions = Type.Object(
     password_complexity_options: Type.Optional(
       Type.Object(
         { min_length: Type.Optional(Int(1, 128, { description: 'Shortest password accepted.' })) },
-        strict(),
+        strict({ description: 'Password length rules.' }),
       ),
     ),
     password_history: Type.Optional(
@@ -24,7 +24,7 @@ export const ConnectionOptions = Type.Object(
           enable: Type.Optional(Type.Boolean({ description: 'Refuse reusing recent passwords.' })),
           size: Type.Optional(Int(1, 24, { description: 'How many past passwords are remembered.' })),
         },
-        strict(),
+        strict({ description: 'Refusing recently used passwords.' }),
       ),
     ),
     password_dictionary: Type.Optional(
@@ -35,7 +35,7 @@ export const ConnectionOptions = Type.Object(
             Type.Array(NonEmpty(), { description: 'Extra words refused as passwords.' }),
           ),
         },
-        strict(),
+        strict({ description: 'Refusing common passwords.' }),
       ),
     ),
     password_no_personal_info: Type.Optional(
@@ -51,11 +51,11 @@ export const ConnectionOptions = Type.Object(
                 min: Type.Optional(Int(1, 128, { description: 'Shortest username.' })),
                 max: Type.Optional(Int(1, 128, { description: 'Longest username.' })),
               },
-              strict(),
+              strict({ description: 'Username length.' }),
             ),
           ),
         },
-        strict(),
+        strict({ description: 'Rules for identifiers.' }),
       ),
     ),
     disable_signup: Type.Optional(Type.Boolean({ description: 'Refuse sign-ups to this directory.' })),

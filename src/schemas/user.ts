@@ -13,7 +13,7 @@ export const CustomPasswordHash = Type.Object(
     algorithm: StringEnum(['bcrypt', 'argon2'], { description: 'The algorithm of the imported hash.' }),
     hash: Type.Object(
       { value: NonEmpty({ description: 'The hash, e.g. `$2b$10$…` or `$argon2id$…`.' }) },
-      strict(),
+      strict({ description: 'The hash, as Auth0 imports it.' }),
     ),
   },
   strict({ description: 'A password hash imported from another system.' }),

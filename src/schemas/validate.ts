@@ -10,6 +10,11 @@ export interface Issue {
   message: string;
 }
 
+/** An issue that sorts after every issue inside `after` (a rule across that object's fields). */
+export interface RankedIssue extends Issue {
+  after?: Segment[];
+}
+
 /** `path: message`, the way the tenant file's errors read; the empty path is `(top level)`. */
 export function formatIssue(issue: Issue): string {
   return `${formatPath(issue.path) || '(top level)'}: ${issue.message}`;
@@ -49,11 +54,7 @@ export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
  * `after` set sorts after every issue inside that path: a rule across an
  * object's fields is told after the fields' own problems.
  */
-export function sortIssues<I extends Issue & { after?: Segment[] }>(
-  schema: TSchema,
-  value: unknown,
-  issues: I[],
-): I[] {
+export function sortIssues<I extends RankedIssue>(schema: TSchema, value: unknown, issues: I[]): I[] {
   const keyed = issues.map((issue) => ({
     issue,
     rank: issue.after ? [...rank(schema, value, issue.after), Infinity] : rank(schema, value, issue.path),

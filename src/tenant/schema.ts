@@ -11,7 +11,7 @@ import { ResourceServer } from '../schemas/resource-server.js';
 import { Rule, RulesConfig } from '../schemas/rule.js';
 import { TenantSettings } from '../schemas/tenant-settings.js';
 import { type CustomPasswordHash, customPasswordHashIssues, User, userIssues } from '../schemas/user.js';
-import { compile, formatIssue, type Issue, sortIssues } from '../schemas/validate.js';
+import { compile, formatIssue, type Issue, type RankedIssue, sortIssues } from '../schemas/validate.js';
 import { type KnownNames, referenceErrors } from './references.js';
 
 export { GRANT_TYPES } from '../schemas/grant-types.js';
@@ -73,9 +73,6 @@ export type { CustomPasswordHash };
 
 const validator = compile(TenantFile);
 
-/** An issue that sorts after every issue inside `after` (a rule across that object's fields). */
-type Ranked = Issue & { after?: Segment[] };
-
 /**
  * Checks the shape of a parsed tenant file: unknown fields, types, enum
  * values, required fields (the compiled schema), then what a schema cannot
@@ -85,11 +82,11 @@ type Ranked = Issue & { after?: Segment[] };
  * `references.ts`.
  */
 export function shapeErrors(value: unknown): string[] {
-  const issues: Ranked[] = validator.issues(value);
+  const issues: RankedIssue[] = validator.issues(value);
   if (isMapping(value)) {
     const clean = (prefix: Segment[]) => !issues.some((i) => startsWith(i.path, prefix));
     const within = (at: Segment[], found: Issue[]) =>
-      found.map((i): Ranked => ({ path: [...at, ...i.path], message: i.message, after: at }));
+      found.map((i): RankedIssue => ({ path: [...at, ...i.path], message: i.message, after: at }));
 
     eachItem(value.clients, ['clients'], (c, at) => {
       if (clean(at)) issues.push(...within(at, clientIssues(c as Client)));
@@ -145,7 +142,7 @@ function eachItem(list: unknown, at: Segment[], fn: (item: unknown, at: Segment[
  * mapping and `key` finds a string in it.
  */
 function duplicates(
-  issues: Ranked[],
+  issues: RankedIssue[],
   list: unknown,
   at: Segment[],
   key: (item: Record<string, unknown>) => string | undefined,
@@ -164,7 +161,7 @@ function duplicates(
 }
 
 /** Items unique by one string field: a duplicate is an error at that field, `duplicate <label> "<value>"`. */
-function unique(issues: Ranked[], list: unknown, at: Segment[], field: string, label: string): void {
+function unique(issues: RankedIssue[], list: unknown, at: Segment[], field: string, label: string): void {
   duplicates(
     issues,
     list,
