@@ -5,6 +5,12 @@ import { FormatRegistry, type SchemaOptions, type TLiteral, type TUnion, Type } 
  * Building blocks shared by the object schemas. Every schema here is plain
  * JSON Schema (TypeBox), so the same definitions validate the tenant file,
  * type it (`Static<>`), and can describe the Management API in OpenAPI.
+ *
+ * A route that validates a request with these schemas must use TypeBox's
+ * compiler (`setValidatorCompiler(TypeBoxValidatorCompiler)` from
+ * @fastify/type-provider-typebox, or `compile` in ./validate.ts): Fastify's
+ * default Ajv, in strict mode, refuses the `errorMessage` keyword and does
+ * not know the formats registered below.
  */
 
 /** Options our schemas may carry besides JSON Schema's. */
