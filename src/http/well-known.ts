@@ -1,12 +1,15 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { OIDC_SCOPES } from '../oauth/scopes.js';
 import { GRANTS } from '../oauth/grants/index.js';
 import type { Runtime } from '../runtime.js';
+import { Jwks, OpenIdConfiguration } from '../schemas/discovery.js';
 
 /** OpenID Connect discovery and the JWKS, which APIs fetch to validate tokens. */
-export function wellKnownRoutes(app: FastifyInstance, rt: Runtime): void {
+export function wellKnownRoutes(server: FastifyInstance, rt: Runtime): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const issuer = rt.config.issuer;
-  const discovery = {
+  const discovery: OpenIdConfiguration = {
     issuer,
     token_endpoint: `${issuer}oauth/token`,
     userinfo_endpoint: `${issuer}userinfo`,
@@ -36,12 +39,14 @@ export function wellKnownRoutes(app: FastifyInstance, rt: Runtime): void {
       'updated_at',
     ],
   };
-  app.get('/.well-known/openid-configuration', async (_request, reply) => {
+  const openIdConfiguration = { schema: { response: { 200: OpenIdConfiguration } } };
+  app.get('/.well-known/openid-configuration', openIdConfiguration, async (_request, reply) => {
     reply.header('Cache-Control', 'public, max-age=3600');
     return discovery;
   });
-  app.get('/.well-known/jwks.json', async (_request, reply) => {
+  app.get('/.well-known/jwks.json', { schema: { response: { 200: Jwks } } }, async (_request, reply) => {
     reply.header('Cache-Control', 'public, max-age=300');
-    return rt.keys.jwks();
+    // jose's JWK type leaves every member optional; a published key always has its kty.
+    return (await rt.keys.jwks()) as Jwks;
   });
 }

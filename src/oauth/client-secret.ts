@@ -15,6 +15,3 @@ export function verifyClientSecret(stored: string, presented: string): boolean {
   const actual = Buffer.from(hashClientSecret(presented), 'utf8');
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
-
-/** Shortest client secret the tenant file accepts. */
-export const MIN_CLIENT_SECRET_LENGTH = 16;

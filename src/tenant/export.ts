@@ -7,7 +7,7 @@ import { getSetting } from '../store/repos/settings.js';
 import { listUsers } from '../store/repos/users.js';
 import { SETTING_SECTIONS } from './apply.js';
 import { PROFILE_FIELDS } from './apply-users.js';
-import { child, isMapping } from './check.js';
+import { child, isMapping } from '../schemas/path.js';
 import { escapeReferences, SECRET_SLOT, VERBATIM } from './parse.js';
 import type { ClientDoc, ConnectionDoc, ResourceServerDoc, TenantDoc, UserDoc } from './schema.js';
 

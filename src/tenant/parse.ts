@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { child, isMapping } from './check.js';
+import { child, isMapping } from '../schemas/path.js';
 import { referenceErrors } from './references.js';
 import { scriptErrors } from './scripts.js';
 import { shapeErrors, type TenantDoc, TenantFileError } from './schema.js';

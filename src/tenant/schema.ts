@@ -1,23 +1,21 @@
-import { MIN_CLIENT_SECRET_LENGTH } from '../oauth/client-secret.js';
-import {
-  arrayOf,
-  boolean,
-  child,
-  email,
-  httpUrl,
-  type Infer,
-  integer,
-  metadata,
-  object,
-  oneOf,
-  optional,
-  record,
-  string,
-  uniqueBy,
-} from './check.js';
+import { type Static, Type } from '@sinclair/typebox';
+import { Action } from '../schemas/action.js';
+import { AttackProtection } from '../schemas/attack-protection.js';
+import { Client, clientIssues } from '../schemas/client.js';
+import { ClientGrant } from '../schemas/client-grant.js';
+import { strict } from '../schemas/common.js';
+import { Connection } from '../schemas/connection.js';
+import { Guardian } from '../schemas/guardian.js';
+import { isMapping, type Segment } from '../schemas/path.js';
+import { ResourceServer } from '../schemas/resource-server.js';
+import { Rule, RulesConfig } from '../schemas/rule.js';
+import { TenantSettings } from '../schemas/tenant-settings.js';
+import { type CustomPasswordHash, customPasswordHashIssues, User, userIssues } from '../schemas/user.js';
+import { compile, formatIssue, type Issue, type RankedIssue, sortIssues } from '../schemas/validate.js';
 import { type KnownNames, referenceErrors } from './references.js';
-import { laterSections } from './schema-later.js';
 import { scriptErrors } from './scripts.js';
+
+export { GRANT_TYPES } from '../schemas/grant-types.js';
 
 /** Every problem found in a tenant file; the message has one `path: problem` per line. */
 export class TenantFileError extends Error {
@@ -29,202 +27,149 @@ export class TenantFileError extends Error {
   }
 }
 
-/** The grant types a client may list (Auth0's names). */
-export const GRANT_TYPES = [
-  'password',
-  'refresh_token',
-  'client_credentials',
-  'http://auth0.com/oauth/grant-type/password-realm',
-  'http://auth0.com/oauth/grant-type/mfa-otp',
-  'http://auth0.com/oauth/grant-type/mfa-oob',
-  'http://auth0.com/oauth/grant-type/mfa-recovery-code',
+/**
+ * The whole tenant file: one list or mapping per object family, each made of
+ * the object schemas in `src/schemas/`. Every section is optional; an absent
+ * section is left alone by apply.
+ */
+export const TenantFile = Type.Object(
+  {
+    tenant: Type.Optional(TenantSettings),
+    connections: Type.Optional(Type.Array(Connection, { description: 'Unique by name.' })),
+    resourceServers: Type.Optional(Type.Array(ResourceServer, { description: 'Unique by identifier.' })),
+    clients: Type.Optional(Type.Array(Client, { description: 'Unique by client_id.' })),
+    users: Type.Optional(
+      Type.Array(User, { description: 'Unique by user_id, and email and username per connection.' }),
+    ),
+    rules: Type.Optional(Type.Array(Rule, { description: 'Unique by name.' })),
+    actions: Type.Optional(Type.Array(Action, { description: 'Unique by name.' })),
+    rulesConfigs: Type.Optional(Type.Array(RulesConfig, { description: 'Unique by key.' })),
+    clientGrants: Type.Optional(
+      Type.Array(ClientGrant, { description: 'At most one per client and audience.' }),
+    ),
+    guardian: Type.Optional(Guardian),
+    attackProtection: Type.Optional(AttackProtection),
+  },
+  strict({ description: 'A Tessera tenant file.' }),
+);
+
+/** The sections apply stores whole, each as a setting under its own name, in file order. */
+export const WHOLE_SECTION_KEYS = [
+  'rules',
+  'actions',
+  'rulesConfigs',
+  'clientGrants',
+  'guardian',
+  'attackProtection',
 ] as const;
 
-const name = string({ min: 1, max: 255 });
-const text = string();
-const signingAlg = oneOf(['RS256', 'PS256']);
-const enable = object({ enable: optional(boolean()) });
-
-const tenant = object({
-  friendly_name: optional(text),
-  picture_url: optional(httpUrl()),
-  support_email: optional(email()),
-  support_url: optional(httpUrl()),
-  enabled_locales: optional(arrayOf(string({ min: 1 }))),
-  issuer: optional(
-    string({
-      refine: (s) => {
-        if (!/^https?:\/\//i.test(s) || !URL.canParse(s)) return 'must be an absolute http(s) URL';
-        const u = new URL(s);
-        return u.search || u.hash ? 'must not have a query or fragment' : undefined;
-      },
-    }),
-  ),
-  default_directory: optional(name),
-  default_audience: optional(string({ min: 1 })),
-});
-
-const connection = object({
-  name,
-  display_name: optional(text),
-  strategy: oneOf(
-    ['auth0'],
-    (v) => `unsupported strategy ${JSON.stringify(v)}: only "auth0" (database) is supported`,
-  ),
-  realms: optional(arrayOf(name)),
-  enabled_clients: optional(arrayOf(name)),
-  metadata: optional(record(text)),
-  options: optional(
-    object({
-      brute_force_protection: optional(boolean()),
-      password_policy: optional(oneOf(['none', 'low', 'fair', 'good', 'excellent'])),
-      password_complexity_options: optional(object({ min_length: optional(integer(1, 128)) })),
-      password_history: optional(object({ enable: optional(boolean()), size: optional(integer(1, 24)) })),
-      password_dictionary: optional(
-        object({ enable: optional(boolean()), dictionary: optional(arrayOf(string({ min: 1 }))) }),
-      ),
-      password_no_personal_info: optional(enable),
-      requires_username: optional(boolean()),
-      validation: optional(
-        object({
-          username: optional(object({ min: optional(integer(1, 128)), max: optional(integer(1, 128)) })),
-        }),
-      ),
-      disable_signup: optional(boolean()),
-    }),
-  ),
-});
-
-const scope = object({ value: string({ min: 1 }), description: optional(text) });
-const resourceServer = object({
-  name: optional(string({ min: 1 })),
-  identifier: string({ min: 1, max: 1024 }),
-  scopes: optional(uniqueBy(scope, 'value', 'scope')),
-  signing_alg: optional(signingAlg),
-  token_lifetime: optional(integer(1, 2592000)),
-  allow_offline_access: optional(boolean()),
-  enforce_policies: optional(boolean()),
-  token_dialect: optional(
-    oneOf(['access_token', 'access_token_authz', 'rfc9068_profile', 'rfc9068_profile_authz']),
-  ),
-  skip_consent_for_verifiable_first_party_clients: optional(boolean()),
-});
-
-const lifetime = integer(1, 31557600);
-const client = object(
-  {
-    name: string({ min: 1 }),
-    client_id: name,
-    client_secret: optional(text),
-    description: optional(text),
-    app_type: optional(oneOf(['regular_web', 'non_interactive', 'spa', 'native'])),
-    token_endpoint_auth_method: oneOf(['none', 'client_secret_post', 'client_secret_basic']),
-    is_first_party: optional(boolean()),
-    is_token_endpoint_ip_header_trusted: optional(boolean()),
-    grant_types: arrayOf(oneOf(GRANT_TYPES, (v) => `unknown grant type ${JSON.stringify(v)}`)),
-    jwt_configuration: optional(
-      object({ alg: optional(signingAlg), lifetime_in_seconds: optional(lifetime) }),
-    ),
-    refresh_token: optional(
-      object({
-        rotation_type: optional(oneOf(['rotating', 'non-rotating'])),
-        expiration_type: optional(oneOf(['expiring', 'non-expiring'])),
-        leeway: optional(integer(0, 3600)),
-        token_lifetime: optional(lifetime),
-        idle_token_lifetime: optional(lifetime),
-        infinite_token_lifetime: optional(boolean()),
-        infinite_idle_token_lifetime: optional(boolean()),
-      }),
-    ),
-    client_metadata: optional(record(text)),
-  },
-  (c, path, errors) => {
-    const method = c.token_endpoint_auth_method;
-    const at = child(path, 'client_secret');
-    if (method === 'none') {
-      if (c.client_secret !== undefined)
-        errors.push(`${at}: not allowed when token_endpoint_auth_method is "none"`);
-      if (c.is_token_endpoint_ip_header_trusted) {
-        errors.push(
-          `${child(path, 'is_token_endpoint_ip_header_trusted')}: only a confidential client (with a secret) may be trusted`,
-        );
-      }
-    } else if (c.client_secret === undefined) {
-      errors.push(`${at}: required when token_endpoint_auth_method is "${method}"`);
-    } else if (c.client_secret.length < MIN_CLIENT_SECRET_LENGTH) {
-      errors.push(`${at}: must be at least ${MIN_CLIENT_SECRET_LENGTH} characters`);
-    }
-  },
-);
-
-// Whole-string formats, so a placeholder such as "$2b$10$..." is caught here, not at login.
-const HASH_FORMAT = {
-  bcrypt: /^\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}$/,
-  argon2: /^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/,
-};
-
-const customPasswordHash = object(
-  { algorithm: oneOf(['bcrypt', 'argon2']), hash: object({ value: string({ min: 1 }) }) },
-  (h, path, errors) => {
-    if (!HASH_FORMAT[h.algorithm].test(h.hash.value))
-      errors.push(`${path}.hash.value: not a ${h.algorithm} hash (expected a $2b$… or $argon2id$… string)`);
-  },
-);
-
-const user = object(
-  {
-    connection: name,
-    user_id: optional(name),
-    email: optional(email()),
-    username: optional(name),
-    email_verified: optional(boolean()),
-    password: optional(string({ min: 1 })),
-    custom_password_hash: optional(customPasswordHash),
-    name: optional(text),
-    nickname: optional(text),
-    picture: optional(text),
-    given_name: optional(text),
-    family_name: optional(text),
-    blocked: optional(boolean()),
-    app_metadata: optional(metadata()),
-    user_metadata: optional(metadata()),
-  },
-  (u, path, errors) => {
-    if (u.password !== undefined && u.custom_password_hash !== undefined) {
-      errors.push(`${path}: password and custom_password_hash are mutually exclusive`);
-    }
-    if (u.email === undefined && u.username === undefined)
-      errors.push(`${path}: needs an email or a username`);
-  },
-);
-
-/** The whole tenant file. Every section is optional; an absent section is left alone by apply. */
-export const tenantFile = object({
-  tenant: optional(tenant),
-  connections: optional(uniqueBy(connection, 'name', 'connection name')),
-  resourceServers: optional(uniqueBy(resourceServer, 'identifier', 'identifier')),
-  clients: optional(uniqueBy(client, 'client_id', 'client_id')),
-  users: optional(arrayOf(user)),
-  ...laterSections,
-});
-
 /** A validated tenant file. */
-export type TenantDoc = Infer<typeof tenantFile>;
-export type TenantSection = NonNullable<TenantDoc['tenant']>;
-export type ConnectionDoc = NonNullable<TenantDoc['connections']>[number];
-export type ResourceServerDoc = NonNullable<TenantDoc['resourceServers']>[number];
-export type ClientDoc = NonNullable<TenantDoc['clients']>[number];
-export type UserDoc = NonNullable<TenantDoc['users']>[number];
+export type TenantDoc = Static<typeof TenantFile>;
+export type TenantSection = TenantSettings;
+export type ConnectionDoc = Connection;
+export type ResourceServerDoc = ResourceServer;
+export type ClientDoc = Client;
+export type UserDoc = User;
+export type { CustomPasswordHash };
+
+const validator = compile(TenantFile);
 
 /**
  * Checks the shape of a parsed tenant file: unknown fields, types, enum
- * values, required fields and per-object rules. Returns the errors (empty
- * when the shape is valid); cross-references are checked by `references.ts`.
+ * values, required fields (the compiled schema), then what a schema cannot
+ * say: rules across an object's fields (for an object whose fields are
+ * valid) and uniqueness within a list. Returns the errors in document order
+ * (empty when the shape is valid); cross-references are checked by
+ * `references.ts`.
  */
 export function shapeErrors(value: unknown): string[] {
-  const errors: string[] = [];
-  tenantFile(value, '', errors);
-  return errors;
+  const issues: RankedIssue[] = validator.issues(value);
+  if (isMapping(value)) {
+    const clean = (prefix: Segment[]) => !issues.some((i) => startsWith(i.path, prefix));
+    const within = (at: Segment[], found: Issue[]) =>
+      found.map((i): RankedIssue => ({ path: [...at, ...i.path], message: i.message, after: at }));
+
+    eachItem(value.clients, ['clients'], (c, at) => {
+      if (clean(at)) issues.push(...within(at, clientIssues(c as Client)));
+    });
+    eachItem(value.users, ['users'], (u, at) => {
+      const hashAt = [...at, 'custom_password_hash'];
+      if (isMapping(u) && u.custom_password_hash !== undefined && clean(hashAt)) {
+        issues.push(
+          ...within(hashAt, customPasswordHashIssues(u.custom_password_hash as CustomPasswordHash)),
+        );
+      }
+      if (clean(at)) issues.push(...within(at, userIssues(u as User)));
+    });
+
+    unique(issues, value.connections, ['connections'], 'name', 'connection name');
+    eachItem(value.resourceServers, ['resourceServers'], (r, at) => {
+      if (isMapping(r)) unique(issues, r.scopes, [...at, 'scopes'], 'value', 'scope');
+    });
+    unique(issues, value.resourceServers, ['resourceServers'], 'identifier', 'identifier');
+    unique(issues, value.clients, ['clients'], 'client_id', 'client_id');
+    unique(issues, value.rules, ['rules'], 'name', 'rule name');
+    unique(issues, value.actions, ['actions'], 'name', 'action name');
+    unique(issues, value.rulesConfigs, ['rulesConfigs'], 'key', 'key');
+    duplicates(
+      issues,
+      value.clientGrants,
+      ['clientGrants'],
+      (g) =>
+        typeof g.client_id === 'string' && typeof g.audience === 'string'
+          ? `${g.client_id}\n${g.audience}`
+          : undefined,
+      (g) => ({
+        path: [],
+        message: `duplicate grant for client "${g.client_id}" and audience "${g.audience}"`,
+      }),
+    );
+  }
+  return sortIssues(TenantFile, value, issues).map(formatIssue);
+}
+
+function startsWith(path: Segment[], prefix: Segment[]): boolean {
+  return prefix.length <= path.length && prefix.every((s, i) => path[i] === s);
+}
+
+function eachItem(list: unknown, at: Segment[], fn: (item: unknown, at: Segment[]) => void): void {
+  if (!Array.isArray(list)) return;
+  for (const [i, item] of list.entries()) fn(item, [...at, i]);
+}
+
+/**
+ * Reports each item of `list` (at `at`) whose `key` was seen before, after
+ * the item's own issues. An invalid item is still compared when it is a
+ * mapping and `key` finds a string in it.
+ */
+function duplicates(
+  issues: RankedIssue[],
+  list: unknown,
+  at: Segment[],
+  key: (item: Record<string, unknown>) => string | undefined,
+  issue: (item: Record<string, unknown>) => Issue,
+): void {
+  const seen = new Set<string>();
+  eachItem(list, at, (item, itemAt) => {
+    const k = isMapping(item) ? key(item) : undefined;
+    if (k === undefined) return;
+    if (seen.has(k)) {
+      const found = issue(item as Record<string, unknown>);
+      issues.push({ path: [...itemAt, ...found.path], message: found.message, after: itemAt });
+    }
+    seen.add(k);
+  });
+}
+
+/** Items unique by one string field: a duplicate is an error at that field, `duplicate <label> "<value>"`. */
+function unique(issues: RankedIssue[], list: unknown, at: Segment[], field: string, label: string): void {
+  duplicates(
+    issues,
+    list,
+    at,
+    (item) => (typeof item[field] === 'string' ? item[field] : undefined),
+    (item) => ({ path: [field], message: `duplicate ${label} "${String(item[field])}"` }),
+  );
 }
 
 /**
