@@ -126,7 +126,7 @@ describe('the trusted app over HTTP', () => {
     assert.equal(noSession.statusCode, 403);
 
     const page = await c.request('GET', '/login');
-    assert.match(String(page.headers['content-security-policy']), /default-src 'none'; style-src 'sha256-/);
+    assert.match(String(page.headers['content-security-policy']), /default-src 'none'; style-src 'self';/);
     assert.equal(page.headers['x-frame-options'], 'DENY');
     assert.equal(page.headers['cache-control'], 'no-store');
     const cookie = String(
@@ -300,6 +300,16 @@ describe('the trusted app over HTTP', () => {
         assert.equal(seen!.body.client_id, DEMO_CLIENT.clientId);
       });
     }
+
+    it('an ID token that does not check out (the SDK validates it) is no sign-in', async () => {
+      answer = {
+        status: 200,
+        body: { access_token: 'at', id_token: 'not.a.jwt', token_type: 'Bearer', expires_in: 3600 },
+      };
+      const res = await new Client(app).signIn(BOB);
+      assert.equal(res.statusCode, 503);
+      assert.equal(errorOf(res.body).title, 'Sign-in is not available right now');
+    });
 
     it('Tessera unreachable', async () => {
       const down = await trustedApp({ tesseraUrl: 'http://127.0.0.1:9' });
