@@ -1,12 +1,15 @@
 import { pathToFileURL } from 'node:url';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createRemoteJWKSet, errors as jose, type JWTPayload, jwtVerify } from 'jose';
+import fastifyJwt from '@fastify/jwt';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import buildGetJwks from 'get-jwks';
 
 /**
  * The Orders API: a sample resource server, the last step of the flow. An
  * app logs a user in at Tessera (password grant, `audience` = this API) and
- * calls this API with the access token; the API checks the token against
- * Tessera's published keys (JWKS), never by calling Tessera per request.
+ * calls this API with the access token. The API checks the token with the
+ * field's own libraries — `@fastify/jwt` for the Bearer header and the claims,
+ * `get-jwks` for Tessera's published keys (fetched once, cached, re-fetched
+ * for an unknown `kid`) — and never calls Tessera per request.
  */
 export interface OrdersApiOptions {
   /** Tessera's issuer (the `iss` claim), with its trailing slash. */
@@ -27,93 +30,66 @@ const SAMPLE_ORDERS = [
   { id: 'ord_1002', item: 'Burr grinder', quantity: 1, total: '129.00 EUR', status: 'processing' },
 ];
 
-/** A refusal with its RFC 6750 challenge; the error handler below turns it into the answer. */
-class BearerError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly description: string,
-    readonly challenge: string,
-  ) {
-    super(description);
-  }
-}
+type Claims = { sub: string; scope?: string };
 
-// Errors that say the token is bad (401). Anything else, such as the JWKS
-// being unreachable, is the API's problem and answers 503, not "log in again".
-const TOKEN_ERRORS = [
-  jose.JWTClaimValidationFailed,
-  jose.JWTExpired,
-  jose.JWTInvalid,
-  jose.JWSInvalid,
-  jose.JWSSignatureVerificationFailed,
-  jose.JOSEAlgNotAllowed,
-  jose.JOSENotSupported,
-  jose.JWKSNoMatchingKey,
-  jose.JWKSMultipleMatchingKeys,
-];
-
-const missingToken = () =>
-  // RFC 6750 §3.1: a request without credentials gets a bare challenge, no error code.
-  new BearerError(
-    401,
-    'invalid_request',
-    'Missing access token: send Authorization: Bearer <token>',
-    'Bearer',
-  );
-
-const invalidToken = () =>
-  new BearerError(
-    401,
-    'invalid_token',
-    'The access token is invalid or expired',
-    'Bearer error="invalid_token", error_description="The access token is invalid or expired"',
-  );
-
-/** The token of an `Authorization: Bearer` header (RFC 6750 §2.1). */
-function bearerToken(header: string | undefined): string {
-  const scheme = header?.match(/^(\S+)/)?.[1];
-  if (!header || scheme?.toLowerCase() !== 'bearer') throw missingToken();
-  const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-  if (!m) throw invalidToken();
-  return m[1]!;
-}
+/** Errors of @fastify/jwt and get-jwks that say "this token is no good": 401, not the API's fault. */
+const MISSING = new Set(['FST_JWT_NO_AUTHORIZATION_IN_HEADER']);
+const INVALID = new Set([
+  'FST_JWT_BAD_REQUEST',
+  'FST_JWT_AUTHORIZATION_TOKEN_INVALID',
+  'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED',
+  'FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED',
+  'FAST_JWT_MISSING_SIGNATURE',
+  'JWK_NOT_FOUND',
+  'DOMAIN_NOT_ALLOWED',
+]);
 
 export async function buildOrdersApi(opts: OrdersApiOptions): Promise<FastifyInstance> {
-  const base = opts.issuer.endsWith('/') ? opts.issuer : `${opts.issuer}/`;
-  // Fetched on first use, cached, and re-fetched when a token names an unknown key (rotation).
-  const jwks = createRemoteJWKSet(new URL(opts.jwksUrl ?? `${base}.well-known/jwks.json`));
-  const now = opts.now ?? Date.now;
-
-  async function verify(request: FastifyRequest): Promise<JWTPayload & { sub: string }> {
-    const token = bearerToken(request.headers.authorization);
-    try {
-      const { payload } = await jwtVerify(token, jwks, {
-        issuer: opts.issuer,
-        audience: opts.audience,
-        algorithms: ['RS256', 'PS256'],
-        requiredClaims: ['sub', 'exp'],
-        currentDate: new Date(now()),
-      });
-      return payload as JWTPayload & { sub: string };
-    } catch (err) {
-      if (TOKEN_ERRORS.some((E) => err instanceof E)) {
-        request.log.info({ reason: (err as Error).message }, 'access token refused');
-        throw invalidToken();
-      }
-      throw err;
-    }
-  }
-
+  const jwksUrl = new URL(opts.jwksUrl ?? `${opts.issuer.replace(/\/?$/, '/')}.well-known/jwks.json`);
+  const getJwks = buildGetJwks({ jwksPath: jwksUrl.pathname, issuersWhitelist: [jwksUrl.origin] });
   const app = Fastify({ logger: opts.logger ?? false });
 
-  app.setErrorHandler((err, request, reply: FastifyReply) => {
-    if (err instanceof BearerError) {
-      return reply
-        .code(err.status)
-        .header('WWW-Authenticate', err.challenge)
-        .send({ error: err.code, error_description: err.description });
+  await app.register(fastifyJwt, {
+    decode: { complete: true },
+    secret: (_request: FastifyRequest, token: unknown) => {
+      const { header } = token as { header: { kid?: string; alg?: string } };
+      return getJwks.getPublicKey({ domain: jwksUrl.origin, kid: header.kid, alg: header.alg });
+    },
+    verify: {
+      allowedIss: opts.issuer,
+      allowedAud: opts.audience,
+      algorithms: ['RS256', 'PS256'],
+      requiredClaims: ['sub', 'exp'],
+    },
+  });
+  const clock = opts.now;
+  const verify = (request: FastifyRequest) =>
+    clock ? request.jwtVerify<Claims>({ clockTimestamp: clock() }) : request.jwtVerify<Claims>();
+
+  app.setErrorHandler((err: { code?: string; statusCode?: number }, request, reply) => {
+    const code = err.code ?? '';
+    if (MISSING.has(code)) {
+      // RFC 6750 §3.1: a request without credentials gets a bare challenge, no error code.
+      return reply.code(401).header('WWW-Authenticate', 'Bearer').send({
+        error: 'invalid_request',
+        error_description: 'Missing access token: send Authorization: Bearer <token>',
+      });
     }
+    if (INVALID.has(code)) {
+      request.log.info({ reason: code }, 'access token refused');
+      const description = 'The access token is invalid or expired';
+      return reply
+        .code(401)
+        .header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${description}"`)
+        .send({ error: 'invalid_token', error_description: description });
+    }
+    if (code === 'insufficient_scope') {
+      return reply
+        .code(403)
+        .header('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${REQUIRED_SCOPE}"`)
+        .send({ error: code, error_description: `The access token lacks the scope ${REQUIRED_SCOPE}` });
+    }
+    // The JWKS unreachable or broken: the API's problem, not "log in again".
     request.log.error({ err }, 'cannot check the access token');
     return reply
       .code(503)
@@ -129,14 +105,8 @@ export async function buildOrdersApi(opts: OrdersApiOptions): Promise<FastifyIns
   app.get('/orders', async (request, reply) => {
     const claims = await verify(request);
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
-    if (!scopes.includes(REQUIRED_SCOPE)) {
-      throw new BearerError(
-        403,
-        'insufficient_scope',
-        `The access token lacks the scope ${REQUIRED_SCOPE}`,
-        `Bearer error="insufficient_scope", scope="${REQUIRED_SCOPE}"`,
-      );
-    }
+    if (!scopes.includes(REQUIRED_SCOPE))
+      throw Object.assign(new Error('scope'), { code: 'insufficient_scope' });
     reply.header('Cache-Control', 'no-store');
     return { sub: claims.sub, scopes, orders: SAMPLE_ORDERS };
   });

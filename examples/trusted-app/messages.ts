@@ -1,5 +1,5 @@
 import type { Notice } from './sessions.js';
-import { TesseraError } from './tessera.js';
+import { tesseraError } from './tessera.js';
 
 const GENERIC: Notice = {
   kind: 'error',
@@ -13,6 +13,12 @@ const APP_MISCONFIGURED: Notice = {
   text: 'The sign-in service refused the application itself. Please tell the administrator.',
 };
 
+/** The status of a page that shows a failed call: Tessera's 4xx, else 503. */
+export function statusFor(err: unknown): number {
+  const status = tesseraError(err)?.status ?? 503;
+  return status >= 400 && status < 500 ? status : 503;
+}
+
 /**
  * What the user reads for a failed sign-in: the error codes of Tessera's
  * token endpoint (Auth0's) turned into plain sentences. Tessera's own
@@ -21,8 +27,9 @@ const APP_MISCONFIGURED: Notice = {
  * a generic sentence; details go to the log, never to the page.
  */
 export function loginErrorMessage(err: unknown): Notice {
-  if (!(err instanceof TesseraError)) return GENERIC;
-  const { status, code, description } = err;
+  const e = tesseraError(err);
+  if (!e) return GENERIC;
+  const { status, code, description } = e;
   switch (code) {
     case 'invalid_grant':
       return {
@@ -75,8 +82,9 @@ export function loginErrorMessage(err: unknown): Notice {
 
 /** What the user reads when a code was refused at the MFA step. */
 export function mfaErrorMessage(err: unknown): Notice {
-  if (!(err instanceof TesseraError)) return GENERIC;
-  const { code, description } = err;
+  const e = tesseraError(err);
+  if (!e) return GENERIC;
+  const { code, description } = e;
   if (code === 'invalid_grant' && /otp_code|binding_code|recovery code/i.test(description)) {
     return {
       kind: 'error',
@@ -98,10 +106,11 @@ export function mfaErrorMessage(err: unknown): Notice {
 
 /** The mfa_token died (expired after 10 minutes, or refused): the login must start again. */
 export function mfaTokenDead(err: unknown): boolean {
+  const e = tesseraError(err);
   return (
-    err instanceof TesseraError &&
-    ((err.code === 'expired_token' && /mfa_token/.test(err.description)) ||
-      (err.code === 'invalid_grant' && /mfa_token/i.test(err.description)))
+    e !== undefined &&
+    ((e.code === 'expired_token' && /mfa_token/.test(e.description)) ||
+      (e.code === 'invalid_grant' && /mfa_token/i.test(e.description)))
   );
 }
 

@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SessionStore as Store } from '@fastify/session';
+import type { Session as FastifySession } from 'fastify';
 import type { MfaRequirements } from './tessera.js';
 
 /** A one-time message shown on the next page. */
@@ -35,28 +36,34 @@ export interface Tokens {
   refreshCount: number;
 }
 
-export interface Session {
-  id: string;
-  /** The CSRF token every form of this session carries. */
-  csrf: string;
-  touchedAt: number;
+/** What the trusted app keeps in a session (`request.session`, from @fastify/session). */
+export interface SessionData {
   user?: { username: string; realm: string };
   tokens?: Tokens;
   mfa?: PendingMfa;
   notice?: Notice;
-  /** A refresh in flight: concurrent pages wait for it instead of exchanging the token twice. */
-  refreshing?: Promise<void>;
 }
 
-const newId = () => randomBytes(32).toString('base64url');
+declare module 'fastify' {
+  interface Session extends SessionData {}
+}
+
+/** A stored session as tests see it: its id and its data. */
+export type Session = SessionData & { id: string };
+
+interface Entry {
+  session: FastifySession;
+  touchedAt: number;
+}
 
 /**
- * Sessions in memory (a demo: a real app would use a shared store). The id
- * travels in a signed, HttpOnly cookie; everything else, tokens included,
- * stays here. Idle sessions expire; the oldest are dropped past `max`.
+ * The session store for @fastify/session: sessions in memory (a demo: a real
+ * app would use a shared store such as Redis). The id travels in a signed,
+ * HttpOnly cookie; everything else, tokens included, stays here. Idle
+ * sessions expire; the oldest are dropped past `max`.
  */
-export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
+export class SessionStore implements Store {
+  private readonly sessions = new Map<string, Entry>();
   private readonly idleMs: number;
   private readonly max: number;
   private readonly now: () => number;
@@ -67,58 +74,53 @@ export class SessionStore {
     this.now = opts.now ?? Date.now;
   }
 
-  create(): Session {
+  set(id: string, session: FastifySession, callback: (err?: unknown) => void): void {
     this.sweep();
-    const s: Session = { id: newId(), csrf: newId(), touchedAt: this.now() };
-    this.sessions.set(s.id, s);
-    return s;
+    this.sessions.delete(id);
+    // The map's order is the least recently used first.
+    this.sessions.set(id, { session, touchedAt: this.now() });
+    callback();
   }
 
-  get(id: string): Session | undefined {
-    const s = this.sessions.get(id);
-    if (!s) return undefined;
-    if (this.now() - s.touchedAt > this.idleMs) {
+  get(id: string, callback: (err: unknown, session?: FastifySession | null) => void): void {
+    callback(null, this.peek(id) ?? null);
+  }
+
+  destroy(id: string, callback: (err?: unknown) => void): void {
+    this.sessions.delete(id);
+    callback();
+  }
+
+  /** The live session `id`, touched. */
+  peek(id: string): FastifySession | undefined {
+    const e = this.sessions.get(id);
+    if (!e) return undefined;
+    if (this.now() - e.touchedAt > this.idleMs) {
       this.sessions.delete(id);
       return undefined;
     }
-    s.touchedAt = this.now();
-    // Re-insert: the map's order is the least recently used first.
+    e.touchedAt = this.now();
     this.sessions.delete(id);
-    this.sessions.set(id, s);
-    return s;
-  }
-
-  /** A new id and CSRF token for the same session (at sign-in: no session fixation). */
-  rotate(s: Session): Session {
-    this.sessions.delete(s.id);
-    s.id = newId();
-    s.csrf = newId();
-    this.sessions.set(s.id, s);
-    return s;
-  }
-
-  destroy(id: string): void {
-    this.sessions.delete(id);
+    this.sessions.set(id, e);
+    return e.session;
   }
 
   /** Every live session (tests look tokens up here). */
   list(): Session[] {
-    return [...this.sessions.values()];
+    return [...this.sessions.entries()].map(([id, e]) => ({
+      id,
+      user: e.session.user,
+      tokens: e.session.tokens,
+      mfa: e.session.mfa,
+      notice: e.session.notice,
+    }));
   }
 
   private sweep(): void {
     const now = this.now();
-    for (const [id, s] of this.sessions) {
-      if (now - s.touchedAt > this.idleMs || this.sessions.size >= this.max) this.sessions.delete(id);
+    for (const [id, e] of this.sessions) {
+      if (now - e.touchedAt > this.idleMs || this.sessions.size >= this.max) this.sessions.delete(id);
       else break;
     }
   }
-}
-
-/** Compares a submitted CSRF token with the session's, in constant time. */
-export function csrfMatches(session: Session, submitted: unknown): boolean {
-  if (typeof submitted !== 'string') return false;
-  const a = Buffer.from(session.csrf);
-  const b = Buffer.from(submitted);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,46 +1,43 @@
 /**
- * The trusted app's calls to Tessera, all from its backend: the browser never
- * talks to Tessera and never holds a token. Every token request authenticates
- * the app (client_secret_post) and names the end user's IP in
- * `auth0-forwarded-for`, which Tessera believes because the client is marked
- * `is_token_endpoint_ip_header_trusted`.
+ * The trusted app's client of Tessera: the `auth0` SDK (v4), configured as
+ * for Auth0. The browser never talks to Tessera and never holds a token: the
+ * app's backend calls it with the SDK's `AuthenticationClient` (password-realm,
+ * refresh, revoke) and `UserInfoClient`, authenticating as a confidential
+ * client (client_secret_post) and naming the end user's IP in
+ * `auth0-forwarded-for` (Tessera believes it: the client is marked
+ * `is_token_endpoint_ip_header_trusted`).
+ *
+ * Two things the SDK cannot do, each filled in below with the SDK's own parts:
+ *
+ * - Plain HTTP. The SDK only builds `https://${domain}` URLs and checks ID
+ *   tokens against the issuer `https://${domain}/`; the demo runs Tessera on
+ *   http://localhost:3000. Against an HTTPS Tessera whose issuer is
+ *   `https://${domain}/`, `{ domain, clientId, clientSecret }` is all it takes;
+ *   over HTTP a custom `fetch` (an SDK option) sends the SDK's requests to
+ *   Tessera's real address, and the ID token is checked against the issuer
+ *   and keys Tessera publishes in its discovery document.
+ * - MFA. auth0@4 has no client for Auth0's MFA API (`/mfa/associate`,
+ *   `/mfa/authenticators`, `/mfa/challenge`) nor the `mfa-otp`, `mfa-oob` and
+ *   `mfa-recovery-code` grants. `MfaClient` extends the SDK's `OAuth` class,
+ *   so those calls share its transport, its client authentication and its
+ *   errors (`AuthApiError`).
  */
+import {
+  AuthApiError,
+  AuthenticationClient,
+  type AuthenticationClientOptions,
+  type InitOverrideFunction,
+  JSONApiResponse,
+  OAuth,
+  type TokenSet as SdkTokenSet,
+  UserInfoClient,
+} from 'auth0';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
-const GRANT = {
-  passwordRealm: 'http://auth0.com/oauth/grant-type/password-realm',
-  mfaOtp: 'http://auth0.com/oauth/grant-type/mfa-otp',
-  mfaOob: 'http://auth0.com/oauth/grant-type/mfa-oob',
-  mfaRecovery: 'http://auth0.com/oauth/grant-type/mfa-recovery-code',
-} as const;
+export { AuthApiError };
 
-/** Tessera answered with an error body (`error`, `error_description`, maybe more). */
-export class TesseraError extends Error {
-  override name = 'TesseraError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly description: string,
-    readonly body: Record<string, unknown>,
-  ) {
-    super(`${status} ${code}: ${description}`);
-  }
-}
-
-/** Tessera could not be reached, or answered something that is not its JSON. */
-export class TesseraUnavailable extends Error {
-  override name = 'TesseraUnavailable';
-}
-
-export interface TokenSet {
-  access_token: string;
-  id_token?: string;
-  refresh_token?: string;
-  expires_in: number;
-  token_type: string;
-  scope?: string;
-  /** The next recovery code, after the mfa-recovery-code grant. */
-  recovery_code?: string;
-}
+/** The token endpoint's answer, with the fields Tessera (like Auth0) adds. */
+export type TokenSet = SdkTokenSet & { scope?: string; recovery_code?: string };
 
 export interface MfaRequirements {
   enroll?: { type: string }[];
@@ -70,116 +67,57 @@ export interface Authenticator {
   name?: string;
 }
 
-export interface TesseraClientOptions {
-  /** Where Tessera listens, e.g. http://localhost:3000 (no trailing path). */
-  baseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  timeoutMs?: number;
+const GRANT = {
+  mfaOtp: 'http://auth0.com/oauth/grant-type/mfa-otp',
+  mfaOob: 'http://auth0.com/oauth/grant-type/mfa-oob',
+  mfaRecovery: 'http://auth0.com/oauth/grant-type/mfa-recovery-code',
+} as const;
+
+/** The end user's IP in `auth0-forwarded-for`, the SDK's documented way (initOverrides). */
+export function forwardedFor(ip: string | undefined): { initOverrides?: InitOverrideFunction } {
+  if (!ip) return {};
+  return {
+    initOverrides: async ({ init }) => ({
+      headers: { ...(init.headers as Record<string, string>), 'auth0-forwarded-for': ip },
+    }),
+  };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-export class TesseraClient {
-  private readonly base: string;
-  private readonly timeoutMs: number;
-
-  constructor(private readonly opts: TesseraClientOptions) {
-    this.base = opts.baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
-  }
-
-  /** One HTTP call; a non-2xx answer throws TesseraError, a network failure TesseraUnavailable. */
-  private async call(path: string, init: RequestInit): Promise<unknown> {
-    const url = `${this.base}${path}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (err) {
-      throw new TesseraUnavailable(`cannot reach Tessera at ${url}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new TesseraUnavailable(`Tessera answered ${res.status} with a body that is not JSON (${url})`);
-    }
-    if (!res.ok) {
-      const b = isObject(body) ? body : {};
-      throw new TesseraError(
-        res.status,
-        typeof b.error === 'string' ? b.error : 'server_error',
-        typeof b.error_description === 'string' ? b.error_description : `HTTP ${res.status}`,
-        b,
-      );
-    }
-    return body;
-  }
-
-  private form(
-    path: string,
-    fields: Record<string, string | undefined>,
-    headers: Record<string, string> = {},
-  ) {
-    const body = new URLSearchParams();
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) body.append(k, v);
-    return this.call(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body,
-    });
-  }
-
-  private json(path: string, payload: unknown, headers: Record<string, string> = {}) {
-    return this.call(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(payload),
-    });
-  }
-
-  /** POST /oauth/token with the client's credentials and, when known, the end user's IP. */
-  async token(fields: Record<string, string | undefined>, endUserIp?: string): Promise<TokenSet> {
-    const body = await this.form(
-      '/oauth/token',
-      { ...fields, client_id: this.opts.clientId, client_secret: this.opts.clientSecret },
-      endUserIp ? { 'auth0-forwarded-for': endUserIp } : {},
+/**
+ * Auth0's MFA API, which auth0@4 lacks, on the SDK's own `OAuth` class:
+ * same requests, same client authentication, same `AuthApiError`s.
+ */
+export class MfaClient extends OAuth {
+  private async mfaGrant(grantType: string, fields: Record<string, string>, ip: string): Promise<TokenSet> {
+    const body = await this.addClientAuthentication({ client_id: this.clientId, ...fields });
+    const response = await this.request(
+      {
+        path: '/oauth/token',
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...(body as Record<string, string>), grant_type: grantType }),
+      },
+      forwardedFor(ip).initOverrides,
     );
-    if (!isObject(body) || typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
-      throw new TesseraUnavailable('Tessera answered a token request without an access token');
-    }
-    return body as unknown as TokenSet;
+    const { data } = await JSONApiResponse.fromResponse<TokenSet>(response);
+    if (data.id_token) await this.idTokenValidator.validate(data.id_token);
+    return data;
   }
 
-  passwordRealm(
-    p: { username: string; password: string; realm: string; audience: string; scope: string },
-    endUserIp: string,
-  ): Promise<TokenSet> {
-    return this.token({ grant_type: GRANT.passwordRealm, ...p }, endUserIp);
+  otpGrant(mfaToken: string, otp: string, ip: string): Promise<TokenSet> {
+    return this.mfaGrant(GRANT.mfaOtp, { mfa_token: mfaToken, otp }, ip);
   }
 
-  refresh(refreshToken: string, endUserIp?: string): Promise<TokenSet> {
-    return this.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, endUserIp);
-  }
-
-  mfaOtp(mfaToken: string, otp: string, endUserIp: string): Promise<TokenSet> {
-    return this.token({ grant_type: GRANT.mfaOtp, mfa_token: mfaToken, otp }, endUserIp);
-  }
-
-  mfaOob(mfaToken: string, oobCode: string, bindingCode: string, endUserIp: string): Promise<TokenSet> {
-    return this.token(
-      { grant_type: GRANT.mfaOob, mfa_token: mfaToken, oob_code: oobCode, binding_code: bindingCode },
-      endUserIp,
+  oobGrant(mfaToken: string, oobCode: string, bindingCode: string, ip: string): Promise<TokenSet> {
+    return this.mfaGrant(
+      GRANT.mfaOob,
+      { mfa_token: mfaToken, oob_code: oobCode, binding_code: bindingCode },
+      ip,
     );
   }
 
-  mfaRecovery(mfaToken: string, recoveryCode: string, endUserIp: string): Promise<TokenSet> {
-    return this.token(
-      { grant_type: GRANT.mfaRecovery, mfa_token: mfaToken, recovery_code: recoveryCode },
-      endUserIp,
-    );
+  recoveryCodeGrant(mfaToken: string, recoveryCode: string, ip: string): Promise<TokenSet> {
+    return this.mfaGrant(GRANT.mfaRecovery, { mfa_token: mfaToken, recovery_code: recoveryCode }, ip);
   }
 
   /** POST /mfa/associate with the mfa_token as the Bearer token. */
@@ -187,7 +125,7 @@ export class TesseraClient {
     mfaToken: string,
     req: { type: 'otp' } | { type: 'oob'; channel: 'email' | 'sms'; email?: string; phoneNumber?: string },
   ): Promise<OtpEnrollment | OobEnrollment> {
-    const payload =
+    const body =
       req.type === 'otp'
         ? { authenticator_types: ['otp'] }
         : {
@@ -196,18 +134,24 @@ export class TesseraClient {
             ...(req.email ? { email: req.email } : {}),
             ...(req.phoneNumber ? { phone_number: req.phoneNumber } : {}),
           };
-    const body = await this.json('/mfa/associate', payload, { authorization: `Bearer ${mfaToken}` });
-    if (!isObject(body)) throw new TesseraUnavailable('Tessera answered /mfa/associate without a body');
-    return body as unknown as OtpEnrollment | OobEnrollment;
+    const response = await this.request({
+      path: '/mfa/associate',
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${mfaToken}` },
+      body,
+    });
+    return (await JSONApiResponse.fromResponse<OtpEnrollment | OobEnrollment>(response)).data;
   }
 
   /** GET /mfa/authenticators with the mfa_token. */
   async authenticators(mfaToken: string): Promise<Authenticator[]> {
-    const body = await this.call('/mfa/authenticators', {
+    const response = await this.request({
+      path: '/mfa/authenticators',
       method: 'GET',
-      headers: { authorization: `Bearer ${mfaToken}` },
+      headers: { Authorization: `Bearer ${mfaToken}` },
     });
-    return Array.isArray(body) ? (body as Authenticator[]) : [];
+    const { data } = await JSONApiResponse.fromResponse<unknown>(response);
+    return Array.isArray(data) ? (data as Authenticator[]) : [];
   }
 
   /** POST /mfa/challenge: for an SMS or email authenticator, sends a code and answers its oob_code. */
@@ -216,32 +160,109 @@ export class TesseraClient {
     challengeType: 'otp' | 'oob',
     authenticatorId?: string,
   ): Promise<{ challenge_type: string; oob_code?: string; binding_method?: string }> {
-    const body = await this.json('/mfa/challenge', {
-      client_id: this.opts.clientId,
-      client_secret: this.opts.clientSecret,
+    const body = await this.addClientAuthentication({
+      client_id: this.clientId,
       mfa_token: mfaToken,
       challenge_type: challengeType,
       ...(authenticatorId ? { authenticator_id: authenticatorId } : {}),
     });
-    if (!isObject(body)) throw new TesseraUnavailable('Tessera answered /mfa/challenge without a body');
-    return body as { challenge_type: string; oob_code?: string; binding_method?: string };
-  }
-
-  /** GET /userinfo with the access token. */
-  async userinfo(accessToken: string): Promise<Record<string, unknown>> {
-    const body = await this.call('/userinfo', {
-      method: 'GET',
-      headers: { authorization: `Bearer ${accessToken}` },
+    const response = await this.request({
+      path: '/mfa/challenge',
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
     });
-    return isObject(body) ? body : {};
+    return (await JSONApiResponse.fromResponse<{ challenge_type: string; oob_code?: string }>(response)).data;
   }
+}
 
-  /** POST /oauth/revoke: revokes the refresh token's whole family (200 even when unknown). */
-  async revoke(refreshToken: string): Promise<void> {
-    await this.json('/oauth/revoke', {
-      client_id: this.opts.clientId,
-      client_secret: this.opts.clientSecret,
-      token: refreshToken,
+export interface TesseraClients {
+  auth: AuthenticationClient;
+  mfa: MfaClient;
+  userInfo: UserInfoClient;
+}
+
+/**
+ * The ID token check for a plain-HTTP Tessera, in place of the SDK's (which
+ * expects `https://${domain}/`): the issuer and JWKS that Tessera's discovery
+ * document names (its JWKS fetched from the address the app reaches Tessera
+ * at), audience = this client, RS256 — the SDK's own checks otherwise.
+ */
+function httpIdTokenValidator(base: string, clientId: string) {
+  let discovered: Promise<{ issuer: string; jwks: ReturnType<typeof createRemoteJWKSet> }> | undefined;
+  const discover = async () => {
+    const res = await fetch(`${base}/.well-known/openid-configuration`, {
+      signal: AbortSignal.timeout(10_000),
     });
+    if (!res.ok) throw new Error(`Tessera's discovery document answered HTTP ${res.status}`);
+    const { issuer } = (await res.json()) as { issuer: string };
+    return { issuer, jwks: createRemoteJWKSet(new URL(`${base}/.well-known/jwks.json`)) };
+  };
+  return {
+    async validate(idToken: string): Promise<void> {
+      discovered ??= discover().catch((err) => {
+        discovered = undefined;
+        throw err;
+      });
+      const { issuer, jwks } = await discovered;
+      await jwtVerify(idToken, jwks, {
+        issuer,
+        audience: clientId,
+        algorithms: ['RS256'],
+        clockTolerance: 60,
+      });
+    },
+  };
+}
+
+/** The SDK's clients for the Tessera at `tesseraUrl` (e.g. https://auth.acme.test or http://localhost:3000). */
+export function tesseraClients(opts: {
+  tesseraUrl: string;
+  clientId: string;
+  clientSecret: string;
+}): TesseraClients {
+  const url = new URL(opts.tesseraUrl);
+  const base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  const options: AuthenticationClientOptions = {
+    domain: url.host,
+    clientId: opts.clientId,
+    clientSecret: opts.clientSecret,
+  };
+  if (url.protocol === 'http:') {
+    // The SDK's requests all go to https://${domain}: send them to Tessera's real address.
+    const sdkBase = `https://${url.host}`;
+    options.fetch = (input, init) => {
+      const target = String(input instanceof Request ? input.url : input);
+      return fetch(target.startsWith(sdkBase) ? base + target.slice(sdkBase.length) : target, init);
+    };
+  }
+  const auth = new AuthenticationClient(options);
+  const mfa = new MfaClient(options);
+  if (url.protocol === 'http:') {
+    const validator = httpIdTokenValidator(base, opts.clientId);
+    for (const oauth of [auth.oauth, mfa])
+      Object.assign(oauth.idTokenValidator, { validate: validator.validate });
+  }
+  return { auth, mfa, userInfo: new UserInfoClient(options) };
+}
+
+/** Tessera's error answer (status, `error`, `error_description`), or undefined for any other failure. */
+export function tesseraError(
+  err: unknown,
+): { status: number; code: string; description: string } | undefined {
+  if (err instanceof AuthApiError) {
+    return { status: err.statusCode, code: err.error ?? '', description: err.error_description ?? '' };
+  }
+  return undefined;
+}
+
+/** The JSON body of an SDK error (the `mfa_required` answer carries the mfa_token there). */
+export function errorBody(err: unknown): Record<string, unknown> {
+  if (!(err instanceof AuthApiError)) return {};
+  try {
+    const body = JSON.parse(err.body) as unknown;
+    return body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
 }

@@ -123,4 +123,20 @@ describe('examples/orders-api against a real Tessera', () => {
     t.clock.advance(7200 * 1000 + 1000); // the Orders API's token_lifetime, plus a second
     assertInvalidToken(await orders(bearer));
   });
+
+  it('answers 503, not 401, when the keys cannot be fetched', async () => {
+    const blind = await buildOrdersApi({
+      issuer: ISSUER,
+      audience: API,
+      jwksUrl: 'http://127.0.0.1:9/jwks.json',
+    });
+    try {
+      const bearer = `Bearer ${await token({ audience: API, scope: 'read:orders' })}`;
+      const res = await blind.inject({ method: 'GET', url: '/orders', headers: { authorization: bearer } });
+      assert.equal(res.statusCode, 503);
+      assert.equal(res.json().error, 'temporarily_unavailable');
+    } finally {
+      await blind.close();
+    }
+  });
 });

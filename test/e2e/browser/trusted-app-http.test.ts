@@ -126,7 +126,7 @@ describe('the trusted app over HTTP', () => {
     assert.equal(noSession.statusCode, 403);
 
     const page = await c.request('GET', '/login');
-    assert.match(String(page.headers['content-security-policy']), /default-src 'none'; style-src 'sha256-/);
+    assert.match(String(page.headers['content-security-policy']), /default-src 'none'; style-src 'self';/);
     assert.equal(page.headers['x-frame-options'], 'DENY');
     assert.equal(page.headers['cache-control'], 'no-store');
     const cookie = String(
@@ -301,6 +301,16 @@ describe('the trusted app over HTTP', () => {
       });
     }
 
+    it('an ID token that does not check out (the SDK validates it) is no sign-in', async () => {
+      answer = {
+        status: 200,
+        body: { access_token: 'at', id_token: 'not.a.jwt', token_type: 'Bearer', expires_in: 3600 },
+      };
+      const res = await new Client(app).signIn(BOB);
+      assert.equal(res.statusCode, 503);
+      assert.equal(errorOf(res.body).title, 'Sign-in is not available right now');
+    });
+
     it('Tessera unreachable', async () => {
       const down = await trustedApp({ tesseraUrl: 'http://127.0.0.1:9' });
       const res = await new Client(down).signIn(BOB);
@@ -353,6 +363,39 @@ describe('the trusted app over HTTP', () => {
     const login = await c.request('GET', '/login');
     assert.equal(errorOf(login.body).title, 'Your session has ended');
   });
+  it('two pages of one session at once with an expired token: one refresh, the family stays alive', async () => {
+    const clock = { skew: 0 };
+    const sessions = new SessionStore();
+    const app = await trustedApp({ sessions, now: () => Date.now() + clock.skew });
+    const c = new Client(app);
+    assert.equal((await c.signIn(BOB)).statusCode, 303);
+    const db = stack.tessera.rt.store.db;
+    const exchanges = async () => (await listEvents(db, { type: 'sertft', limit: 10_000 })).length;
+    const before = await exchanges();
+    clock.skew = 25 * 3600_000;
+    const pages = await Promise.all([c.request('GET', '/'), c.request('GET', '/')]);
+    assert.equal(await exchanges(), before + 1, 'one exchange of the refresh token for both pages');
+    assert.deepEqual(
+      pages.map((p) => p.statusCode),
+      [200, 200],
+    );
+    for (const p of pages) assert.match(p.body, /id="refresh-count">1 time</);
+    // Had the old refresh token been exchanged twice, Tessera would have revoked the family.
+    const again = await c.request('GET', '/');
+    assert.equal(again.statusCode, 200);
+    assert.match(again.body, /ord_1001/);
+    const refreshToken = sessions.list().find((x) => x.tokens)!.tokens!.refreshToken!;
+    const res = await fetch(`${stack.tesseraUrl}/oauth/introspect`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        token: refreshToken,
+        client_id: DEMO_CLIENT.clientId,
+        client_secret: DEMO_CLIENT.clientSecret,
+      }),
+    });
+    assert.equal(((await res.json()) as { active: boolean }).active, true);
+  });
+
   // Last: it turns MFA on for everybody in this stack.
   it('MFA by email: enrolment with the code from the outbox, then a code sent on demand', async () => {
     await stack.apply(readExample('trusted-app/mfa-everyone.yaml'));
