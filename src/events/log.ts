@@ -17,6 +17,13 @@ export const EVENT_TYPES = {
   limit_mu: 'Blocked IP address (suspicious IP throttling)',
   pwd_leak: 'Breached password',
   ublkdu: 'Account unblocked (brute-force block lifted)',
+  ss: 'Successful signup',
+  fs: 'Failed signup',
+  limit_sul: 'Blocked IP address for sign-ups (suspicious IP throttling)',
+  scp: 'Successful change password',
+  fcp: 'Failed change password',
+  sv: 'Successful verification email',
+  fv: 'Failed verification email',
 } as const satisfies Record<string, string>;
 
 export type EventType = keyof typeof EVENT_TYPES;

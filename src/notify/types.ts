@@ -6,6 +6,10 @@ export interface Message {
   /** Email only. */
   subject?: string;
   text: string;
+  /** Email only: an HTML part sent beside the text (the outbox keeps the text). */
+  html?: string;
+  /** Email only: the sender, instead of TESSERA_SMTP_FROM (an email template's `from`). */
+  from?: string;
 }
 
 /** Delivers messages of one channel. */

@@ -8,6 +8,7 @@ import * as m0007 from './0007-mfa-enrolment-binding.js';
 import * as m0008 from './0008-mfa-send-limits.js';
 import * as m0009 from './0009-refresh-retry.js';
 import * as m0010 from './0010-hash-profile.js';
+import * as m0020 from './0020-tickets.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0008-mfa-send-limits': m0008,
   '0009-refresh-retry': m0009,
   '0010-hash-profile': m0010,
+  '0020-tickets': m0020,
 };
 
 export const migrationProvider: MigrationProvider = {
