@@ -54,8 +54,8 @@ export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<voi
       engine: {
         liquid: new Liquid({ templates: PAGE_TEMPLATES, outputEscape: 'escape', ownPropertyOnly: true }),
       },
-      root: '',
-      templates: 'pages',
+      // Names are looked up in PAGE_TEMPLATES as `pages/<name>`, never on disk.
+      root: 'pages',
     } as never);
 
     async function render(reply: FastifyReply, status: number, page: string, data: Record<string, unknown>) {
