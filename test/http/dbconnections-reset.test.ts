@@ -8,25 +8,12 @@ import { putSetting } from '../../src/store/repos/settings.js';
 import { findUserById } from '../../src/store/repos/users.js';
 import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { changePassword } from '../helpers/dbconnections.js';
 import { storeKinds } from '../helpers/stores.js';
 
 const ANSWER = "We've just sent you an email to reset your password.";
 const NEW_PASSWORD = 'Fresh-Lemon-77';
 const LINK = /https:\/\/tessera\.test\/lo\/reset\?ticket=([A-Za-z0-9_-]{43})/;
-
-export function changePassword(t: TestApp, email: string, extra: Record<string, unknown> = {}) {
-  return t.app.inject({
-    method: 'POST',
-    url: '/dbconnections/change_password',
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify({
-      client_id: 'acme-web',
-      connection: 'Username-Password-Authentication',
-      email,
-      ...extra,
-    }),
-  });
-}
 
 /** Opens the reset page: its cookie and form token, as a browser would keep them. */
 async function openForm(t: TestApp, ticket: string) {

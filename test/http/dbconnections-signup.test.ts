@@ -6,6 +6,7 @@ import { findConnectionByName, upsertConnection } from '../../src/store/repos/co
 import { putSetting } from '../../src/store/repos/settings.js';
 import { findUserById } from '../../src/store/repos/users.js';
 import { ALICE, startTestApp, type TestApp } from '../helpers/app.js';
+import { signup } from '../helpers/dbconnections.js';
 import { storeKinds } from '../helpers/stores.js';
 
 const STRONG = 'Blue-Tangerine-42';
@@ -17,15 +18,6 @@ const POLICY_TEXT = [
   ' * numbers (i.e. 0-9)',
   ' * special characters (e.g. !@#$%^&*)',
 ].join('\n');
-
-export function signup(t: TestApp, body: unknown, headers: Record<string, string> = {}) {
-  return t.app.inject({
-    method: 'POST',
-    url: '/dbconnections/signup',
-    headers: { 'content-type': 'application/json', ...headers },
-    payload: JSON.stringify(body),
-  });
-}
 
 const base = { client_id: 'acme-web', connection: 'Username-Password-Authentication' };
 
