@@ -21,6 +21,7 @@ import type { Database } from '../store/schema.js';
 import { applyUsers, canonical, prepareUserPasswords } from './apply-users.js';
 import { referenceErrors } from './references.js';
 import { type TenantDoc, TenantFileError, validateTenant } from './schema.js';
+import { EMAIL_SECTION_KEYS } from './schema-email.js';
 import { LATER_SECTION_KEYS } from './schema-later.js';
 
 type Db = Kysely<Database>;
@@ -42,7 +43,7 @@ export interface ApplyOptions {
 }
 
 /** Settings keys written from whole sections of the file. */
-export const SETTING_SECTIONS = ['tenant', ...LATER_SECTION_KEYS] as const;
+export const SETTING_SECTIONS = ['tenant', ...LATER_SECTION_KEYS, ...EMAIL_SECTION_KEYS] as const;
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

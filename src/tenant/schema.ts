@@ -16,6 +16,7 @@ import {
   uniqueBy,
 } from './check.js';
 import { type KnownNames, referenceErrors } from './references.js';
+import { emailSections } from './schema-email.js';
 import { laterSections } from './schema-later.js';
 
 /** Every problem found in a tenant file; the message has one `path: problem` per line. */
@@ -90,6 +91,7 @@ const connection = object({
         }),
       ),
       disable_signup: optional(boolean()),
+      revoke_refresh_tokens_on_password_change: optional(boolean()),
     }),
   ),
 });
@@ -205,6 +207,7 @@ export const tenantFile = object({
   clients: optional(uniqueBy(client, 'client_id', 'client_id')),
   users: optional(arrayOf(user)),
   ...laterSections,
+  ...emailSections,
 });
 
 /** A validated tenant file. */
