@@ -4,7 +4,8 @@ import { eventFields } from '../login/steps/events-log.js';
 import { claimNotification, extendBlock, putBlock } from '../store/repos/blocks.js';
 import type { Protection } from './index.js';
 import { ipBlockId } from './keys.js';
-import { ipThrottledMail, userBlockedMail } from './messages.js';
+import { ipThrottledMail } from './messages.js';
+import { blockedAccountMail } from './user-mails.js';
 import type { BruteForcePolicy, IpThrottlePolicy } from './policy.js';
 
 /**
@@ -88,5 +89,6 @@ export async function blockIdentifier(
     : undefined;
   const tenant = await p.tenantName();
   const mail = { tenant, identifier: account.email, ip, attempts: u.count, perIp: bf.perIp, link };
-  p.send([userBlockedMail(account.email, mail)]);
+  const message = await blockedAccountMail(store.db, p.deps.log, account.email, mail);
+  if (message) p.send([message]);
 }
