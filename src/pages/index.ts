@@ -135,7 +135,9 @@ export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<voi
       const nonce = cookie(request, CSRF_COOKIE);
       const given = Buffer.from(field('csrf') ?? '');
       const expected = nonce ? Buffer.from(formToken(nonce, ticket)) : Buffer.alloc(0);
-      const sameOrigin = origin === undefined || origin === issuerOrigin;
+      // Under Referrer-Policy: no-referrer browsers send `Origin: null` for their own forms; the cookie
+      // (SameSite=Strict) and its token are the defence, a foreign Origin is refused outright.
+      const sameOrigin = origin === undefined || origin === 'null' || origin === issuerOrigin;
       if (!sameOrigin || !nonce || given.length !== expected.length || !timingSafeEqual(given, expected)) {
         return resetForm(
           request,

@@ -53,6 +53,7 @@ const reset = `{% layout "pages/layout.liquid" %}{% block content %}
   data-min-length="{{ policy.minLength }}" data-classes="{{ policy.classes }}" data-no-triples="{{ policy.noTriples }}">
 <input type="hidden" name="ticket" value="{{ ticket }}">
 <input type="hidden" name="csrf" value="{{ csrf }}">
+<input type="text" name="username" value="{{ account }}" autocomplete="username" hidden readonly>
 <label for="password">New password</label>
 <input type="password" id="password" name="password" autocomplete="new-password" required maxlength="256" aria-describedby="policy">
 <ul class="rules" id="policy" aria-live="polite">
