@@ -6,7 +6,7 @@ import { EMAIL_PATTERN } from '../identity/users.js';
 import { backgroundOf } from '../notify/background.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { Runtime } from '../runtime.js';
-import { resolveRequestIp } from './client-ip.js';
+import { requestInfo } from './request-info.js';
 
 /**
  * Auth0's database-connection endpoints, `POST /dbconnections/signup` and
@@ -207,16 +207,6 @@ function onError(err: FastifyError, request: FastifyRequest, reply: FastifyReply
   }
   request.log.error({ err }, 'unhandled error');
   return send(reply, 500, 'InternalServerError', 'server_error', 'Internal error');
-}
-
-function requestInfo(rt: Runtime, request: FastifyRequest) {
-  // No client authentication here: the connecting address (or the one behind trusted proxies) is the user's.
-  const { ip } = resolveRequestIp(rt.config, request, {
-    method: 'none',
-    client: { client_id: '', name: '', token_endpoint_auth_method: 'none', grant_types: [] },
-  });
-  const ua = request.headers['user-agent'];
-  return { ip, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : undefined };
 }
 
 export async function dbconnectionsRoutes(app: FastifyInstance, rt: Runtime): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { DEFAULT_URL_LIFETIME_S, templateSetting } from '../notify/templates.js';
-import { findTicketByHash, insertTicket, type TicketRow } from '../store/repos/tickets.js';
+import { findTicketByHash, insertTicket, purgeTickets, type TicketRow } from '../store/repos/tickets.js';
 import { findUserById, type UserWithSecret } from '../store/repos/users.js';
 import type { Database } from '../store/schema.js';
 
@@ -20,6 +20,7 @@ const TEMPLATE: Record<TicketKind, 'reset_email' | 'verify_email'> = {
   verify: 'verify_email',
 };
 
+const KEEP_EXPIRED_MS = 30 * 24 * 3600 * 1000;
 const TICKET_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
 export function ticketHash(ticket: string): string {
@@ -65,6 +66,8 @@ export async function issueTicket(
     expires_at: now + ttlS * 1000,
     used_at: null,
   });
+  // Tickets expired for a month are forgotten (until then a late click still reads "expired").
+  await purgeTickets(db, now - KEEP_EXPIRED_MS);
   return ticket;
 }
 

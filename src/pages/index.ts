@@ -3,12 +3,12 @@ import view from '@fastify/view';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Liquid } from 'liquidjs';
 import { clientPolicy, explainPolicy } from '../identity/password-rules.js';
+import { requestInfo } from '../http/request-info.js';
 import { completeReset, verifyEmail } from '../identity/reset.js';
 import { openTicket, type TicketProblem, ticketHash } from '../identity/tickets.js';
 import type { Runtime } from '../runtime.js';
 import { findConnectionById } from '../store/repos/connections.js';
 import { getTenantSettings } from '../store/repos/settings.js';
-import { normalizeIp } from '../protection/ip.js';
 import { PAGE_TEMPLATES } from './templates.js';
 
 /**
@@ -79,13 +79,7 @@ export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<voi
         link,
         link_label: 'Continue',
       });
-    const info = (request: FastifyRequest) => {
-      const ua = request.headers['user-agent'];
-      return {
-        ip: normalizeIp(request.ip) ?? request.ip,
-        userAgent: typeof ua === 'string' ? ua.slice(0, 512) : undefined,
-      };
-    };
+    const info = (request: FastifyRequest) => requestInfo(rt, request);
 
     async function resetForm(
       request: FastifyRequest,
