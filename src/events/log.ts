@@ -20,6 +20,7 @@ export const EVENT_TYPES = {
   ss: 'Successful signup',
   fs: 'Failed signup',
   limit_sul: 'Blocked IP address for sign-ups (suspicious IP throttling)',
+  scpr: 'Successful change password request (the reset email was sent)',
   scp: 'Successful change password',
   fcp: 'Failed change password',
   sv: 'Successful verification email',

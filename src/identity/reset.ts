@@ -70,7 +70,20 @@ export async function requestPasswordReset(
       application: { name: client.name, client_id: client.client_id },
       connection: { name: connection.name },
     });
-    if (mail) await rt.notify.email.send(mail);
+    if (!mail) return;
+    await rt.notify.email.send(mail);
+    await recordEvent(rt, {
+      type: 'scpr',
+      description: 'Password reset email sent',
+      client_id: client.client_id,
+      client_name: client.name,
+      connection: connection.name,
+      connection_id: connection.id,
+      user_id: user.user_id,
+      user_name: user.email,
+      ip: req.ip,
+      user_agent: req.userAgent ?? null,
+    });
   });
 }
 

@@ -175,6 +175,51 @@ for (const kind of storeKinds) {
       }
     });
 
+    it('two concurrent submits of one link: exactly one sets its password', async () => {
+      try {
+        const ticket = await resetLink();
+        const { cookie, csrf } = await openForm(t, ticket);
+        const [a, b] = await Promise.all(
+          ['First-Winner-11', 'Second-Winner-22'].map((password) =>
+            submit(t, { ticket, csrf, password, confirm: password }, cookie),
+          ),
+        );
+        assert.deepEqual([a!.statusCode, b!.statusCode].sort(), [200, 400]);
+        const winner = a!.statusCode === 200 ? 'First-Winner-11' : 'Second-Winner-22';
+        const loser = a!.statusCode === 200 ? b! : a!;
+        assert.match(loser.body, /already been used/);
+        assert.equal((await login(t, winner)).statusCode, 200);
+        assert.equal((await listEvents(t.rt.store.db, { type: 'scpr' }))[0]?.user_id, ALICE.id);
+      } finally {
+        await close();
+      }
+    });
+
+    it('keeps refresh tokens when the connection sets revoke_refresh_tokens_on_password_change: false', async () => {
+      try {
+        const conn = (await findConnectionByName(t.rt.store.db, 'Username-Password-Authentication'))!;
+        await upsertConnection(
+          t.rt.store.db,
+          { ...conn, options: { revoke_refresh_tokens_on_password_change: false } },
+          t.rt.now(),
+        );
+        const refresh = (await login(t, ALICE.password)).json().refresh_token as string;
+        const ticket = await resetLink();
+        const { cookie, csrf } = await openForm(t, ticket);
+        const ok = await submit(t, { ticket, csrf, password: NEW_PASSWORD, confirm: NEW_PASSWORD }, cookie);
+        assert.equal(ok.statusCode, 200);
+        const refreshed = await tokenRequest(t.app, {
+          grant_type: 'refresh_token',
+          client_id: 'acme-web',
+          client_secret: SECRET,
+          refresh_token: refresh,
+        });
+        assert.equal(refreshed.statusCode, 200, refreshed.body);
+      } finally {
+        await close();
+      }
+    });
+
     it('refuses a form without the cookie, with a wrong token or from another origin (CSRF)', async () => {
       try {
         const ticket = await resetLink();

@@ -111,6 +111,21 @@ for (const kind of storeKinds) {
       assert.equal(fs?.description, 'Invalid sign up');
     });
 
+    it('two concurrent sign-ups of one address: one user, one invalid_signup', async () => {
+      const results = await Promise.all(
+        [1, 2, 3].map(() => signup(t, { ...base, email: 'race@example.com', password: STRONG })),
+      );
+      assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 400, 400]);
+      for (const r of results.filter((x) => x.statusCode === 400))
+        assert.equal(r.json().code, 'invalid_signup');
+      const rows = await t.rt.store.db
+        .selectFrom('users')
+        .select('id')
+        .where('email_lower', '=', 'race@example.com')
+        .execute();
+      assert.equal(rows.length, 1);
+    });
+
     it('refuses a weak password with PasswordStrengthError: the rules and the policy text', async () => {
       const res = await signup(t, { ...base, email: 'weak@example.com', password: 'abc' });
       assert.equal(res.statusCode, 400);
