@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setUserPassword } from '../../src/identity/users.js';
 import { backgroundOf } from '../../src/notify/background.js';
+import { findClient, upsertClient } from '../../src/store/repos/clients.js';
 import { findConnectionByName, upsertConnection } from '../../src/store/repos/connections.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { putSetting } from '../../src/store/repos/settings.js';
@@ -65,6 +66,10 @@ for (const kind of storeKinds) {
     });
     beforeEach(async () => {
       t = await startTestApp(kind, { env: { TESSERA_SMTP_URL: smtp.url } });
+      // Sessions: acme-web may also use refresh tokens here.
+      const web = (await findClient(t.rt.store.db, 'acme-web'))!;
+      const grants = [...web.client.grant_types, 'refresh_token'];
+      await upsertClient(t.rt.store.db, { ...web.client, grant_types: grants }, web.secretHash, t.rt.now());
     });
     after(async () => {
       await smtp.close();
@@ -154,6 +159,7 @@ for (const kind of storeKinds) {
           refresh_token: refresh,
         });
         assert.equal(refreshed.statusCode, 403);
+        assert.equal(refreshed.json().error, 'invalid_grant');
         const [scp] = await listEvents(db, { type: 'scp' });
         assert.equal(scp?.user_id, ALICE.id);
         assert.equal(
