@@ -60,7 +60,13 @@ function checkUsername(conn: Connection, username: string | undefined): void {
     requires_username?: boolean;
     validation?: { username?: { min?: number; max?: number } };
   };
-  if (!o.requires_username) return;
+  if (!o.requires_username) {
+    // Auth0's answer: a username would be a second identifier the connection does not expect.
+    if (username !== undefined) {
+      throw accountErrors.invalidBody('Cannot set username for connection without requires_username');
+    }
+    return;
+  }
   if (username === undefined) throw accountErrors.missing('username');
   const min = o.validation?.username?.min ?? 1;
   const max = o.validation?.username?.max ?? 15;

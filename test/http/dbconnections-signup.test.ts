@@ -126,6 +126,42 @@ for (const kind of storeKinds) {
       assert.equal(rows.length, 1);
     });
 
+    it('takes a username only where the connection requires one, within its validation', async () => {
+      const no = await signup(t, { ...base, email: 'u1@example.com', username: 'uno', password: STRONG });
+      assert.equal(no.statusCode, 400);
+      assert.deepEqual(no.json(), {
+        name: 'BadRequestError',
+        code: 'invalid_body',
+        description: 'Cannot set username for connection without requires_username',
+        statusCode: 400,
+      });
+      const conn = (await findConnectionByName(t.rt.store.db, 'employees'))!;
+      await upsertConnection(
+        t.rt.store.db,
+        { ...conn, options: { requires_username: true, validation: { username: { min: 3, max: 8 } } } },
+        t.rt.now(),
+      );
+      const emp = { ...base, connection: 'employees', password: STRONG };
+      assert.deepEqual(
+        (await signup(t, { ...emp, email: 'u2@example.com' })).json().description,
+        'Missing username',
+      );
+      assert.equal(
+        (await signup(t, { ...emp, email: 'u2@example.com', username: 'way-too-long' })).json().description,
+        'username must be 3 to 8 characters',
+      );
+      assert.equal(
+        (await signup(t, { ...emp, email: 'u2@example.com', username: 'a b c' })).json().description,
+        "username may only contain letters, digits and _+-.!#$'^`~@",
+      );
+      const ok = await signup(t, { ...emp, email: 'u2@example.com', username: 'dos' });
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.equal(ok.json().username, 'dos');
+      const taken = await signup(t, { ...emp, email: 'u3@example.com', username: 'DOS' });
+      assert.equal(taken.json().code, 'invalid_signup');
+      await upsertConnection(t.rt.store.db, { ...conn, options: {} }, t.rt.now());
+    });
+
     it('refuses a weak password with PasswordStrengthError: the rules and the policy text', async () => {
       const res = await signup(t, { ...base, email: 'weak@example.com', password: 'abc' });
       assert.equal(res.statusCode, 400);
