@@ -57,7 +57,8 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
     enabled: true,
     subject: 'Verify your email address for {{ friendly_name }}',
     body: [
-      p('Hello{% if user.name %} {{ user.name }}{% endif %},'),
+      // No name the sign-up form took: anyone can sign up with someone else's address.
+      p('Hello,'),
       p('Please confirm that {{ user.email }} is your email address for {{ friendly_name }}:'),
       link('Verify my email address'),
       p(
@@ -65,7 +66,7 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, Template> = {
       ),
     ].join('\n'),
     text: [
-      'Hello{% if user.name %} {{ user.name }}{% endif %},',
+      'Hello,',
       '',
       'Please confirm that {{ user.email }} is your email address for {{ friendly_name }} by opening this link:',
       '',
