@@ -211,7 +211,7 @@ function onError(err: FastifyError, request: FastifyRequest, reply: FastifyReply
 
 export async function dbconnectionsRoutes(app: FastifyInstance, rt: Runtime): Promise<void> {
   // Emails still under way go out before the server closes.
-  app.addHook('onClose', () => backgroundOf(rt, rt.log).idle());
+  app.addHook('preClose', () => backgroundOf(rt, rt.log).idle());
   await app.register(async (scope) => {
     scope.setErrorHandler(onError);
     scope.post('/dbconnections/signup', async (request, reply) => {
