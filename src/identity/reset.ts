@@ -108,9 +108,11 @@ function revokesSessions(conn: Connection | undefined): boolean {
   return o?.revoke_refresh_tokens_on_password_change !== false;
 }
 
+/** `size` passwords are remembered, the current one included: the history keeps the `size - 1` before it. */
 async function reusedPassword(rt: Runtime, user: UserWithSecret, password: string, size: number) {
-  const hashes = [user.password_hash, ...(await passwordHistory(rt.store.db, user.user_id, size))];
-  for (const h of hashes.slice(0, size + 1)) if (h && (await verifyPassword(h, password)).ok) return true;
+  const previous = size > 1 ? await passwordHistory(rt.store.db, user.user_id, size - 1) : [];
+  for (const h of [user.password_hash, ...previous])
+    if (h && (await verifyPassword(h, password)).ok) return true;
   return false;
 }
 
@@ -174,7 +176,7 @@ export async function completeReset(
     const current = await findUserById(trx, user.user_id);
     if (!current || passwordFingerprint(current.password_hash) !== row.password_fp)
       return 'superseded' as const;
-    if (keep > 0 && current.password_hash) {
+    if (keep > 1 && current.password_hash) {
       await pushPasswordHistory(
         trx,
         {
@@ -183,7 +185,7 @@ export async function completeReset(
           password_hash: current.password_hash,
           created_at: now,
         },
-        keep,
+        keep - 1,
       );
     }
     await setPasswordHash(trx, user.user_id, hash, now);
