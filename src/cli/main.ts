@@ -11,6 +11,7 @@ import { blocksCommand } from './blocks.js';
 import { action, devSecret, openMigratedStore } from './context.js';
 import { demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
+import { ticketsCommand } from './tickets.js';
 import { usersCommand } from './users.js';
 import { DEMO_TENANT, startServer } from './serve.js';
 
@@ -153,6 +154,7 @@ program
 
 program.addCommand(keysCommand());
 program.addCommand(usersCommand());
+program.addCommand(ticketsCommand());
 program.addCommand(blocksCommand());
 
 function printDemo(issuer: string, url: string): void {
