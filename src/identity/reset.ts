@@ -25,7 +25,7 @@ import {
 import { type Rule, judgePassword } from './password-rules.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { RequestInfo } from './signup.js';
-import { clientConnection, userVars } from './signup.js';
+import { clientConnection, sendWelcome, userVars } from './signup.js';
 import { issueTicket, openTicket, passwordFingerprint, type TicketProblem, ticketUrl } from './tickets.js';
 
 /** Auth0's answer to every change_password request, whether or not the account exists [O]. */
@@ -237,6 +237,8 @@ export async function verifyEmail(rt: Runtime, ticket: unknown, req: RequestInfo
     return { ok: false, reason };
   }
   await markEmailVerified(db, opened.user.user_id, now);
+  const { user } = opened;
+  backgroundOf(rt, rt.log).run('welcome email', () => sendWelcome(rt, user));
   await recordEvent(rt, {
     type: 'sv',
     description: 'Successful verification email',

@@ -7,7 +7,13 @@ import type { Runtime } from '../runtime.js';
 import { findClient } from '../store/repos/clients.js';
 import { type Connection, findConnectionByName } from '../store/repos/connections.js';
 import { getTenantSettings } from '../store/repos/settings.js';
-import { findUserById, insertUsers, type UserProfile, type UserWrite } from '../store/repos/users.js';
+import {
+  findUserById,
+  insertUsers,
+  type UserProfile,
+  type UserWithSecret,
+  type UserWrite,
+} from '../store/repos/users.js';
 import { AccountError, accountErrors } from './account-errors.js';
 import { judgePassword } from './password-rules.js';
 import { hashPassword } from './passwords.js';
@@ -193,28 +199,55 @@ async function createAccount(rt: Runtime, connection: Connection, input: SignupI
   return answer;
 }
 
-/** The verification email of a new account (and the welcome email, when the tenant enabled it). */
+/** The variables every account email has. */
+export async function accountVars(
+  rt: Runtime,
+  user: UserWithSecret,
+  client?: { client_id: string; name: string },
+) {
+  const tenant = await getTenantSettings(rt.store.db);
+  return {
+    friendly_name: tenant.friendly_name ?? 'Tessera',
+    support_email: tenant.support_email,
+    support_url: tenant.support_url,
+    user: userVars(user),
+    ...(client ? { application: { name: client.name, client_id: client.client_id } } : {}),
+  };
+}
+
+/**
+ * The welcome email, when the tenant enabled it: after the address is
+ * verified, or at sign-up when verification emails are off (as Auth0 does).
+ */
+export async function sendWelcome(
+  rt: Runtime,
+  user: UserWithSecret,
+  client?: { client_id: string; name: string },
+) {
+  if (!user.email) return;
+  const welcome = await renderEmail(
+    rt.store.db,
+    'welcome_email',
+    user.email,
+    await accountVars(rt, user, client),
+  );
+  if (welcome) await rt.notify.email.send(welcome);
+}
+
+/** The verification email of a new account (or the welcome email when verification is off). */
 function sendVerification(rt: Runtime, userId: string, client: { client_id: string; name: string }): void {
   backgroundOf(rt, rt.log).run('verification email', async () => {
     const db = rt.store.db;
     const user = await findUserById(db, userId);
     if (!user?.email) return;
-    const tenant = await getTenantSettings(db);
-    const vars = {
-      friendly_name: tenant.friendly_name ?? 'Tessera',
-      support_email: tenant.support_email,
-      support_url: tenant.support_url,
-      user: userVars(user),
-      application: { name: client.name, client_id: client.client_id },
-    };
-    if (await templateEnabled(db, 'verify_email')) {
-      const ticket = await issueTicket(db, 'verify', user, rt.now(), { clientId: client.client_id });
-      const url = ticketUrl(rt.config.issuer, 'verify', ticket);
-      const mail = await renderEmail(db, 'verify_email', user.email, { ...vars, url });
-      if (mail) await rt.notify.email.send(mail);
-    }
-    const welcome = await renderEmail(db, 'welcome_email', user.email, vars);
-    if (welcome) await rt.notify.email.send(welcome);
+    if (!(await templateEnabled(db, 'verify_email'))) return sendWelcome(rt, user, client);
+    const ticket = await issueTicket(db, 'verify', user, rt.now(), { clientId: client.client_id });
+    const url = ticketUrl(rt.config.issuer, 'verify', ticket);
+    const mail = await renderEmail(db, 'verify_email', user.email, {
+      ...(await accountVars(rt, user, client)),
+      url,
+    });
+    if (mail) await rt.notify.email.send(mail);
   });
 }
 

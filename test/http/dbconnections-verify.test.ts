@@ -122,5 +122,26 @@ for (const kind of storeKinds) {
       assert.equal(smtp.mails.length, before);
       await putSetting(t.rt.store.db, 'emailTemplates', {});
     });
+
+    it('the welcome email, when enabled, follows the verification (or the sign-up when verification is off)', async () => {
+      await putSetting(t.rt.store.db, 'emailTemplates', { welcome_email: { enabled: true } });
+      const verify = smtp.next('wendy@example.com');
+      assert.equal((await signup(t, { ...base, email: 'wendy@example.com' })).statusCode, 200);
+      const path = LINK.exec((await verify).text)![1]!;
+      await idle();
+      assert.equal(smtp.mails.filter((m) => m.subject === 'Welcome to Acme').length, 0);
+      const welcome = smtp.next('wendy@example.com');
+      assert.equal((await t.app.inject({ method: 'GET', url: `/${path}` })).statusCode, 200);
+      assert.equal((await welcome).subject, 'Welcome to Acme');
+
+      await putSetting(t.rt.store.db, 'emailTemplates', {
+        welcome_email: { enabled: true },
+        verify_email: { enabled: false },
+      });
+      const direct = smtp.next('walt@example.com');
+      assert.equal((await signup(t, { ...base, email: 'walt@example.com' })).statusCode, 200);
+      assert.equal((await direct).text, 'Welcome to Acme, walt@example.com!');
+      await putSetting(t.rt.store.db, 'emailTemplates', {});
+    });
   });
 }
