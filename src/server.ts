@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { dbconnectionsRoutes } from './http/dbconnections.js';
 import { answerError, installErrorHandler } from './http/error-handler.js';
 import { introspectRoutes } from './http/introspect.js';
 import { mfaRoutes } from './http/mfa.js';
@@ -10,6 +11,7 @@ import { tokenRoutes } from './http/token.js';
 import { protectionRoutes } from './http/unblock.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
+import { pageRoutes } from './pages/index.js';
 import { REDACT, type Runtime } from './runtime.js';
 
 export interface ServerOptions {
@@ -56,5 +58,8 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   mfaRoutes(app, rt);
   wellKnownRoutes(app, rt);
   protectionRoutes(app, rt);
+  // Sign-up, password reset and email verification: the endpoints and the pages of their links.
+  await dbconnectionsRoutes(app, rt);
+  await pageRoutes(app, rt);
   return app;
 }

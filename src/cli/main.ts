@@ -14,6 +14,7 @@ import { blocksCommand } from './blocks.js';
 import { action, devSecret, openMigratedStore, readTextFile } from './context.js';
 import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
+import { ticketsCommand } from './tickets.js';
 import { usersCommand } from './users.js';
 import { DEMO_TENANT, startServer } from './serve.js';
 
@@ -189,6 +190,7 @@ program
 
 program.addCommand(keysCommand());
 program.addCommand(usersCommand());
+program.addCommand(ticketsCommand());
 program.addCommand(blocksCommand());
 
 function printDemo(issuer: string, url: string, binding: string): void {

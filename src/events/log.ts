@@ -33,6 +33,14 @@ export const EVENT_TYPES = {
   gd_otp_rate_limit_exceed: 'Too many failed multi-factor verifications',
   gd_recovery_failed: 'Multi-factor recovery code failed',
   gd_recovery_succeed: 'Multi-factor recovery code succeeded',
+  ss: 'Successful signup',
+  fs: 'Failed signup',
+  limit_sul: 'Blocked IP address for sign-ups (suspicious IP throttling)',
+  scpr: 'Successful change password request (the reset email was sent)',
+  scp: 'Successful change password',
+  fcp: 'Failed change password',
+  sv: 'Successful verification email',
+  fv: 'Failed verification email',
 } as const satisfies Record<string, string>;
 
 export type EventType = keyof typeof EVENT_TYPES;

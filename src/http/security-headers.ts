@@ -8,7 +8,9 @@ export function setSecurityHeaders(reply: FastifyReply, opts: { tls: boolean }):
   reply.header('X-Content-Type-Options', 'nosniff');
   reply.header('X-Frame-Options', 'DENY');
   reply.header('Referrer-Policy', 'no-referrer');
-  reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  // A page of Tessera's own (pages/) sets its own policy, with its nonce.
+  if (!reply.hasHeader('Content-Security-Policy'))
+    reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
   if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
   if (opts.tls) reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
 }

@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime.js';
 import type { AuthenticatorRow } from '../store/repos/mfa-authenticators.js';
 import { claimOobSend } from '../store/repos/mfa-sends.js';
 import { insertMfaChallenge } from '../store/repos/mfa-transactions.js';
+import { renderEmail } from '../notify/templates.js';
 import { getTenantSettings } from '../store/repos/settings.js';
 import { codeHash, opaqueToken, sixDigits } from './codes.js';
 import { mfaErrors } from './errors.js';
@@ -51,14 +52,18 @@ export async function sendOobChallenge(
   const text = `Your ${tenant} verification code is ${code}. It expires in 5 minutes. If you did not try to log in, change your password.`;
   const expiresAt = now + MFA_LIMITS.oobTtlMs;
   if (auth.type === 'sms') await rt.notify.sms.send({ channel: 'sms', to: auth.name!, text, expiresAt });
-  else
+  else {
+    const mail = await renderEmail(rt.store.db, 'mfa_oob_code', auth.name!, {
+      friendly_name: tenant,
+      user: { email: auth.name },
+      code,
+    });
+    // The tenant may turn the template off only for its look: the code must still reach the user.
     await rt.notify.email.send({
-      channel: 'email',
-      to: auth.name!,
-      subject: `${tenant} verification code`,
-      text,
+      ...(mail ?? { channel: 'email', to: auth.name!, subject: `${tenant} verification code`, text }),
       expiresAt,
     });
+  }
   return oobCode;
 }
 

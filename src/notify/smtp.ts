@@ -14,7 +14,13 @@ export class SmtpSender implements Sender {
   }
 
   async send(m: Message): Promise<void> {
-    await this.transport.sendMail({ from: this.from, to: m.to, subject: m.subject ?? '', text: m.text });
+    await this.transport.sendMail({
+      from: m.from ?? this.from,
+      to: m.to,
+      subject: m.subject ?? '',
+      text: m.text,
+      ...(m.html ? { html: m.html } : {}),
+    });
   }
 
   close(): void {

@@ -8,6 +8,10 @@ export interface Message {
   text: string;
   /** When the code or link in it stops working (epoch ms): the outbox deletes it then. */
   expiresAt?: number;
+  /** Email only: an HTML part sent beside the text (the outbox keeps the text). */
+  html?: string;
+  /** Email only: the sender, instead of TESSERA_SMTP_FROM (an email template's `from`). */
+  from?: string;
 }
 
 /** Delivers messages of one channel. */

@@ -6,8 +6,9 @@ import { errors } from '../oauth/errors.js';
 import { putLeak } from '../store/repos/blocks.js';
 import { findUserById } from '../store/repos/users.js';
 import type { Protection } from './index.js';
-import { leakedAdminMail, leakedUserMail } from './messages.js';
+import { leakedAdminMail } from './messages.js';
 import type { BreachedPolicy } from './policy.js';
+import { stolenCredentialsMail } from './user-mails.js';
 
 /**
  * A login whose (right) password is in the breached-password corpus. The
@@ -36,8 +37,17 @@ export async function handleLeak(p: Protection, ctx: LoginContext, policy: Breac
     const tenant = await p.tenantName();
     const identifier = user.email ?? user.username ?? ctx.username;
     const blocked = policy.block;
-    if (policy.notifyUser && user.email)
-      p.send([leakedUserMail(user.email, { tenant, identifier, blocked })]);
+    if (policy.notifyUser && user.email && stored) {
+      const m = { tenant, identifier, blocked, now: now() };
+      const mail = await stolenCredentialsMail(
+        store.db,
+        p.deps.log,
+        config.issuer,
+        { ...stored, email: user.email },
+        m,
+      );
+      if (mail) p.send([mail]);
+    }
     if (policy.notifyAdmin) {
       const m = { tenant, userId: user.user_id, identifier, ip: ctx.request.ip, blocked };
       p.send(config.adminEmails.map((to) => leakedAdminMail(to, m)));

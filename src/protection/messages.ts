@@ -77,7 +77,7 @@ export function leakedUserMail(
       '',
       `The password of your ${m.tenant} account (${m.identifier}) appears in a published data breach of another website, so others may know it.`,
       m.blocked
-        ? 'To protect your account, logins with this password are blocked until it is changed. Ask your administrator to set a new password.'
+        ? 'To protect your account, logins with this password are blocked until it is changed. Choose a new password with "Forgot password?" on the login form: we will email you a link.'
         : 'Change it as soon as possible, here and wherever else you used it.',
     ].join('\n'),
   };

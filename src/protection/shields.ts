@@ -4,8 +4,9 @@ import { eventFields } from '../login/steps/events-log.js';
 import { claimNotification, extendBlock, putBlock } from '../store/repos/blocks.js';
 import type { Protection } from './index.js';
 import { ipBlockId } from './keys.js';
-import { ipThrottledMail, userBlockedMail } from './messages.js';
+import { ipThrottledMail } from './messages.js';
 import { TICKET_TTL_MS } from './tickets.js';
+import { blockedAccountMail } from './user-mails.js';
 import type { BruteForcePolicy, IpThrottlePolicy } from './policy.js';
 
 /**
@@ -98,5 +99,6 @@ export async function blockIdentifier(
     link,
     linkExpiresAt,
   };
-  p.send([userBlockedMail(account.email, mail)]);
+  const message = await blockedAccountMail(store.db, p.deps.log, account.email, mail);
+  if (message) p.send([message]);
 }

@@ -59,6 +59,11 @@ export const ConnectionOptions = Type.Object(
       ),
     ),
     disable_signup: Type.Optional(Type.Boolean({ description: 'Refuse sign-ups to this directory.' })),
+    revoke_refresh_tokens_on_password_change: Type.Optional(
+      Type.Boolean({
+        description: "A password reset revokes the user's refresh tokens (default true; false keeps them).",
+      }),
+    ),
   },
   strict({ description: 'Options of a database connection.' }),
 );

@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TUnsafe, Type } from '@sinclair/typebox';
 import { Action } from '../schemas/action.js';
 import { AttackProtection } from '../schemas/attack-protection.js';
 import { Client, clientIssues } from '../schemas/client.js';
@@ -12,7 +12,9 @@ import { Rule, RulesConfig } from '../schemas/rule.js';
 import { TenantSettings } from '../schemas/tenant-settings.js';
 import { type CustomPasswordHash, customPasswordHashIssues, User, userIssues } from '../schemas/user.js';
 import { compile, formatIssue, type Issue, type RankedIssue, sortIssues } from '../schemas/validate.js';
+import type { EmailTemplatesSetting } from '../notify/templates.js';
 import { type KnownNames, referenceErrors } from './references.js';
+import { checkEmailTemplates } from './schema-email.js';
 import { scriptErrors } from './scripts.js';
 
 export { GRANT_TYPES } from '../schemas/grant-types.js';
@@ -49,6 +51,12 @@ export const TenantFile = Type.Object(
     ),
     guardian: Type.Optional(Guardian),
     attackProtection: Type.Optional(AttackProtection),
+    emailTemplates: Type.Optional(
+      Type.Unknown({
+        description:
+          "Email templates by Auth0's names (verify_email, reset_email, …); checked by tenant/schema-email.ts (Liquid syntax included).",
+      }) as unknown as TUnsafe<EmailTemplatesSetting>,
+    ),
   },
   strict({ description: 'A Tessera tenant file.' }),
 );
@@ -61,6 +69,7 @@ export const WHOLE_SECTION_KEYS = [
   'clientGrants',
   'guardian',
   'attackProtection',
+  'emailTemplates',
 ] as const;
 
 /** A validated tenant file. */
@@ -125,7 +134,10 @@ export function shapeErrors(value: unknown): string[] {
       }),
     );
   }
-  return sortIssues(TenantFile, value, issues).map(formatIssue);
+  const errors = sortIssues(TenantFile, value, issues).map(formatIssue);
+  if (isMapping(value) && value.emailTemplates !== undefined)
+    checkEmailTemplates(value.emailTemplates, 'emailTemplates', errors);
+  return errors;
 }
 
 function startsWith(path: Segment[], prefix: Segment[]): boolean {

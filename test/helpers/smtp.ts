@@ -6,6 +6,8 @@ export interface ReceivedMail {
   to: string[];
   subject: string;
   text: string;
+  /** The HTML part of a multipart/alternative mail, if any. */
+  html?: string;
   raw: string;
 }
 
@@ -72,21 +74,42 @@ export async function startSmtp(): Promise<TestSmtp> {
   };
 }
 
-/** Enough of RFC 5322 and quoted-printable for the plain-text mails Tessera sends. */
+/** Enough of RFC 5322, MIME multipart/alternative and quoted-printable for the mails Tessera sends. */
 function parse(raw: string, from: string, to: string[]): ReceivedMail {
-  const split = raw.indexOf('\r\n\r\n');
-  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  let body = raw.slice(split + 4);
+  const { head, body } = entity(raw);
   const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1] ?? '';
-  if (/quoted-printable/i.test(header('Content-Transfer-Encoding'))) {
-    body = Buffer.from(
+  const boundary = /boundary="?([^";]+)"?/i.exec(header('Content-Type'))?.[1];
+  let text = '';
+  let html: string | undefined;
+  if (boundary && /^multipart\//i.test(header('Content-Type'))) {
+    for (const part of body.split(`--${boundary}`).slice(1)) {
+      if (part.startsWith('--')) break;
+      const e = entity(part.replace(/^\r\n/, ''));
+      const type = /^Content-Type:\s*([^;\r\n]*)/im.exec(e.head)?.[1]?.toLowerCase();
+      const decoded = decode(e.body, /^Content-Transfer-Encoding:\s*(.*)$/im.exec(e.head)?.[1] ?? '');
+      if (type === 'text/plain') text = decoded;
+      if (type === 'text/html') html = decoded.trimEnd();
+    }
+  } else {
+    text = decode(body, header('Content-Transfer-Encoding'));
+  }
+  return { from, to, subject: header('Subject'), text: text.replace(/\r\n/g, '\n').trimEnd(), html, raw };
+}
+
+function entity(raw: string): { head: string; body: string } {
+  const split = raw.indexOf('\r\n\r\n');
+  return { head: raw.slice(0, split).replace(/\r\n[ \t]+/g, ' '), body: raw.slice(split + 4) };
+}
+
+function decode(body: string, encoding: string): string {
+  if (/quoted-printable/i.test(encoding)) {
+    return Buffer.from(
       body
         .replace(/=\r\n/g, '')
         .replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
       'latin1',
     ).toString('utf8');
-  } else if (/base64/i.test(header('Content-Transfer-Encoding'))) {
-    body = Buffer.from(body, 'base64').toString('utf8');
   }
-  return { from, to, subject: header('Subject'), text: body.replace(/\r\n/g, '\n').trimEnd(), raw };
+  if (/base64/i.test(encoding)) return Buffer.from(body, 'base64').toString('utf8');
+  return body;
 }

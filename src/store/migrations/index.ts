@@ -10,6 +10,7 @@ import * as m0009 from './0009-refresh-retry.js';
 import * as m0010 from './0010-hash-profile.js';
 import * as m0011 from './0011-retention.js';
 import * as m0012 from './0012-outbox-sealed.js';
+import * as m0013 from './0013-tickets.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0010-hash-profile': m0010,
   '0011-retention': m0011,
   '0012-outbox-sealed': m0012,
+  '0013-tickets': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {
