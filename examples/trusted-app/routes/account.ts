@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { type AppContext, endUserIp, field, page, takeNotice } from '../context.js';
+import { type AppContext, field, page, takeNotice } from '../context.js';
 import { changePasswordErrorMessage, signUpErrorMessage } from '../messages.js';
 import type { Notice } from '../sessions.js';
-import { forwardedFor } from '../tessera.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
@@ -12,6 +11,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
  * same calls an app makes to Auth0's /dbconnections endpoints. Tessera sends
  * the verification and reset emails; its own pages behind the emailed links
  * (`<issuer>lo/verify_email`, `<issuer>lo/reset`) do the rest.
+ *
+ * No `auth0-forwarded-for` here: /dbconnections is a public endpoint (the SDK
+ * sends only `client_id`, no secret), so Tessera, like Auth0, believes that
+ * header on the token endpoint only. Sign-up's suspicious-IP throttling
+ * (pre-user-registration, 50 a minute per IP) therefore counts this app's
+ * server address for every user who signs up through it.
  */
 export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/signup', async (request, reply) => {
@@ -29,10 +34,12 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       return again({ kind: 'error', text: 'Enter your email address and choose a password.' }, 400);
     }
     try {
-      await ctx.tessera.auth.database.signUp(
-        { email, password, connection: ctx.signupConnection, ...(name ? { name } : {}) },
-        forwardedFor(endUserIp(request)).initOverrides,
-      );
+      await ctx.tessera.auth.database.signUp({
+        email,
+        password,
+        connection: ctx.signupConnection,
+        ...(name ? { name } : {}),
+      });
     } catch (err) {
       request.log.warn({ err: String(err) }, 'sign-up refused');
       const { notice, status, policy } = signUpErrorMessage(err);
@@ -63,10 +70,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
     }
     try {
       // Tessera answers the same 200 whether or not the account exists.
-      await ctx.tessera.auth.database.changePassword(
-        { email, connection: ctx.signupConnection },
-        forwardedFor(endUserIp(request)).initOverrides,
-      );
+      await ctx.tessera.auth.database.changePassword({ email, connection: ctx.signupConnection });
     } catch (err) {
       request.log.warn({ err: String(err) }, 'change_password refused');
       const { notice, status } = changePasswordErrorMessage(err);
