@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { startSmtp, type TestSmtp } from '../../helpers/smtp.js';
 import {
   ALICE,
   browserMissing,
@@ -202,6 +203,68 @@ describe('sign-up, verification and password reset in a browser', { skip: browse
     assert.equal(path(page), '/login');
     assert.match(await text(page, '#notice'), /Check your email/);
     await assert.rejects(emailedLink(stack, 'nobody@acme.test', 'reset', { timeoutMs: 1000 }));
+    await ctx.close();
+  });
+});
+
+describe('sign-up and reset with the emails sent over SMTP', { skip: browserMissing() }, () => {
+  let smtp: TestSmtp;
+  let stack: Stack;
+  let browser: Browser;
+  const link = (body: string, pageName: string) => {
+    const m = new RegExp(`https?://[^\\s"'<>]+/lo/${pageName}\\?ticket=[A-Za-z0-9_-]+`).exec(body);
+    assert.ok(m, `no ${pageName} link in:\n${body}`);
+    return m[0].replace(/&amp;/g, '&');
+  };
+
+  before(async () => {
+    smtp = await startSmtp();
+    stack = await startStack({ emailLinks: true, smtpUrl: smtp.url });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+    await smtp?.close();
+  });
+
+  it('the verification and reset emails arrive by SMTP (text and HTML) and their links work', async () => {
+    const user = { email: 'gina@acme.test', realm: 'customers' };
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${stack.appUrl}signup`);
+    await page.fill('#email', user.email);
+    await page.fill('#password', 'Gina-smtp-passw0rd');
+    const verifyMail = smtp.next(user.email);
+    await submit(page, '#create-account');
+    assert.equal(path(page), '/login');
+    const verify = await verifyMail;
+    const verifyLink = link(verify.text, 'verify_email');
+    assert.ok(verify.html, 'the verification email has an HTML part');
+    assert.equal(link(verify.html, 'verify_email'), verifyLink);
+    await page.goto(verifyLink);
+    assert.match(await text(page, 'body'), /Your email address has been verified/);
+
+    await page.goto(`${stack.appUrl}forgot`);
+    await page.fill('#email', user.email);
+    // The welcome email may come first (sent once the address is verified): wait for the reset one.
+    const resetMail = (async () => {
+      for (;;) {
+        const m = await smtp.next(user.email);
+        if (/\/lo\/reset\?ticket=/.test(m.text)) return m;
+      }
+    })();
+    await submit(page, '#send-reset');
+    const reset = await resetMail;
+    await page.goto(link(reset.text, 'reset'));
+    await page.fill('#password', 'Gina-reset-passw0rd');
+    await page.fill('#confirm', 'Gina-reset-passw0rd');
+    await submit(page, '#reset button[type=submit]');
+    assert.match(await text(page, 'body'), /Your password has been changed/);
+    await signIn(page, stack, user, 'Gina-reset-passw0rd');
+    assert.equal(path(page), '/');
+    assert.equal(await text(page, '[data-claim="email_verified"]'), 'true');
+    await screenshot(page, 'smtp-signed-in-after-reset');
     await ctx.close();
   });
 });

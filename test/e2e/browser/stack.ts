@@ -84,7 +84,7 @@ export interface Stack {
  * database in a temporary data directory with the demo tenant, then the
  * Orders API and the trusted app, all on free ports.
  */
-export async function startStack(opts: { emailLinks?: boolean } = {}): Promise<Stack> {
+export async function startStack(opts: { emailLinks?: boolean; smtpUrl?: string } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
   // The links Tessera emails start with its issuer: with `emailLinks`, Tessera gets a fixed
   // port and an issuer there, so a browser can open them as they are.
@@ -96,6 +96,8 @@ export async function startStack(opts: { emailLinks?: boolean } = {}): Promise<S
     PORT: String(port),
     TESSERA_LOG_LEVEL: 'warn',
     ...(opts.emailLinks ? { TESSERA_ISSUER: `http://127.0.0.1:${port}/` } : {}),
+    // Emails through a real SMTP server (test/helpers/smtp.ts) instead of the outbox.
+    ...(opts.smtpUrl ? { TESSERA_SMTP_URL: opts.smtpUrl } : {}),
   });
   const tessera = await startServer(config, { demo: true });
   const clock = {
