@@ -18,6 +18,10 @@ export interface AppContext {
   sessions: SessionStore;
   tessera: TesseraClients;
   ordersUrl: string;
+  /** The database connection of "Create account" and "Forgot password?" (`connection` of /dbconnections). */
+  signupConnection: string;
+  /** The login form's directory for the users of that connection. */
+  signupRealm: string;
 }
 
 /** A form field: the string sent once, else '' (missing, or sent twice). */

@@ -1,5 +1,5 @@
 import type { Notice } from './sessions.js';
-import { tesseraError } from './tessera.js';
+import { errorBody, tesseraError } from './tessera.js';
 
 const GENERIC: Notice = {
   kind: 'error',
@@ -125,3 +125,115 @@ export const SIGNED_OUT_BY_SERVER: Notice = {
   title: 'Your session has ended',
   text: 'Please sign in again.',
 };
+
+const SIGNUP_UNAVAILABLE: Notice = {
+  kind: 'error',
+  title: 'Accounts cannot be created right now',
+  text: 'Something went wrong on our side. Please try again in a moment.',
+};
+
+/**
+ * What the user reads when sign-up was refused. /dbconnections answers in
+ * Auth0's own shape (`{name, code, description, statusCode}`), which the SDK
+ * turns into an `AuthApiError` whose `error` is the `code`; the whole answer
+ * stays in its `body`. A weak password is Auth0's PasswordStrengthError,
+ * with the connection's policy as text in `policy`: the form shows it.
+ */
+export function signUpErrorMessage(err: unknown): { notice: Notice; status: number; policy?: string } {
+  const e = tesseraError(err);
+  if (!e) return { notice: SIGNUP_UNAVAILABLE, status: 503 };
+  const body = errorBody(err);
+  const status = statusFor(err);
+  const said = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  switch (e.code) {
+    case 'invalid_password': {
+      if (body.name === 'PasswordStrengthError') {
+        return {
+          notice: {
+            kind: 'error',
+            title: 'Password is too weak',
+            text: 'Choose a password that meets this policy:',
+          },
+          status,
+          policy: said(body.policy),
+        };
+      }
+      // PasswordDictionaryError, PasswordNoUserInfoError: their message is for the user.
+      return {
+        notice: {
+          kind: 'error',
+          title: 'Choose another password',
+          text: said(body.message) ?? said(body.description) ?? 'That password cannot be used.',
+        },
+        status,
+      };
+    }
+    case 'password_leaked':
+      return {
+        notice: { kind: 'error', title: 'Password found in a data breach', text: e.description },
+        status,
+      };
+    case 'invalid_signup':
+      // Tessera never says whether the address is taken (no user enumeration).
+      return {
+        notice: {
+          kind: 'error',
+          title: 'The account could not be created',
+          text: 'If you already have an account, sign in or use "Forgot password?".',
+        },
+        status,
+      };
+    case 'operation_not_allowed':
+      return {
+        notice: {
+          kind: 'error',
+          title: 'Sign-up is closed',
+          text: 'New accounts cannot be created here. Please ask the administrator.',
+        },
+        status,
+      };
+    case 'too_many_attempts':
+    case 'too_many_requests':
+      return {
+        notice: { kind: 'error', title: 'Too many attempts', text: 'Please wait a moment and try again.' },
+        status,
+      };
+    case 'invalid_body':
+      return {
+        notice: {
+          kind: 'error',
+          title: 'Check the form',
+          text: said(body.description) ?? 'Please try again.',
+        },
+        status,
+      };
+    case 'invalid_client':
+    case 'unauthorized_client':
+    case 'invalid_connection':
+      return { notice: APP_MISCONFIGURED, status };
+    default:
+      return { notice: SIGNUP_UNAVAILABLE, status: 503 };
+  }
+}
+
+/** What the user reads when "Forgot password?" could not send (Tessera answers 200 for any address). */
+export function changePasswordErrorMessage(err: unknown): { notice: Notice; status: number } {
+  const e = tesseraError(err);
+  if (e?.code === 'too_many_attempts' || e?.code === 'too_many_requests') {
+    return {
+      notice: { kind: 'error', title: 'Too many requests', text: 'Please wait a moment and try again.' },
+      status: statusFor(err),
+    };
+  }
+  if (e && (e.code === 'invalid_client' || e.code === 'invalid_connection')) {
+    return { notice: APP_MISCONFIGURED, status: statusFor(err) };
+  }
+  return {
+    notice: {
+      kind: 'error',
+      title: 'The email could not be sent',
+      text: 'Something went wrong on our side. Please try again in a moment.',
+    },
+    status: e ? statusFor(err) : 503,
+  };
+}

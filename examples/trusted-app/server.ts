@@ -9,6 +9,7 @@ import view from '@fastify/view';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Liquid } from 'liquidjs';
 import type { AppContext, Realm } from './context.js';
+import { accountRoutes } from './routes/account.js';
 import { homeRoutes } from './routes/home.js';
 import { loginRoutes } from './routes/login.js';
 import { mfaRoutes } from './routes/mfa.js';
@@ -21,7 +22,8 @@ import { tesseraClients } from './tessera.js';
  * token endpoint from its backend (the password-realm grant, through the
  * `auth0` SDK), walks the user through MFA when Tessera asks for it, keeps the
  * tokens in a server-side session, and calls the Orders API with the access
- * token. Fastify's own plugins do the plumbing: @fastify/session (sessions),
+ * token. "Create account" and "Forgot password?" call Tessera's
+ * /dbconnections endpoints through the same SDK. Fastify's own plugins do the plumbing: @fastify/session (sessions),
  * @fastify/csrf-protection (every POST), @fastify/view with Liquid (pages),
  * @fastify/static (the stylesheet).
  */
@@ -38,6 +40,13 @@ export interface TrustedAppOptions {
   cookieSecret: string;
   /** The directories of the login form; default Customers (`customers`) and Employees (`employees`). */
   realms?: Realm[];
+  /**
+   * The database connection where "Create account" creates users and "Forgot
+   * password?" resets them; default Username-Password-Authentication, shown
+   * in the login form as the directory `signupRealm` (default `customers`).
+   */
+  signupConnection?: string;
+  signupRealm?: string;
   /** Scopes asked for at sign-in. */
   scope?: string;
   /** The session store (tests read it). */
@@ -79,6 +88,8 @@ export async function buildTrustedApp(opts: TrustedAppOptions): Promise<FastifyI
     sessions: opts.sessions ?? new SessionStore(),
     tessera: tesseraClients(opts),
     ordersUrl: `${opts.ordersApiUrl.replace(/\/+$/, '')}/orders`,
+    signupConnection: opts.signupConnection ?? 'Username-Password-Authentication',
+    signupRealm: opts.signupRealm ?? 'customers',
   };
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 16 * 1024 });
@@ -138,6 +149,7 @@ export async function buildTrustedApp(opts: TrustedAppOptions): Promise<FastifyI
 
   app.get('/health', async () => ({ status: 'ok' }));
   loginRoutes(app, ctx);
+  accountRoutes(app, ctx);
   mfaRoutes(app, ctx);
   homeRoutes(app, ctx);
   return app;

@@ -42,6 +42,8 @@ export interface SessionData {
   tokens?: Tokens;
   mfa?: PendingMfa;
   notice?: Notice;
+  /** The login form's fields after sign-up or "Forgot password?". */
+  prefill?: { username: string; realm: string };
 }
 
 declare module 'fastify' {

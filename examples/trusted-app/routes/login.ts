@@ -8,7 +8,14 @@ import { errorBody, forwardedFor, type MfaRequirements, type TokenSet, tesseraEr
 export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/login', async (request, reply) => {
     if (request.session.tokens) return reply.redirect('/', 303);
-    return page(reply, 'login', { realms: ctx.realms, notice: takeNotice(request) });
+    const prefill = request.session.prefill;
+    if (prefill) request.session.prefill = undefined;
+    return page(reply, 'login', {
+      realms: ctx.realms,
+      notice: takeNotice(request),
+      username: prefill?.username,
+      realm: prefill?.realm,
+    });
   });
 
   app.post('/login', async (request, reply) => {

@@ -7,8 +7,10 @@ import { SessionStore } from '../../../examples/trusted-app/sessions.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { DEMO_CLIENT, type DemoApps, startDemoApps } from '../../../src/cli/demo.js';
 import { type Started, startServer } from '../../../src/cli/serve.js';
+import { readOutbox } from '../../../src/notify/outbox.js';
 import { applyTenant } from '../../../src/tenant/apply.js';
 import { parseTenantFile } from '../../../src/tenant/parse.js';
+import { freePort } from '../../helpers/free-port.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -59,6 +61,9 @@ export function screenshots(group: string): (page: Page, name: string) => Promis
   };
 }
 
+/** TESSERA_SECRET of the stack's Tessera (the outbox's bodies are sealed under it). */
+export const SECRET = 'browser-test-secret-browser-test-secret-0123';
+
 export interface Stack {
   tessera: Started;
   apps: DemoApps;
@@ -79,14 +84,20 @@ export interface Stack {
  * database in a temporary data directory with the demo tenant, then the
  * Orders API and the trusted app, all on free ports.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(opts: { emailLinks?: boolean; smtpUrl?: string } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
+  // The links Tessera emails start with its issuer: with `emailLinks`, Tessera gets a fixed
+  // port and an issuer there, so a browser can open them as they are.
+  const port = opts.emailLinks ? await freePort() : 0;
   const config = loadConfig({
     TESSERA_DATA_DIR: dir,
-    TESSERA_SECRET: 'browser-test-secret-browser-test-secret-0123',
+    TESSERA_SECRET: SECRET,
     HOST: '127.0.0.1',
-    PORT: '0',
+    PORT: String(port),
     TESSERA_LOG_LEVEL: 'warn',
+    ...(opts.emailLinks ? { TESSERA_ISSUER: `http://127.0.0.1:${port}/` } : {}),
+    // Emails through a real SMTP server (test/helpers/smtp.ts) instead of the outbox.
+    ...(opts.smtpUrl ? { TESSERA_SMTP_URL: opts.smtpUrl } : {}),
   });
   const tessera = await startServer(config, { demo: true });
   const clock = {
@@ -153,3 +164,27 @@ export async function introspect(stack: Stack, token: string): Promise<Record<st
 
 /** Whether attack protection has landed in this tree (the blocking test needs it). */
 export const protectionLanded = () => existsSync(join(ROOT, 'src', 'protection', 'index.ts'));
+
+/**
+ * The newest email to `to` whose text holds a link to Tessera's `<issuer>lo/<page>?ticket=…`,
+ * read from the outbox (no SMTP configured), waiting for it: Tessera sends after answering.
+ */
+export async function emailedLink(
+  stack: Stack,
+  to: string,
+  pageName: 'reset' | 'verify_email',
+  opts: { after?: number; timeoutMs?: number } = {},
+): Promise<{ link: string; subject: string | null; body: string }> {
+  const re = new RegExp(`https?://[^\\s"'<>]+/lo/${pageName}\\?ticket=[A-Za-z0-9_-]+`);
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  for (;;) {
+    const rows = await readOutbox(stack.tessera.rt.store, SECRET, { recipient: to, limit: 20 });
+    for (const row of rows) {
+      if (opts.after !== undefined && row.created_at < opts.after) continue;
+      const m = re.exec(row.body);
+      if (m) return { link: m[0], subject: row.subject, body: row.body };
+    }
+    if (Date.now() > deadline) throw new Error(`no ${pageName} email to ${to} in the outbox`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

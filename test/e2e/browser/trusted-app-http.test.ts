@@ -439,4 +439,59 @@ describe('the trusted app over HTTP', () => {
     assert.equal(res.headers.location, '/');
     assert.match((await c.request('GET', '/')).body, /ord_1001/);
   });
+
+  it('sign-up and "Forgot password?" go through the SDK and need the CSRF token', async () => {
+    const c = new Client(stack.apps.trustedApp!, '203.0.113.9');
+    await c.csrf('/signup');
+    const form = { email: 'http-signup@acme.test', password: 'Http-signup-passw0rd' };
+    assert.equal((await c.request('POST', '/signup', form)).statusCode, 403);
+    assert.equal((await c.request('POST', '/forgot', { email: form.email })).statusCode, 403);
+
+    let res = await c.request('POST', '/signup', { _csrf: await c.csrf('/signup'), ...form });
+    assert.equal(res.statusCode, 303);
+    assert.equal(res.headers.location, '/login');
+    const [signedUp] = await listEvents(stack.tessera.rt.store.db, { limit: 1 });
+    assert.equal(signedUp!.type, 'ss');
+    assert.equal(signedUp!.user_name, form.email);
+    // /dbconnections is public: Tessera believes auth0-forwarded-for on the token endpoint only.
+    assert.equal(signedUp!.ip, '127.0.0.1');
+    const login = await c.request('GET', '/login');
+    assert.match(login.body, /Account created/);
+    assert.match(login.body, /id="username"[^>]*value="http-signup@acme.test"/);
+
+    res = await c.request('POST', '/forgot', { _csrf: await c.csrf('/forgot'), email: form.email });
+    assert.equal(res.headers.location, '/login');
+    assert.match((await c.request('GET', '/login')).body, /Check your email/);
+  });
+
+  it('sign-up: a bad address, a weak password (the policy), a taken address, sign-up turned off', async () => {
+    const c = new Client(stack.apps.trustedApp!);
+    const signUp = async (email: string, password: string) =>
+      c.request('POST', '/signup', { _csrf: await c.csrf('/signup'), email, password });
+
+    let res = await signUp('not-an-address', 'Good-enough-passw0rd');
+    assert.equal(res.statusCode, 400);
+    assert.match(errorOf(res.body).text, /Enter your email address/);
+
+    res = await signUp('weak-http@acme.test', 'aaaa');
+    assert.equal(res.statusCode, 400);
+    assert.equal(errorOf(res.body).title, 'Password is too weak');
+    assert.match(res.body, /<pre class="policy" id="password-policy">\* At least 8 characters in length/);
+
+    res = await signUp('alice@acme.test', 'Another-passw0rd-1');
+    assert.equal(res.statusCode, 400);
+    assert.equal(errorOf(res.body).title, 'The account could not be created');
+
+    await stack.apply(`
+connections:
+  - name: Username-Password-Authentication
+    strategy: auth0
+    realms: [customers]
+    enabled_clients: [acme-web]
+    options: { brute_force_protection: true, password_policy: good, disable_signup: true }
+`);
+    res = await signUp('closed@acme.test', 'Closed-signup-passw0rd');
+    assert.equal(res.statusCode, 403);
+    assert.equal(errorOf(res.body).title, 'Sign-up is closed');
+  });
 });
