@@ -54,6 +54,8 @@ export interface RuntimeOptions {
   verify?: (stored: string, password: string) => Promise<VerifyResult>;
   /** How many hashes run at once (tests; default: the pool's threads, at most the cores). */
   hashParallelism?: number;
+  /** The hash cost admission control assumes instead of measuring it, ms (tests). */
+  hashCostMs?: number;
 }
 
 /** Opens the store, runs the migrations and loads (or creates) the signing keys. */
@@ -70,6 +72,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const admission = new Admission({
     budgetMs: config.admissionBudgetMs,
     parallelism: opts.hashParallelism,
+    fixedCostMs: opts.hashCostMs,
     fallbackCostMs: () => loginTiming?.costOf(OUR_PROFILE),
   });
   loginTiming = new LoginTiming({

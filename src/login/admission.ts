@@ -13,6 +13,8 @@ export interface AdmissionOptions {
   parallelism?: number;
   /** The hash cost before one was measured here (e.g. the boot-time calibration). */
   fallbackCostMs?: () => number | undefined;
+  /** A fixed cost instead of the measured one (tests). */
+  fixedCostMs?: number;
   clock?: () => number;
 }
 
@@ -47,13 +49,13 @@ export class Admission {
 
   /** The cost of one hash as measured lately, ms. */
   costMs(): number {
-    return this.measured ?? this.opts.fallbackCostMs?.() ?? DEFAULT_COST_MS;
+    return this.opts.fixedCostMs ?? this.measured ?? this.opts.fallbackCostMs?.() ?? DEFAULT_COST_MS;
   }
 
-  /** The expected wait for a hash slot of a login admitted now, ms. */
+  /** How long a login admitted now should take to have its password checked: the queue ahead, then its own hash, ms. */
   expectedWaitMs(): number {
     const ahead = Math.max(0, this.admitted + 1 - this.parallelism);
-    return Math.ceil(ahead / this.parallelism) * this.costMs();
+    return (Math.ceil(ahead / this.parallelism) + 1) * this.costMs();
   }
 
   get inFlight(): number {
@@ -66,7 +68,7 @@ export class Admission {
       const wait = this.expectedWaitMs();
       if (wait > this.budgetMs) {
         // When the queue ahead has drained down to the budget.
-        const retryAfter = Math.max(1, Math.ceil((wait - this.budgetMs) / 1000));
+        const retryAfter = Math.max(1, Math.ceil(wait / 1000));
         throw errors.temporarilyUnavailable(
           retryAfter,
           `overloaded: about ${Math.round(wait)} ms of hashing queued`,

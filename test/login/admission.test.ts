@@ -78,6 +78,7 @@ async function start(
     log: silentLogger(),
     verify: hasher.verify,
     hashParallelism: 1,
+    hashCostMs: 10,
   });
   return { app: await buildServer(rt, { logger: false }), rt };
 }
@@ -102,8 +103,8 @@ describe('admission control in front of the hash pool', () => {
 
   before(async () => {
     store = await seededStore(sqlite, BRUTE_FORCE as never);
-    // A budget of 1 ms with one hash at a time: one login hashing fills the queue.
-    node = await start(store, hasher, env, { TESSERA_ADMISSION_BUDGET_MS: '1' });
+    // Hashes of 10 ms, one at a time, a budget of 15 ms: one login hashing fills the queue.
+    node = await start(store, hasher, env, { TESSERA_ADMISSION_BUDGET_MS: '15' });
   });
   after(async () => {
     await node.app.close();
