@@ -24,7 +24,7 @@ import type { LoadJob, LoadResult } from './overload-load.js';
  */
 
 const { values: args } = parseArgs({
-  options: { duration: { type: 'string' }, factor: { type: 'string' } },
+  options: { duration: { type: 'string' }, factor: { type: 'string' }, budget: { type: 'string' } },
 });
 const DURATION = Number(args.duration ?? process.env.BENCH_DURATION ?? 10);
 const FACTOR = Number(args.factor ?? 3);
@@ -77,11 +77,14 @@ run(async () => {
       );
     },
     async ({ url, rt }) => {
+      // --budget (or TESSERA_ADMISSION_BUDGET_MS): the admission budget to try, ms (withTessera's config is fixed).
+      const budget = args.budget ?? process.env.TESSERA_ADMISSION_BUDGET_MS;
+      if (budget !== undefined) (rt.admission as { budgetMs: number }).budgetMs = Number(budget);
       const check = await postForm(url, FORM);
       if (check.status !== 200)
         throw new Error(`the login does not work: ${check.status} ${JSON.stringify(check.body)}`);
       console.log(
-        `admission budget ${rt.config.admissionBudgetMs} ms, ${rt.admission.parallelism} hashes at once; ` +
+        `admission budget ${rt.admission.budgetMs} ms, ${rt.admission.parallelism} hashes at once; ` +
           `open loop at ${FACTOR}× capacity for ${DURATION} s per case, on this machine as it is (other load included)`,
       );
       const cap = await load({

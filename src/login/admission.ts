@@ -62,19 +62,27 @@ export class Admission {
     return this.admitted;
   }
 
+  /**
+   * Throws the 503 when a login would be refused now, admitting nothing: the
+   * token endpoint asks first, so the excess costs no client authentication
+   * or database read.
+   */
+  precheck(): void {
+    if (this.budgetMs <= 0) return;
+    const wait = this.expectedWaitMs();
+    if (wait > this.budgetMs) {
+      // When the queue ahead should have drained.
+      const retryAfter = Math.max(1, Math.ceil(wait / 1000));
+      throw errors.temporarilyUnavailable(
+        retryAfter,
+        `overloaded: about ${Math.round(wait)} ms of hashing queued`,
+      );
+    }
+  }
+
   /** Admits one login, or throws the 503 that refuses it. */
   admit(): Ticket {
-    if (this.budgetMs > 0) {
-      const wait = this.expectedWaitMs();
-      if (wait > this.budgetMs) {
-        // When the queue ahead has drained down to the budget.
-        const retryAfter = Math.max(1, Math.ceil(wait / 1000));
-        throw errors.temporarilyUnavailable(
-          retryAfter,
-          `overloaded: about ${Math.round(wait)} ms of hashing queued`,
-        );
-      }
-    }
+    this.precheck();
     this.admitted++;
     let released = false;
     return {
