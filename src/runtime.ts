@@ -1,7 +1,10 @@
 import pino, { type Logger } from 'pino';
 import { assertSecret, type Config } from './config/config.js';
 import { LoginTiming } from './identity/login-timing.js';
+import type { VerifyResult } from './identity/passwords.js';
+import { OUR_PROFILE } from './identity/passwords.js';
 import { KeyStore } from './keys/keystore.js';
+import { Admission } from './login/admission.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
@@ -33,6 +36,8 @@ export interface Runtime {
   protection: Protection;
   /** Pads failed password checks to the slowest hash of their connection (login-timing.ts). */
   loginTiming: LoginTiming;
+  /** Admission control in front of the hash pool (login/admission.ts). */
+  admission: Admission;
 }
 
 export interface RuntimeOptions {
@@ -45,6 +50,12 @@ export interface RuntimeOptions {
   store?: Store;
   /** Senders to use instead of the configured ones (tests). */
   notify?: Notifier;
+  /** The password check to use instead of argon2 (tests: a slow or blocked hasher). */
+  verify?: (stored: string, password: string) => Promise<VerifyResult>;
+  /** How many hashes run at once (tests; default: the pool's threads, at most the cores). */
+  hashParallelism?: number;
+  /** The hash cost admission control assumes instead of measuring it, ms (tests). */
+  hashCostMs?: number;
 }
 
 /** Opens the store, runs the migrations and loads (or creates) the signing keys. */
@@ -57,7 +68,19 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();
   // Measured at boot: the cost of each kind of hash the connections hold.
-  const loginTiming = new LoginTiming({ profilesOf: (id) => hashProfilesOf(store.db, id), log });
+  let loginTiming: LoginTiming | undefined;
+  const admission = new Admission({
+    budgetMs: config.admissionBudgetMs,
+    parallelism: opts.hashParallelism,
+    fixedCostMs: opts.hashCostMs,
+    fallbackCostMs: () => loginTiming?.costOf(OUR_PROFILE),
+  });
+  loginTiming = new LoginTiming({
+    profilesOf: (id) => hashProfilesOf(store.db, id),
+    log,
+    verify: opts.verify,
+    gate: (hash) => admission.run(hash),
+  });
   await loginTiming.prime((await listConnections(store.db)).map((c) => c.id));
   const notify = opts.notify ?? createNotifier(config, store, now);
   const protection = new Protection({ config, store, now, log, notify });
@@ -67,7 +90,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       'Redis (TESSERA_REDIS_URL) cannot be reached at boot: password logins are refused with 503 until it can',
     );
   }
-  return { config, store, keys, now, log, notify, protection, loginTiming };
+  return { config, store, keys, now, log, notify, protection, loginTiming, admission };
 }
 
 /** The clock every node shares: the database's (see ClusterClock), unless a test injects its own. */

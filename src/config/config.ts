@@ -51,6 +51,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** How long a request's database work may last in all; past it, or once the client is gone, no further query runs. */
   requestTimeoutMs: number;
+  /** Admission control: a password login expected to wait longer than this for the hash pool is refused at once (503), ms; 0 turns it off. */
+  admissionBudgetMs: number;
   /** Redis: how long one command may take before the login is refused with a 503, ms. */
   redisCommandTimeoutMs: number;
   /** Redis: how long opening a connection may take, ms. */
@@ -77,6 +79,7 @@ export const DEFAULTS = {
   dbAcquireTimeoutMs: 2_000,
   dbStatementTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
+  admissionBudgetMs: 1_000,
   redisCommandTimeoutMs: 500,
   redisConnectTimeoutMs: 1_000,
   retryAfterSeconds: 5,
@@ -143,6 +146,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dbAcquireTimeoutMs: parseMs(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', DEFAULTS.dbAcquireTimeoutMs),
     dbStatementTimeoutMs: parseMs(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', DEFAULTS.dbStatementTimeoutMs),
     requestTimeoutMs: parseMs(env, 'TESSERA_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs),
+    admissionBudgetMs: parseInteger(
+      env,
+      'TESSERA_ADMISSION_BUDGET_MS',
+      DEFAULTS.admissionBudgetMs,
+      0,
+      600_000,
+    ),
     redisCommandTimeoutMs: parseMs(env, 'TESSERA_REDIS_COMMAND_TIMEOUT_MS', DEFAULTS.redisCommandTimeoutMs),
     redisConnectTimeoutMs: parseMs(env, 'TESSERA_REDIS_CONNECT_TIMEOUT_MS', DEFAULTS.redisConnectTimeoutMs),
     retryAfterSeconds: parseInteger(env, 'TESSERA_RETRY_AFTER_S', DEFAULTS.retryAfterSeconds, 1, 3600),

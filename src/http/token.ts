@@ -31,6 +31,9 @@ export function requestInfo(request: FastifyRequest, reply: FastifyReply, params
  * POST /oauth/token: parse, pick the grant, authenticate the client, check
  * the client may use the grant, then hand over to the grant.
  */
+/** The grants that check a password (admission control: login/admission.ts). */
+const HASHING_GRANTS = new Set(['password', 'http://auth0.com/oauth/grant-type/password-realm']);
+
 export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
   app.post('/oauth/token', { config: { onInvalidInput: recordRefused } }, async (request, reply) => {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
@@ -38,6 +41,8 @@ export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
     const grantType = params.required('grant_type');
     const grant = GRANTS.get(grantType);
     if (!grant) throw errors.unsupportedGrantType(grantType);
+    // Overloaded: the excess of password logins is refused before anything else is done for it.
+    if (HASHING_GRANTS.has(grantType)) rt.admission.precheck();
     const auth = await authenticateClient(rt, params, request.headers.authorization);
     const { client } = auth;
     if (!client.grant_types.includes(grantType)) throw errors.unauthorizedClient(grantType);

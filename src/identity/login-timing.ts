@@ -55,6 +55,8 @@ export interface LoginTimingDeps {
   /** A hash of a random password with a profile's parameters (passwords.ts). */
   makeDummy?: (profile: string) => Promise<string>;
   verify?: (stored: string, password: string) => Promise<VerifyResult>;
+  /** Runs a login's hash (admission control's queue: login/admission.ts); calibration does not go through it. */
+  gate?: <T>(hash: () => Promise<T>) => Promise<T>;
   /** Monotonic milliseconds. */
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -226,7 +228,8 @@ export class LoginTiming {
   }
 
   verifyFor(stored: string, password: string): Promise<VerifyResult> {
-    return this.verifyHash(stored, password);
+    const gate = this.deps.gate;
+    return gate ? gate(() => this.verifyHash(stored, password)) : this.verifyHash(stored, password);
   }
 
   wait(ms: number): Promise<void> {

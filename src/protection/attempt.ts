@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoginContext, RateLimit } from '../login/context.js';
 import { type OAuthError, errors } from '../oauth/errors.js';
+import { clientGone } from '../store/deadline.js';
 import type { Protection } from './index.js';
 import { ipCountingKey } from './ip.js';
 import { ipBlockId, normalizeIdentifier, userBlockId } from './keys.js';
@@ -106,10 +107,16 @@ export class Attempt {
       return r.ok ? r : undefined;
     };
     // Without the block shield an empty bucket only notifies (see settleFailure): the attempt goes on.
+    // Tokens held by this node's logins in flight are load, not failures: while any is held, wait
+    // for it to be settled (a success gives it back) rather than refuse a password not yet checked.
+    const held = () => (this.p.heldTokens.get(ip) ?? 0) > 0;
     const r =
       (await take()) ??
-      (sit.block ? await this.waitTurn(id, refusal, () => counters.refill(ip), take) : undefined);
-    if (r) this.ipToken = { ip, policy: sit, emptiedUntil: r.waitMs > 0 ? now + r.waitMs : undefined };
+      (sit.block ? await this.waitTurn(id, refusal, () => counters.refill(ip), take, held) : undefined);
+    if (r) {
+      this.ipToken = { ip, policy: sit, emptiedUntil: r.waitMs > 0 ? now + r.waitMs : undefined };
+      this.p.heldTokens.set(ip, (this.p.heldTokens.get(ip) ?? 0) + 1);
+    }
   }
 
   private async reserveUser(ip: string, identifier: string, bf: BruteForcePolicy): Promise<void> {
@@ -138,13 +145,16 @@ export class Attempt {
   /**
    * The limit is reached. Blocked: refuse. Lifted meanwhile: start again.
    * Otherwise attempts still in flight hold it (a burst of logins): wait for
-   * them, trying again now and then, for up to MAX_WAIT_MS.
+   * them, trying again now and then, for up to MAX_WAIT_MS, or for as long
+   * as `inFlight` says this node's own attempts still hold it (they settle
+   * within their request's deadline: admission control bounds how many).
    */
   private async waitTurn<T>(
     id: string,
     refusal: () => OAuthError,
     reset: () => Promise<void>,
     retry: () => Promise<T | undefined>,
+    inFlight: () => boolean = () => false,
   ): Promise<T> {
     const { mirror } = this.p;
     const deadline = performance.now() + MAX_WAIT_MS;
@@ -152,7 +162,9 @@ export class Attempt {
     for (let delay = 5; ; delay = Math.min(2 * delay, 100)) {
       if (state === 'blocked') throw refusal();
       if (state === 'lifted') await Promise.all([mirror.dropLifted(id), reset()]);
-      else if (performance.now() >= deadline) throw refusal();
+      else if (clientGone())
+        throw errors.temporarilyUnavailable(1, 'the client went away while its login waited');
+      else if (performance.now() >= deadline && !inFlight()) throw refusal();
       else await sleep(delay);
       const got = await retry();
       if (got !== undefined) return got;
@@ -160,10 +172,18 @@ export class Attempt {
     }
   }
 
+  /** The token is no longer held by a login in flight (given back, or kept for a failure). */
+  private releaseHeld(ip: string): void {
+    const n = (this.p.heldTokens.get(ip) ?? 1) - 1;
+    if (n > 0) this.p.heldTokens.set(ip, n);
+    else this.p.heldTokens.delete(ip);
+  }
+
   private async giveBackToken(): Promise<void> {
     const t = this.ipToken;
     this.ipToken = undefined;
     if (!t) return;
+    this.releaseHeld(t.ip);
     const now = this.p.deps.now();
     await this.p.counters.giveBack(t.ip, t.policy.rateMs, now);
     const rl = this.rateLimit;
@@ -206,6 +226,7 @@ export class Attempt {
       return;
     }
     const t = this.ipToken;
+    if (t) this.releaseHeld(t.ip);
     if (t?.emptiedUntil) await throttleIp(this.p, t.ip, t.policy, t.emptiedUntil);
     const u = this.user;
     if (u && u.count === u.policy.maxAttempts) await blockIdentifier(this.p, this.ctx, u);

@@ -37,6 +37,8 @@ export class Protection {
   readonly corpus: BreachedCorpus;
   readonly tickets: UnblockTickets;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Per IP counting key, the throttle tokens held by this node's logins in flight (attempt.ts). */
+  readonly heldTokens = new Map<string, number>();
 
   constructor(readonly deps: ProtectionDeps) {
     const { config, store, now, log } = deps;

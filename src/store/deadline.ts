@@ -38,6 +38,11 @@ export function remainingMs(): number | undefined {
   return Math.ceil(left);
 }
 
+/** True when the current request's client has closed the connection before its answer. */
+export function clientGone(): boolean {
+  return current.getStore()?.gone === true;
+}
+
 /**
  * Runs `fn` outside any request's deadline: work several requests share
  * (a cached configuration read, a background refresh) must not fail because

@@ -20,24 +20,30 @@ export async function passwordLogin(req: GrantRequest, connection: Connection): 
   const allowOffline =
     client.grant_types.includes('refresh_token') && (!api || api.allow_offline_access === true);
   const { granted, differs } = decideScopes(requestedScopes, api, { allowOffline });
-  return runLogin({
-    rt,
-    client,
-    grantType: params.required('grant_type'),
-    protocol: 'oauth2-password',
-    request: req.request,
-    connection,
-    username,
-    password,
-    api,
-    requestedScopes,
-    scopes: granted,
-    echoScope: differs,
-    accessTokenClaims: {},
-    idTokenClaims: {},
-    gty: 'password',
-    refresh: granted.includes('offline_access') ? { mode: 'new' } : undefined,
-    successEvent: 'sepft',
-    failureEvent: 'fepft',
-  });
+  // Refused here (503) when the hash pool is too far behind: before attack protection counts anything.
+  const ticket = rt.admission.admit();
+  try {
+    return await runLogin({
+      rt,
+      client,
+      grantType: params.required('grant_type'),
+      protocol: 'oauth2-password',
+      request: req.request,
+      connection,
+      username,
+      password,
+      api,
+      requestedScopes,
+      scopes: granted,
+      echoScope: differs,
+      accessTokenClaims: {},
+      idTokenClaims: {},
+      gty: 'password',
+      refresh: granted.includes('offline_access') ? { mode: 'new' } : undefined,
+      successEvent: 'sepft',
+      failureEvent: 'fepft',
+    });
+  } finally {
+    ticket.release();
+  }
 }
