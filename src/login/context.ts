@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import type { Connection } from '../store/repos/connections.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
+import type { UserAuthorization } from '../store/repos/roles.js';
 import type { User } from '../store/repos/users.js';
 
 /** The caller's budget of failed logins (suspicious-IP throttling), as `X-RateLimit-*` tells it. */
@@ -48,6 +49,8 @@ export interface LoginContext {
   echoScope: boolean;
   /** Set by identity.verify. */
   user?: User;
+  /** The user's roles and permissions for the API, read by authz.load at every login and refresh. */
+  authorization?: UserAuthorization;
   accessTokenClaims: Record<string, unknown>;
   idTokenClaims: Record<string, unknown>;
   /**

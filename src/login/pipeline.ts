@@ -2,6 +2,7 @@ import { recordEvent } from '../events/log.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { TokenResponse } from '../oauth/tokens.js';
 import type { LoginContext, LoginStep } from './context.js';
+import { authzLoad } from './steps/authz-load.js';
 import { eventFields } from './steps/events-log.js';
 import { identityVerify } from './steps/identity-verify.js';
 import { mfaDecide } from './steps/mfa-decide.js';
@@ -21,6 +22,7 @@ export const PASSWORD_LOGIN: readonly LoginStep[] = [
   protectionPrecheck,
   identityVerify,
   protectionRecord,
+  authzLoad,
   rulesRun,
   mfaDecide,
   tokensIssue,
@@ -35,7 +37,13 @@ export const MFA_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];
  * token is used up last, after the rules and the signing, so that nothing
  * after it can fail but the audit record.
  */
-export const REFRESH_LOGIN: readonly LoginStep[] = [rulesRun, tokensIssue, refreshRedeem, eventsLog];
+export const REFRESH_LOGIN: readonly LoginStep[] = [
+  authzLoad,
+  rulesRun,
+  tokensIssue,
+  refreshRedeem,
+  eventsLog,
+];
 
 /**
  * Runs the steps in order. A failure is recorded in the audit log with the
