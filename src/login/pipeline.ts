@@ -5,6 +5,7 @@ import type { LoginContext, LoginStep } from './context.js';
 import { authzLoad } from './steps/authz-load.js';
 import { eventFields } from './steps/events-log.js';
 import { identityVerify } from './steps/identity-verify.js';
+import { metadataWrite } from './steps/metadata-write.js';
 import { mfaDecide } from './steps/mfa-decide.js';
 import { protectionPrecheck } from './steps/protection-precheck.js';
 import { protectionRecord } from './steps/protection-record.js';
@@ -25,12 +26,13 @@ export const PASSWORD_LOGIN: readonly LoginStep[] = [
   authzLoad,
   rulesRun,
   mfaDecide,
+  metadataWrite,
   tokensIssue,
   eventsLog,
 ];
 
 /** The second half of a login paused by MFA, once the factor is verified. */
-export const MFA_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];
+export const MFA_LOGIN: readonly LoginStep[] = [metadataWrite, tokensIssue, eventsLog];
 
 /**
  * A refresh: the user was authenticated at the family's first login. The
