@@ -73,7 +73,7 @@ async function contextFor(rt: Runtime, userId: string): Promise<LoginContext> {
   };
 }
 
-async function sample(rt: Runtime, base: LoginContext): Promise<number> {
+async function sample(base: LoginContext): Promise<number> {
   const ctx: LoginContext = { ...base, scopes: [...base.scopes] };
   const t0 = performance.now();
   await authzLoad.run(ctx);
@@ -90,15 +90,15 @@ await withTessera(seed, async ({ rt }) => {
   await authzLoad.run(check);
   if (check.authorization!.permissions.length !== ROLES * PER_ROLE) throw new Error('RBAC seed is wrong');
   for (let i = 0; i < 500; i++) {
-    await sample(rt, rbac);
-    await sample(rt, plain);
+    await sample(rbac);
+    await sample(plain);
   }
   const a: number[] = [];
   const b: number[] = [];
   // Alternating, so outside load falls on both alike.
   for (let i = 0; i < N; i++) {
-    a.push(await sample(rt, rbac));
-    b.push(await sample(rt, plain));
+    a.push(await sample(rbac));
+    b.push(await sample(plain));
   }
   a.sort((x, y) => x - y);
   b.sort((x, y) => x - y);
