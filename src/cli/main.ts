@@ -14,6 +14,7 @@ import { blocksCommand } from './blocks.js';
 import { action, devSecret, openMigratedStore, readTextFile } from './context.js';
 import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
+import { rolesCommand } from './roles.js';
 import { ticketsCommand } from './tickets.js';
 import { usersCommand } from './users.js';
 import { DEMO_TENANT, startServer } from './serve.js';
@@ -190,6 +191,7 @@ program
 
 program.addCommand(keysCommand());
 program.addCommand(usersCommand());
+program.addCommand(rolesCommand());
 program.addCommand(ticketsCommand());
 program.addCommand(blocksCommand());
 

@@ -5,6 +5,8 @@ import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import type { Connection } from '../store/repos/connections.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
+import type { UserAuthorization } from '../store/repos/roles.js';
+import type { MetadataPatch } from '../store/repos/user-metadata.js';
 import type { User } from '../store/repos/users.js';
 
 /** The caller's budget of failed logins (suspicious-IP throttling), as `X-RateLimit-*` tells it. */
@@ -48,6 +50,14 @@ export interface LoginContext {
   echoScope: boolean;
   /** Set by identity.verify. */
   user?: User;
+  /**
+   * Metadata that rules (`auth0.users.update*Metadata`) and actions
+   * (`api.user.set*Metadata`) asked to persist: written once by
+   * metadata.write after every script succeeded (after MFA, if asked).
+   */
+  metadataPatch?: MetadataPatch;
+  /** The user's roles and permissions for the API, read by authz.load at every login and refresh. */
+  authorization?: UserAuthorization;
   accessTokenClaims: Record<string, unknown>;
   idTokenClaims: Record<string, unknown>;
   /**

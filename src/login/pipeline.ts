@@ -2,8 +2,10 @@ import { recordEvent } from '../events/log.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { TokenResponse } from '../oauth/tokens.js';
 import type { LoginContext, LoginStep } from './context.js';
+import { authzLoad } from './steps/authz-load.js';
 import { eventFields } from './steps/events-log.js';
 import { identityVerify } from './steps/identity-verify.js';
+import { metadataWrite } from './steps/metadata-write.js';
 import { mfaDecide } from './steps/mfa-decide.js';
 import { protectionPrecheck } from './steps/protection-precheck.js';
 import { protectionRecord } from './steps/protection-record.js';
@@ -21,21 +23,29 @@ export const PASSWORD_LOGIN: readonly LoginStep[] = [
   protectionPrecheck,
   identityVerify,
   protectionRecord,
+  authzLoad,
   rulesRun,
   mfaDecide,
+  metadataWrite,
   tokensIssue,
   eventsLog,
 ];
 
 /** The second half of a login paused by MFA, once the factor is verified. */
-export const MFA_LOGIN: readonly LoginStep[] = [tokensIssue, eventsLog];
+export const MFA_LOGIN: readonly LoginStep[] = [metadataWrite, tokensIssue, eventsLog];
 
 /**
  * A refresh: the user was authenticated at the family's first login. The
  * token is used up last, after the rules and the signing, so that nothing
  * after it can fail but the audit record.
  */
-export const REFRESH_LOGIN: readonly LoginStep[] = [rulesRun, tokensIssue, refreshRedeem, eventsLog];
+export const REFRESH_LOGIN: readonly LoginStep[] = [
+  authzLoad,
+  rulesRun,
+  tokensIssue,
+  refreshRedeem,
+  eventsLog,
+];
 
 /**
  * Runs the steps in order. A failure is recorded in the audit log with the

@@ -1,3 +1,4 @@
+import type { MetadataPatch } from '../store/repos/user-metadata.js';
 import { randomUUID } from 'node:crypto';
 import type { LoginContext } from '../login/context.js';
 import type { Runtime } from '../runtime.js';
@@ -32,6 +33,8 @@ export interface PendingLogin {
   accessTokenClaims: Record<string, unknown>;
   idTokenClaims: Record<string, unknown>;
   username: string;
+  /** Metadata the rules asked to write, written once the second factor is verified. */
+  metadataPatch?: MetadataPatch;
   /** The login already completed MFA (an enrolment through an access token that carries it). */
   mfa?: boolean;
 }
@@ -59,6 +62,7 @@ export async function startMfaTransaction(ctx: LoginContext): Promise<string> {
     accessTokenClaims: ctx.accessTokenClaims,
     idTokenClaims: ctx.idTokenClaims,
     username: ctx.username,
+    ...(ctx.metadataPatch ? { metadataPatch: ctx.metadataPatch } : {}),
   };
   await insertMfaTransaction(rt.store.db, {
     id: `mfa_${randomUUID()}`,

@@ -98,6 +98,13 @@ export const errors = {
   /** `scope` sent as something else than a string or an array of scope names (Auth0's text). */
   scopeNotString: () => new OAuthError(400, 'invalid_scope', 'Scope must be an array or a string'),
   accessDenied: (description: string) => new OAuthError(403, 'access_denied', description),
+  /** A rule or action made app_metadata or user_metadata larger than Auth0's 16 KB. */
+  metadataTooLarge: (field: string) =>
+    new OAuthError(
+      403,
+      'access_denied',
+      `The login was refused because a rule or action made the user's ${field} larger than 16 KB.`,
+    ),
   /** A rule called back with `UnauthorizedError(message)`. */
   ruleUnauthorized: (message: string) => new OAuthError(401, 'unauthorized', message),
   /** A rule or action asked for a redirect, which the password flow cannot do. */

@@ -51,6 +51,8 @@ export interface IssueInput {
   accessTokenClaims?: Record<string, unknown>;
   idTokenClaims?: Record<string, unknown>;
   refreshToken?: string;
+  /** The access token's `permissions` claim (an RBAC API with `token_dialect: access_token_authz`). */
+  permissions?: string[];
 }
 
 /** The `aud` of an access token: the API, plus `<issuer>userinfo` when openid is granted. */
@@ -81,6 +83,7 @@ export async function signAccessToken(
     gty: string | string[];
     amr?: string[];
     claims?: Record<string, unknown>;
+    permissions?: string[];
   },
 ): Promise<{ token: string; expiresIn: number }> {
   const iat = Math.floor(rt.now() / 1000);
@@ -98,6 +101,7 @@ export async function signAccessToken(
       gty: t.gty,
       azp: t.azp,
       ...(t.amr ? { amr: t.amr } : {}),
+      ...(t.permissions ? { permissions: t.permissions } : {}),
     },
     t.api?.signing_alg ?? 'RS256',
   );
@@ -115,6 +119,7 @@ export async function issueTokens(rt: Runtime, input: IssueInput): Promise<Token
     gty: input.gty,
     amr: input.amr,
     claims: input.accessTokenClaims,
+    permissions: input.permissions,
   });
   const response: TokenResponse = {
     access_token: access.token,

@@ -1,6 +1,7 @@
 import type { LoginContext } from '../login/context.js';
 import { errors } from '../oauth/errors.js';
 import { RESERVED_CLAIMS } from '../oauth/tokens.js';
+import { oversizedMetadata } from '../store/repos/user-metadata.js';
 import { checkClaims, checkProvider, checkScopes } from './output-limits.js';
 import { cut, describeScript, type RulesLimits, type ScriptId } from './types.js';
 
@@ -9,9 +10,9 @@ import { cut, describeScript, type RulesLimits, type ScriptId } from './types.js
  * or into the error that ends the login. Everything read back from the
  * sandbox is untrusted JSON and checked here.
  *
- * Changes to `user.app_metadata` / `user_metadata` are not persisted (Auth0
- * needs `auth0.users.updateAppMetadata` for that, which Tessera does not
- * offer): they only reach the rules that run later in the same login.
+ * Changes to `user.app_metadata` / `user_metadata` alone are not persisted
+ * (as in Auth0): `auth0.users.updateAppMetadata` / `api.user.setAppMetadata`
+ * record patches, merged here into `ctx.metadataPatch` for metadata.write.
  */
 
 type Json = Record<string, unknown>;
@@ -84,6 +85,33 @@ export function applyActionEffects(
     setScopes(ctx, id, scopes, limits);
   }
   setMultifactor(ctx, id, effects.multifactor);
+  applyMetadataEffects(ctx, id, effects);
+}
+
+/**
+ * Adds a script's metadata patches to the login's, refusing the login when
+ * a field would pass Auth0's 16 KB.
+ */
+export function applyMetadataEffects(ctx: LoginContext, id: ScriptId, effects: unknown): void {
+  if (!isObject(effects) || !ctx.user) return;
+  const fields = [
+    ['app_metadata', effects.appMetadata],
+    ['user_metadata', effects.userMetadata],
+  ] as const;
+  const patch = { ...ctx.metadataPatch };
+  let changed = false;
+  for (const [field, p] of fields) {
+    if (!isObject(p)) continue;
+    patch[field] = { ...patch[field], ...p };
+    changed = true;
+  }
+  if (!changed) return;
+  const big = oversizedMetadata(ctx.user, patch);
+  if (big) {
+    warn(ctx, id, { field: big }, 'metadata larger than 16 KB: login refused');
+    throw errors.metadataTooLarge(big);
+  }
+  ctx.metadataPatch = patch;
 }
 
 function redirectError(id: ScriptId, url: unknown, limits: RulesLimits): never {

@@ -61,6 +61,7 @@ export function ruleContext(ctx: LoginContext, tenant: string): Record<string, u
     stats: { loginsCount: ctx.user?.logins_count ?? 0 },
     accessToken: { scope: [...ctx.scopes] },
     idToken: {},
+    authorization: { roles: [...(ctx.authorization?.roles ?? [])] },
   };
 }
 
@@ -94,6 +95,7 @@ export function actionEvent(
     stats: { logins_count: ctx.user?.logins_count ?? 0 },
     tenant: { id: tenant },
     user,
+    authorization: { roles: [...(ctx.authorization?.roles ?? [])] },
     transaction: { protocol: ctx.protocol, requested_scopes: [...ctx.requestedScopes] },
     resource_server: ctx.api ? { identifier: ctx.api.identifier } : undefined,
     secrets,

@@ -1,6 +1,6 @@
 import type { LoginContext } from '../login/context.js';
 import { errors } from '../oauth/errors.js';
-import { applyRuleContext, isObject } from './effects.js';
+import { applyMetadataEffects, applyRuleContext, isObject } from './effects.js';
 import type { RunEnv } from './engine.js';
 import { executeScript } from './execute.js';
 import { ruleContext, scriptUser } from './inputs.js';
@@ -31,6 +31,7 @@ export async function runRules(ctx: LoginContext, rules: RuleDef[], env: RunEnv)
       throw errors.ruleUnauthorized(cut(state.message ?? '', env.policy.limits.maxMessageChars));
     }
     if (isObject(state.user)) user = state.user;
+    applyMetadataEffects(ctx, id, state.effects);
     context = applyRuleContext(ctx, id, isObject(state.context) ? state.context : context, env.policy.limits);
   }
 }

@@ -43,7 +43,27 @@ export const SANDBOX_PRELUDE = `'use strict';
     deny: null,
     multifactor: null,
     redirect: null,
+    appMetadata: null,
+    userMetadata: null,
   };
+  // Metadata writes are recorded as top-level patches (null removes a key),
+  // persisted by the host once the whole login succeeded.
+  function patchMetadata(field, key, value) {
+    if (effects[field] === null) effects[field] = Object.create(null);
+    effects[field][String(key)] = value === undefined ? null : value;
+  }
+  function metadataWriter(field) {
+    return function (userId, metadata) {
+      if (String(userId) !== String(input.user.user_id)) {
+        return Promise.reject(new Error('auth0.users can only update the user who is logging in'));
+      }
+      if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+        return Promise.reject(new TypeError('metadata must be an object'));
+      }
+      for (const k of Object.keys(metadata)) patchMetadata(field, k, metadata[k]);
+      return Promise.resolve();
+    };
+  }
 
   function text(v) {
     if (typeof v === 'string') return v;
@@ -115,7 +135,7 @@ export const SANDBOX_PRELUDE = `'use strict';
           : { status: 'failed', error: 'called back with ' + errorText(err) };
         return;
       }
-      outcome = { status: 'done', user: user || input.user, context: context || input.context };
+      outcome = { status: 'done', user: user || input.user, context: context || input.context, effects: effects };
     }
     const result = rule(input.user, input.context, callback);
     if (result && typeof result.then === 'function') {
@@ -137,6 +157,10 @@ export const SANDBOX_PRELUDE = `'use strict';
         effects.multifactor = { provider: String(provider), allowRememberBrowser: !!(options && options.allowRememberBrowser) };
         return a;
       },
+    };
+    a.user = {
+      setAppMetadata: function (key, value) { patchMetadata('appMetadata', key, value); return a; },
+      setUserMetadata: function (key, value) { patchMetadata('userMetadata', key, value); return a; },
     };
     a.redirect = { sendUserTo: function (url) { if (effects.redirect === null) effects.redirect = String(url); return a; } };
     return a;
@@ -171,7 +195,15 @@ export const SANDBOX_PRELUDE = `'use strict';
       if (cmd === 'start') {
         input = parse(b);
         fetchRef = c;
-        if (input.kind === 'rule') global.configuration = input.configuration;
+        if (input.kind === 'rule') {
+          global.configuration = input.configuration;
+          global.auth0 = {
+            users: {
+              updateAppMetadata: metadataWriter('appMetadata'),
+              updateUserMetadata: metadataWriter('userMetadata'),
+            },
+          };
+        }
         if (typeof a !== 'function') fail('the script does not evaluate to a function');
         else if (input.kind === 'rule') startRule(a);
         else startAction(a);

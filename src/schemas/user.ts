@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Email, Metadata, Name, NonEmpty, StringEnum, strict, Text } from './common.js';
+import { Permission } from './role.js';
 import type { Issue } from './validate.js';
 
 // Whole-string formats, so a placeholder such as "$2b$10$..." is caught here, not at login.
@@ -38,6 +39,12 @@ export const User = Type.Object(
     blocked: Type.Optional(Type.Boolean({ description: 'The user may not log in.' })),
     app_metadata: Type.Optional(Metadata({ description: 'Metadata the user cannot change.' })),
     user_metadata: Type.Optional(Metadata({ description: 'Metadata the user may change.' })),
+    roles: Type.Optional(
+      Type.Array(Name(), { description: 'Names of its roles (RBAC); when present, exactly these.' }),
+    ),
+    permissions: Type.Optional(
+      Type.Array(Permission, { description: 'Direct permissions (RBAC); when present, exactly these.' }),
+    ),
   },
   strict({ description: 'A user.' }),
 );

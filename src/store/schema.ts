@@ -23,6 +23,10 @@ export interface Database {
   protection_blocks: ProtectionBlocksTable;
   protection_tickets: ProtectionTicketsTable;
   protection_leaks: ProtectionLeaksTable;
+  roles: RolesTable;
+  role_permissions: RolePermissionsTable;
+  user_roles: UserRolesTable;
+  user_permissions: UserPermissionsTable;
 }
 
 export interface SettingsTable {
@@ -243,4 +247,29 @@ export interface ProtectionLeaksTable {
   /** SHA-256 of the password hash at detection: a new password has another. */
   hash_fingerprint: string;
   detected_at: number;
+}
+
+export interface RolesTable {
+  id: string;
+  name: string;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RolePermissionsTable {
+  role_id: string;
+  resource_server_id: string;
+  permission_name: string;
+}
+
+export interface UserRolesTable {
+  user_id: string;
+  role_id: string;
+}
+
+export interface UserPermissionsTable {
+  user_id: string;
+  resource_server_id: string;
+  permission_name: string;
 }

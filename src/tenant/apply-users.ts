@@ -155,8 +155,8 @@ export async function applyUsers(
   prepared: PreparedPasswords,
   opts: { prune: boolean; now: number },
   report: ApplyReport,
-): Promise<void> {
-  if (!doc.users) return;
+): Promise<string[]> {
+  if (!doc.users) return [];
   const plan = [];
   for (const u of doc.users) {
     const connectionId = connectionIds.get(u.connection)!;
@@ -203,4 +203,5 @@ export async function applyUsers(
     await upsertUser(trx, write, opts.now);
     (old ? report.updated : report.created).push(`user ${write.user_id}`);
   }
+  return plan.map((p) => p.write.user_id);
 }

@@ -16,9 +16,11 @@ import {
   upsertResourceServer,
 } from '../store/repos/resource-servers.js';
 import { getSetting, putSetting } from '../store/repos/settings.js';
+import { listRoles } from '../store/repos/roles.js';
 import { deleteUser, listUsers } from '../store/repos/users.js';
 import type { Database } from '../store/schema.js';
 import { applyUsers, canonical, prepareUserPasswords } from './apply-users.js';
+import { applyRoles, applyUserAuthorization } from './apply-roles.js';
 import { keepStoredSecrets } from './keep-secrets.js';
 import { referenceErrors } from './references.js';
 import { type TenantDoc, TenantFileError, validateTenant } from './schema.js';
@@ -94,7 +96,9 @@ export async function applyTenant(
     const connectionIds = await applyConnections(trx, doc, prune, now, report);
     await applyResourceServers(trx, doc, prune, now, report);
     await applyClients(trx, doc, prune, now, report, kept.clients);
-    await applyUsers(trx, doc, connectionIds, prepared, { prune, now }, report);
+    await applyRoles(trx, doc, prune, now, report);
+    const userIds = await applyUsers(trx, doc, connectionIds, prepared, { prune, now }, report);
+    await applyUserAuthorization(trx, doc, userIds, report);
     for (const key of SETTING_SECTIONS) {
       const value = doc[key];
       if (value === undefined) continue;
@@ -116,6 +120,13 @@ async function checkReferences(trx: Db, doc: TenantDoc, prune: boolean): Promise
     connections: prune && doc.connections ? [] : (await listConnections(trx)).map((c) => c.name),
     clients: prune && doc.clients ? [] : (await listClients(trx)).map((c) => c.client.client_id),
     apis: prune && doc.resourceServers ? [] : (await listResourceServers(trx)).map((r) => r.identifier),
+    roles: prune && doc.roles ? [] : (await listRoles(trx)).map((r) => r.name),
+    apiScopes: new Map(
+      (prune && doc.resourceServers ? [] : await listResourceServers(trx)).map((r) => [
+        r.identifier,
+        r.scopes.map((s) => s.value),
+      ]),
+    ),
   });
   if (errors.length > 0) throw new TenantFileError(errors);
 }

@@ -4,6 +4,7 @@ import { listClients } from '../store/repos/clients.js';
 import { listConnections } from '../store/repos/connections.js';
 import { listResourceServers } from '../store/repos/resource-servers.js';
 import { getSetting } from '../store/repos/settings.js';
+import { listRoles, userDirectPermissions, userRoleNames } from '../store/repos/roles.js';
 import { listUsers } from '../store/repos/users.js';
 import { SETTING_SECTIONS } from './apply.js';
 import { PROFILE_FIELDS } from './apply-users.js';
@@ -54,9 +55,16 @@ export async function exportTenant(store: Store, opts: { users?: boolean } = {})
     });
   }
 
+  const roles = await listRoles(db);
+  if (roles.length > 0)
+    doc.roles = roles.map(({ id: _id, permissions, ...r }) =>
+      permissions.length > 0 ? { ...r, permissions } : r,
+    );
+
   if (opts.users !== false) {
     const names = new Map(connections.map((c) => [c.id, c.name]));
-    const users = (await listUsers(db)).map((u) => {
+    const users: UserDoc[] = [];
+    for (const u of await listUsers(db)) {
       const out: UserDoc = { connection: names.get(u.connection_id)!, user_id: u.user_id };
       if (u.email !== null) out.email = u.email;
       if (u.username !== null) out.username = u.username;
@@ -65,8 +73,12 @@ export async function exportTenant(store: Store, opts: { users?: boolean } = {})
       if (u.blocked) out.blocked = true;
       if (Object.keys(u.app_metadata).length > 0) out.app_metadata = u.app_metadata;
       if (Object.keys(u.user_metadata).length > 0) out.user_metadata = u.user_metadata;
-      return out;
-    });
+      const userRoles = await userRoleNames(db, u.user_id);
+      if (userRoles.length > 0) out.roles = userRoles;
+      const direct = await userDirectPermissions(db, u.user_id);
+      if (direct.length > 0) out.permissions = direct;
+      users.push(out);
+    }
     if (users.length > 0) doc.users = users;
   }
 

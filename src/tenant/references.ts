@@ -5,6 +5,10 @@ export interface KnownNames {
   connections: Iterable<string>;
   clients: Iterable<string>;
   apis: Iterable<string>;
+  /** Role names in the database (for users' `roles`). */
+  roles?: Iterable<string>;
+  /** The scope values of the database's APIs, by identifier (for permissions). */
+  apiScopes?: Map<string, string[]>;
 }
 
 /**
@@ -86,5 +90,43 @@ export function referenceErrors(doc: TenantDoc, known?: KnownNames): string[] {
       }
     });
   });
+  rbacErrors(doc, known, apis, ref, errors);
   return errors;
+}
+
+/** Roles and users name APIs, their scopes and roles of the file or the database. */
+function rbacErrors(
+  doc: TenantDoc,
+  known: KnownNames | undefined,
+  apis: Set<string>,
+  ref: (set: Set<string>, what: string, value: string, path: string) => void,
+  errors: string[],
+): void {
+  const roles = new Set([...(doc.roles ?? []).map((r) => r.name), ...(known?.roles ?? [])]);
+  const scopes = new Map(known?.apiScopes ?? []);
+  for (const r of doc.resourceServers ?? [])
+    scopes.set(
+      r.identifier,
+      (r.scopes ?? []).map((s) => s.value),
+    );
+  const perms = (list: { resource_server_identifier: string; permission_name: string }[], at: string) =>
+    list.forEach((p, j) => {
+      const path = `${at}.permissions[${j}]`;
+      ref(apis, 'API', p.resource_server_identifier, `${path}.resource_server_identifier`);
+      const defined = scopes.get(p.resource_server_identifier);
+      if (defined && !defined.includes(p.permission_name)) {
+        errors.push(
+          `${path}.permission_name: scope "${p.permission_name}" is not defined by API "${p.resource_server_identifier}"`,
+        );
+      }
+    });
+  doc.roles?.forEach((r, i) => {
+    perms(r.permissions ?? [], `roles[${i}]`);
+  });
+  doc.users?.forEach((u, i) => {
+    u.roles?.forEach((name, j) => {
+      ref(roles, 'role', name, `users[${i}].roles[${j}]`);
+    });
+    perms(u.permissions ?? [], `users[${i}]`);
+  });
 }

@@ -8,6 +8,7 @@ import { Connection } from '../schemas/connection.js';
 import { Guardian } from '../schemas/guardian.js';
 import { isMapping, type Segment } from '../schemas/path.js';
 import { ResourceServer } from '../schemas/resource-server.js';
+import { Role } from '../schemas/role.js';
 import { Rule, RulesConfig } from '../schemas/rule.js';
 import { TenantSettings } from '../schemas/tenant-settings.js';
 import { type CustomPasswordHash, customPasswordHashIssues, User, userIssues } from '../schemas/user.js';
@@ -40,6 +41,7 @@ export const TenantFile = Type.Object(
     connections: Type.Optional(Type.Array(Connection, { description: 'Unique by name.' })),
     resourceServers: Type.Optional(Type.Array(ResourceServer, { description: 'Unique by identifier.' })),
     clients: Type.Optional(Type.Array(Client, { description: 'Unique by client_id.' })),
+    roles: Type.Optional(Type.Array(Role, { description: 'RBAC roles, unique by name.' })),
     users: Type.Optional(
       Type.Array(User, { description: 'Unique by user_id, and email and username per connection.' }),
     ),
@@ -117,6 +119,7 @@ export function shapeErrors(value: unknown): string[] {
     });
     unique(issues, value.resourceServers, ['resourceServers'], 'identifier', 'identifier');
     unique(issues, value.clients, ['clients'], 'client_id', 'client_id');
+    unique(issues, value.roles, ['roles'], 'name', 'role name');
     unique(issues, value.rules, ['rules'], 'name', 'rule name');
     unique(issues, value.actions, ['actions'], 'name', 'action name');
     unique(issues, value.rulesConfigs, ['rulesConfigs'], 'key', 'key');

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { totpAt } from '../../src/mfa/totp.js';
 import { putSetting } from '../../src/store/repos/settings.js';
+import { findUserById } from '../../src/store/repos/users.js';
 import { ALICE, SECRET, addUser, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { NS, action, rule, setScripts } from '../rules/helpers.js';
@@ -62,6 +63,29 @@ for (const kind of storeKinds) {
       });
       assert.equal(done.statusCode, 200, done.body);
       assert.equal(decodeJwt(done.json().id_token)[`${NS}flag`], 'kept');
+    });
+
+    it('writes metadata from actions only once the second factor is verified', async () => {
+      await addUser(t.rt, {
+        user_id: 'auth0|max',
+        connection_id: 'con_default',
+        email: 'max@acme.test',
+        password: ALICE.password,
+      });
+      await setScripts(t, {
+        actions: [action('md-mfa', `api.user.setAppMetadata('seen', true); api.multifactor.enable('any');`)],
+      });
+      const res = await login(t, 'max@acme.test');
+      assert.equal(res.json().error, 'mfa_required');
+      const md = async () => (await findUserById(t.rt.store.db, 'auth0|max'))!.app_metadata;
+      assert.deepEqual(await md(), {});
+      const enrolled = (await associate(t, res.json().mfa_token, { authenticator_types: ['otp'] })).json();
+      const done = await grant(t, 'otp', {
+        mfa_token: res.json().mfa_token,
+        otp: totpAt(enrolled.secret, t.clock.t),
+      });
+      assert.equal(done.statusCode, 200, done.body);
+      assert.deepEqual(await md(), { seen: true });
     });
 
     it('an action calling api.multifactor.enable asks too', async () => {

@@ -52,6 +52,7 @@ for (const kind of storeKinds) {
         stats: { loginsCount: user.logins_count },
         accessToken: { scope: ['openid', 'read:orders'] },
         idToken: {},
+        authorization: { roles: [] },
       });
       assert.equal(user.user_id, ALICE.id);
       assert.equal(user.email, ALICE.email);

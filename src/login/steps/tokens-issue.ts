@@ -1,6 +1,8 @@
 import { startFamily } from '../../oauth/refresh-tokens.js';
+import { definedPermissions } from '../../oauth/scopes.js';
 import { issueTokens } from '../../oauth/tokens.js';
 import type { LoginContext, LoginStep } from '../context.js';
+import { loadAuthorization } from './authz-load.js';
 
 /**
  * Signs the access token (and ID token), and starts a refresh-token family
@@ -20,6 +22,13 @@ export const tokensIssue: LoginStep = {
         scopes: ctx.scopes,
       });
     }
+    // An RBAC API in the authz dialect lists the user's permissions for it (read
+    // here too for a login resumed after MFA, whose context is rebuilt).
+    const api = ctx.api;
+    const permissions =
+      api?.enforce_policies && api.token_dialect === 'access_token_authz'
+        ? definedPermissions(api, (await loadAuthorization(ctx)).permissions)
+        : undefined;
     ctx.response = await issueTokens(ctx.rt, {
       client: ctx.client,
       user: ctx.user,
@@ -31,6 +40,7 @@ export const tokensIssue: LoginStep = {
       accessTokenClaims: ctx.accessTokenClaims,
       idTokenClaims: ctx.idTokenClaims,
       refreshToken,
+      permissions,
     });
   },
 };

@@ -74,6 +74,7 @@ export async function resumeLogin(
     user: publicUser,
     accessTokenClaims: login.accessTokenClaims,
     idTokenClaims: login.idTokenClaims,
+    metadataPatch: login.metadataPatch,
     gty: 'password',
     mfa: true,
     refresh: login.refresh ? { mode: 'new' } : undefined,

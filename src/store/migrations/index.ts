@@ -11,6 +11,7 @@ import * as m0010 from './0010-hash-profile.js';
 import * as m0011 from './0011-retention.js';
 import * as m0012 from './0012-outbox-sealed.js';
 import * as m0013 from './0013-tickets.js';
+import * as m0014 from './0014-rbac.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0011-retention': m0011,
   '0012-outbox-sealed': m0012,
   '0013-tickets': m0013,
+  '0014-rbac': m0014,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** A permission: one scope value of one API (Management API v2 names). */
+export interface Permission {
+  resource_server_identifier: string;
+  permission_name: string;
+}
+
+export interface Role {
+  id: string;
+  name: string;
+  description?: string;
+  permissions: Permission[];
+}
+
+/** What a login knows of a user's authorization for one API. */
+export interface UserAuthorization {
+  /** The names of the user's roles, sorted. */
+  roles: string[];
+  /** The user's scope values for the API (from roles and direct), sorted and unique. */
+  permissions: string[];
+}
+
+export function newRoleId(): string {
+  return `rol_${randomBytes(12).toString('base64url')}`;
+}
+
+async function apiIds(db: Kysely<Database>, identifiers: string[]): Promise<Map<string, string>> {
+  if (identifiers.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('resource_servers')
+    .select(['id', 'identifier'])
+    .where('identifier', 'in', [...new Set(identifiers)])
+    .execute();
+  return new Map(rows.map((r) => [r.identifier, r.id]));
+}
+
+export async function listRoles(db: Kysely<Database>): Promise<Role[]> {
+  const roles = await db.selectFrom('roles').selectAll().orderBy('name').execute();
+  const perms = await db
+    .selectFrom('role_permissions as p')
+    .innerJoin('resource_servers as r', 'r.id', 'p.resource_server_id')
+    .select(['p.role_id', 'r.identifier', 'p.permission_name'])
+    .orderBy('r.identifier')
+    .orderBy('p.permission_name')
+    .execute();
+  return roles.map((r) => ({
+    id: r.id,
+    name: r.name,
+    ...(r.description !== null ? { description: r.description } : {}),
+    permissions: perms
+      .filter((p) => p.role_id === r.id)
+      .map((p) => ({ resource_server_identifier: p.identifier, permission_name: p.permission_name })),
+  }));
+}
+
+export async function findRoleByName(db: Kysely<Database>, name: string): Promise<Role | undefined> {
+  return (await listRoles(db)).find((r) => r.name === name);
+}
+
+/**
+ * Creates or replaces a role (keyed by id) with exactly these permissions.
+ * Throws when a permission names an API that does not exist.
+ */
+export async function upsertRole(db: Kysely<Database>, role: Role, now: number): Promise<void> {
+  const ids = await apiIds(
+    db,
+    role.permissions.map((p) => p.resource_server_identifier),
+  );
+  const missing = role.permissions.find((p) => !ids.has(p.resource_server_identifier));
+  if (missing) throw new Error(`role ${role.name}: no API "${missing.resource_server_identifier}"`);
+  const description = role.description ?? null;
+  await db
+    .insertInto('roles')
+    .values({ id: role.id, name: role.name, description, created_at: now, updated_at: now })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ name: role.name, description, updated_at: now }))
+    .execute();
+  await db.deleteFrom('role_permissions').where('role_id', '=', role.id).execute();
+  const rows = uniqueRows(
+    role.permissions.map((p) => ({
+      role_id: role.id,
+      resource_server_id: ids.get(p.resource_server_identifier) as string,
+      permission_name: p.permission_name,
+    })),
+  );
+  if (rows.length > 0) await db.insertInto('role_permissions').values(rows).execute();
+}
+
+function uniqueRows<T extends { permission_name: string; resource_server_id: string }>(rows: T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((r) => {
+    const k = `${r.resource_server_id}\n${r.permission_name}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Deletes a role; its permissions and its users' assignments go with it (foreign keys). */
+export async function deleteRole(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('roles').where('id', '=', id).execute();
+}
+
+/** The names of a user's roles, sorted. */
+export async function userRoleNames(db: Kysely<Database>, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('user_roles as ur')
+    .innerJoin('roles as r', 'r.id', 'ur.role_id')
+    .select('r.name')
+    .where('ur.user_id', '=', userId)
+    .orderBy('r.name')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/** Makes the user hold exactly these roles (by id). */
+export async function setUserRoles(db: Kysely<Database>, userId: string, roleIds: string[]): Promise<void> {
+  await db.deleteFrom('user_roles').where('user_id', '=', userId).execute();
+  const rows = [...new Set(roleIds)].map((role_id) => ({ user_id: userId, role_id }));
+  if (rows.length > 0) await db.insertInto('user_roles').values(rows).execute();
+}
+
+export async function addUserRoles(db: Kysely<Database>, userId: string, roleIds: string[]): Promise<void> {
+  for (const role_id of new Set(roleIds)) {
+    await db
+      .insertInto('user_roles')
+      .values({ user_id: userId, role_id })
+      .onConflict((oc) => oc.columns(['user_id', 'role_id']).doNothing())
+      .execute();
+  }
+}
+
+export async function removeUserRoles(
+  db: Kysely<Database>,
+  userId: string,
+  roleIds: string[],
+): Promise<void> {
+  if (roleIds.length === 0) return;
+  await db.deleteFrom('user_roles').where('user_id', '=', userId).where('role_id', 'in', roleIds).execute();
+}
+
+/** The user's direct permissions (not through roles). */
+export async function userDirectPermissions(db: Kysely<Database>, userId: string): Promise<Permission[]> {
+  const rows = await db
+    .selectFrom('user_permissions as p')
+    .innerJoin('resource_servers as r', 'r.id', 'p.resource_server_id')
+    .select(['r.identifier', 'p.permission_name'])
+    .where('p.user_id', '=', userId)
+    .orderBy('r.identifier')
+    .orderBy('p.permission_name')
+    .execute();
+  return rows.map((r) => ({ resource_server_identifier: r.identifier, permission_name: r.permission_name }));
+}
+
+/** Makes the user hold exactly these direct permissions. Throws for an unknown API. */
+export async function setUserPermissions(
+  db: Kysely<Database>,
+  userId: string,
+  permissions: Permission[],
+): Promise<void> {
+  const ids = await apiIds(
+    db,
+    permissions.map((p) => p.resource_server_identifier),
+  );
+  const missing = permissions.find((p) => !ids.has(p.resource_server_identifier));
+  if (missing) throw new Error(`user ${userId}: no API "${missing.resource_server_identifier}"`);
+  await db.deleteFrom('user_permissions').where('user_id', '=', userId).execute();
+  const rows = uniqueRows(
+    permissions.map((p) => ({
+      user_id: userId,
+      resource_server_id: ids.get(p.resource_server_identifier) as string,
+      permission_name: p.permission_name,
+    })),
+  );
+  if (rows.length > 0) await db.insertInto('user_permissions').values(rows).execute();
+}
+
+/**
+ * A user's roles and permissions for one API (none when `apiId` is absent):
+ * two indexed queries, read at every login and refresh so a removed role
+ * stops counting at once.
+ */
+export async function userAuthorization(
+  db: Kysely<Database>,
+  userId: string,
+  apiId: string | undefined,
+): Promise<UserAuthorization> {
+  const roleRows = await db
+    .selectFrom('user_roles as ur')
+    .innerJoin('roles as r', 'r.id', 'ur.role_id')
+    .select(['r.id', 'r.name'])
+    .where('ur.user_id', '=', userId)
+    .execute();
+  const roles = roleRows.map((r) => r.name).sort();
+  if (!apiId) return { roles, permissions: [] };
+  const direct = db
+    .selectFrom('user_permissions')
+    .select('permission_name')
+    .where('user_id', '=', userId)
+    .where('resource_server_id', '=', apiId);
+  const rows =
+    roleRows.length === 0
+      ? await direct.execute()
+      : await direct
+          .union(
+            db
+              .selectFrom('role_permissions')
+              .select('permission_name')
+              .where(
+                'role_id',
+                'in',
+                roleRows.map((r) => r.id),
+              )
+              .where('resource_server_id', '=', apiId),
+          )
+          .execute();
+  return { roles, permissions: [...new Set(rows.map((r) => r.permission_name))].sort() };
+}
