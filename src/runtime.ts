@@ -4,7 +4,7 @@ import { LoginTiming } from './identity/login-timing.js';
 import type { VerifyResult } from './identity/passwords.js';
 import { OUR_PROFILE } from './identity/passwords.js';
 import { KeyStore } from './keys/keystore.js';
-import { Admission } from './login/admission.js';
+import { Admission } from './identity/admission.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { errors } from '../oauth/errors.js';
+import { errors, UnavailableError } from '../errors/index.js';
 import type { Runtime } from '../runtime.js';
 import { diskFullMessage } from '../store/disk-full.js';
-import { UnavailableError } from '../store/unavailable.js';
 import { insertEvent, type LogEvent } from '../store/repos/events.js';
 
 /** Auth0's event codes that Tessera records, with their descriptions. */

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { ClientAuthResult } from '../oauth/client-auth.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { IpList, normalizeIp } from '../protection/ip.js';
 
 /** The client's header carrying the end user's IP (Auth0's name). */

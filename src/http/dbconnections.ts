@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AccountError, accountErrors } from '../identity/account-errors.js';
+import { AccountError, accountErrors } from '../errors/account.js';
 import { CHANGE_PASSWORD_ANSWER, requestPasswordReset } from '../identity/reset.js';
 import { type SignupInput, signUp } from '../identity/signup.js';
 import { EMAIL_PATTERN } from '../identity/users.js';
 import { backgroundOf } from '../notify/background.js';
-import { OAuthError } from '../oauth/errors.js';
+import { toOAuth } from '../oauth/wire.js';
 import { Repeated } from './params.js';
 import type { Runtime } from '../runtime.js';
 import { requestInfo } from './request-info.js';
@@ -191,10 +191,11 @@ function onError(err: FastifyError, request: FastifyRequest, reply: FastifyReply
     if (err.extra.retryAfterS) reply.header('Retry-After', String(err.extra.retryAfterS));
     return reply.code(status).send(body);
   }
-  if (err instanceof OAuthError && err.status < 500) {
+  const oauth = toOAuth(err);
+  if (oauth && oauth.status < 500) {
     // The catalogue's invalid_request (e.g. NUL refused at the edge) is Auth0's invalid_body here.
-    const code = err.error === 'invalid_request' ? 'invalid_body' : err.error;
-    return send(reply, err.status, 'BadRequestError', code, err.description);
+    const code = oauth.error === 'invalid_request' ? 'invalid_body' : oauth.error;
+    return send(reply, oauth.status, 'BadRequestError', code, oauth.description);
   }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return send(reply, 413, 'PayloadTooLargeError', 'invalid_body', 'The request body is too large');

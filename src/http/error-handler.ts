@@ -1,13 +1,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULTS } from '../config/config.js';
-import { OAuthError, errors } from '../oauth/errors.js';
-import { UnavailableError } from '../store/unavailable.js';
+import { errors } from '../errors/index.js';
+import { OAuthError, toOAuth } from '../oauth/wire.js';
+import { UnavailableError } from '../errors/index.js';
 
 /** Fastify's own request errors, answered as OAuth errors that say what to fix (never echoing the URL). */
 function fromFastify(err: FastifyError): OAuthError | undefined {
   switch (err.code) {
     case 'FST_ERR_BAD_URL':
-      return errors.invalidRequest('The request URL is not valid');
+      return toOAuth(errors.invalidRequest('The request URL is not valid'));
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new OAuthError(414, 'invalid_request', 'A path parameter is too long');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -19,12 +20,12 @@ function fromFastify(err: FastifyError): OAuthError | undefined {
         'Unsupported Content-Type: send application/x-www-form-urlencoded or application/json',
       );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return errors.invalidRequest('The Content-Length header does not match the body');
+      return toOAuth(errors.invalidRequest('The Content-Length header does not match the body'));
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return errors.invalidRequest('The JSON body is empty');
+      return toOAuth(errors.invalidRequest('The JSON body is empty'));
   }
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return errors.invalidRequest('The request body is not valid JSON');
+    return toOAuth(errors.invalidRequest('The request body is not valid JSON'));
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return new OAuthError(err.statusCode, 'invalid_request', 'The request could not be read');
@@ -50,10 +51,10 @@ export function answerError(
     // An outage is not a bug: one line per request, no stack (the backend's own errors are logged, throttled, where they happen).
     const u = err as unknown as UnavailableError;
     request.log.warn({ backend: u.backend, reason: u.message }, 'refused: a backend is unavailable');
-    const e = errors.temporarilyUnavailable(retryAfterSeconds, u.message);
+    const e = toOAuth(errors.temporarilyUnavailable(retryAfterSeconds, u.message))!;
     return reply.code(e.status).headers(e.headers).send(e.body());
   }
-  const oauth = err instanceof OAuthError ? err : fromFastify(err);
+  const oauth = toOAuth(err) ?? fromFastify(err);
   if (oauth) {
     if (serverFault(oauth)) request.log.error({ err, detail: oauth.detail }, oauth.description);
     else
@@ -68,8 +69,7 @@ export function answerError(
     return reply.send(oauth.body());
   }
   request.log.error({ err }, 'unhandled error');
-  const e = errors.serverError();
-  return reply.code(500).send(e.body());
+  return reply.code(500).send(toOAuth(errors.serverError())!.body());
 }
 
 export function installErrorHandler(
@@ -80,7 +80,7 @@ export function installErrorHandler(
     answerError(err, request, reply, opts.retryAfterSeconds),
   );
   app.setNotFoundHandler((_request, reply) => {
-    const e = errors.notFound();
+    const e = toOAuth(errors.notFound())!;
     reply.code(e.status).send(e.body());
   });
 }

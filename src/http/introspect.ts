@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { verifyAccessToken } from '../oauth/access-token.js';
 import { authenticateClient } from '../oauth/client-auth.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { hashToken } from '../oauth/refresh-tokens.js';
 import type { Runtime } from '../runtime.js';
 import { findRefreshTokenByHash } from '../store/repos/refresh-tokens.js';

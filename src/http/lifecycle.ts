@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { withDeadline } from '../store/deadline.js';
 
 const scope = Symbol('tessera.deadline-scope');

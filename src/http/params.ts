@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type OAuthError, errors } from '../oauth/errors.js';
+import { type CodedError, errors } from '../errors/index.js';
 import { isText, safeText } from '../store/safe-text.js';
 
 /** A form parameter sent more than once (RFC 6749 §3.2: each at most once). */
@@ -174,7 +174,7 @@ export interface InvalidInput {
   kind: 'parameter' | 'header';
   /** Its name, made safe to show. */
   name: string;
-  error: OAuthError;
+  error: CodedError;
 }
 
 declare module 'fastify' {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { recordEvent } from '../events/log.js';
 import type { RequestInfo } from '../login/context.js';
 import { authenticateClient } from '../oauth/client-auth.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { GRANTS } from '../oauth/grants/index.js';
 import { normalizeIp } from '../protection/ip.js';
 import type { Runtime } from '../runtime.js';
@@ -62,7 +62,7 @@ export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
     const grantType = text('grant_type');
     await recordEvent(rt, {
       type: (grantType !== null && GRANTS.get(grantType)?.failureEvent) || 'f',
-      description: bad.error.description,
+      description: bad.error.message,
       client_id: text('client_id'),
       user_name: text('username'),
       ip: normalizeIp(request.ip) ?? request.ip,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { userClaims } from '../identity/claims.js';
 import { bearerToken, verifyAccessToken } from '../oauth/access-token.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { parseScope } from '../oauth/scopes.js';
 import type { Runtime } from '../runtime.js';
 import { findUserById } from '../store/repos/users.js';

@@ -14,7 +14,7 @@ import {
   type UserWithSecret,
   type UserWrite,
 } from '../store/repos/users.js';
-import { AccountError, accountErrors } from './account-errors.js';
+import { AccountError, accountErrors } from '../errors/account.js';
 import { judgePassword } from './password-rules.js';
 import { hashPassword } from './passwords.js';
 import { issueTicket, ticketUrl } from './tickets.js';

@@ -1,5 +1,5 @@
 import { recordEvent } from '../events/log.js';
-import { OAuthError } from '../oauth/errors.js';
+import { CodedError } from '../errors/index.js';
 import type { TokenResponse } from '../oauth/tokens.js';
 import type { LoginContext, LoginStep } from './context.js';
 import { authzLoad } from './steps/authz-load.js';
@@ -60,10 +60,10 @@ export async function runLogin(
   } catch (err) {
     // Counts a wrong password (blocking at the limit), or gives back what protection reserved.
     await ctx.protection?.failed();
-    const description = err instanceof OAuthError ? err.description : 'internal error';
+    const description = err instanceof CodedError ? err.message : 'internal error';
     const fields = eventFields(ctx);
     // The audit log (for admins) also keeps the internal reason, e.g. which rule failed and why.
-    const reason = err instanceof OAuthError ? err.detail : undefined;
+    const reason = err instanceof CodedError ? err.detail : undefined;
     await recordEvent(ctx.rt, {
       type: ctx.failureEvent,
       description,

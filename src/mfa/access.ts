@@ -1,7 +1,7 @@
 import type { Runtime } from '../runtime.js';
 import { type AuthenticatorRow, listAuthenticators } from '../store/repos/mfa-authenticators.js';
 import type { MfaCaller } from './caller.js';
-import { mfaErrors } from './errors.js';
+import { mfaErrors } from '../errors/index.js';
 import { maskName } from './oob.js';
 import type { MfaTransaction } from './transactions.js';
 

@@ -1,7 +1,7 @@
 import { recordEvent } from '../events/log.js';
 import type { Runtime } from '../runtime.js';
 import { refundMfaAttempt, takeMfaAttempt } from '../store/repos/mfa-transactions.js';
-import { mfaErrors } from './errors.js';
+import { mfaErrors } from '../errors/index.js';
 import { MFA_LIMITS } from './settings.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Runtime } from '../runtime.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { bearerToken, verifyAccessToken } from '../oauth/access-token.js';
 import { parseScope } from '../oauth/scopes.js';
 import { mfaAudience } from './settings.js';

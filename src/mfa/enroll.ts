@@ -7,14 +7,14 @@ import {
 import { getTenantSettings } from '../store/repos/settings.js';
 import { findUserById } from '../store/repos/users.js';
 import { authenticatorId, codeHash, recoveryCode } from './codes.js';
-import { mfaErrors } from './errors.js';
+import { mfaErrors } from '../errors/index.js';
 import type { MfaCaller } from './caller.js';
 import { sendOobChallenge } from './oob.js';
 import { mfaBox } from './secrets.js';
 import { type Factor, guardianSettings } from './settings.js';
 import { barcodeUri, newTotpSecret } from './totp.js';
 import { accessTokenTransaction } from './transactions.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 
 export interface AssociateRequest {
   type: 'otp' | 'oob';

@@ -6,7 +6,7 @@ import { insertMfaChallenge } from '../store/repos/mfa-transactions.js';
 import { renderEmail } from '../notify/templates.js';
 import { getTenantSettings } from '../store/repos/settings.js';
 import { codeHash, opaqueToken, sixDigits } from './codes.js';
-import { mfaErrors } from './errors.js';
+import { mfaErrors } from '../errors/index.js';
 import { MFA_LIMITS } from './settings.js';
 import type { MfaTransaction } from './transactions.js';
 

@@ -12,7 +12,7 @@ import {
 } from '../store/repos/mfa-transactions.js';
 import { findUserById } from '../store/repos/users.js';
 import { codeHash, opaqueToken } from './codes.js';
-import { mfaErrors } from './errors.js';
+import { mfaErrors } from '../errors/index.js';
 import { MFA_LIMITS, mfaAudience } from './settings.js';
 
 /**

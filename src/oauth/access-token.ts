@@ -1,6 +1,6 @@
 import { type JWTPayload, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Runtime } from '../runtime.js';
-import { errors } from './errors.js';
+import { errors } from '../errors/index.js';
 
 /**
  * True for the claims of an access token: Tessera's access tokens always

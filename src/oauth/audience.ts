@@ -1,7 +1,7 @@
 import type { Runtime } from '../runtime.js';
 import { type ResourceServer, findResourceServer } from '../store/repos/resource-servers.js';
 import { getTenantSettings } from '../store/repos/settings.js';
-import { errors } from './errors.js';
+import { errors } from '../errors/index.js';
 
 /**
  * The API a token is asked for: `audience`, else the tenant's

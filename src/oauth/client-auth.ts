@@ -3,7 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { type Client, findClient } from '../store/repos/clients.js';
 import { isText } from '../store/safe-text.js';
 import { verifyClientSecret } from './client-secret.js';
-import { errors } from './errors.js';
+import { errors } from '../errors/index.js';
 
 export interface ClientAuthResult {
   client: Client;

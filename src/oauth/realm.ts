@@ -2,7 +2,7 @@ import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import { type Connection, findConnectionByName, listConnections } from '../store/repos/connections.js';
 import { getTenantSettings } from '../store/repos/settings.js';
-import { OAuthError, errors } from './errors.js';
+import { errors } from '../errors/index.js';
 
 /** True when the connection serves this client. */
 export function isEnabledFor(conn: Connection, client: Client): boolean {
@@ -29,11 +29,7 @@ export async function defaultConnection(rt: Runtime, client: Client): Promise<Co
   const conn = default_directory ? await findConnectionByName(rt.store.db, default_directory) : undefined;
   if (!conn) throw errors.noDefaultConnection();
   if (!isEnabledFor(conn, client)) {
-    throw new OAuthError(
-      403,
-      'unauthorized_client',
-      'The default connection is not enabled for this client.',
-    );
+    throw errors.defaultConnectionDisabled();
   }
   return conn;
 }

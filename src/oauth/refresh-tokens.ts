@@ -13,7 +13,7 @@ import {
   supersedeSuccessor,
   touchRefreshToken,
 } from '../store/repos/refresh-tokens.js';
-import { OAuthError } from './errors.js';
+import { CodedError, errors } from '../errors/index.js';
 
 /** The client's `refresh_token` settings, resolved with Auth0's defaults. */
 export interface RefreshPolicy {
@@ -58,8 +58,8 @@ export function refreshPolicy(client: Client): RefreshPolicy {
 }
 
 /** The one answer to every bad refresh token, whatever was wrong with it. */
-export function invalidRefreshToken(detail: string): OAuthError {
-  return new OAuthError(403, 'invalid_grant', 'Unknown or invalid refresh token.', {}, {}, detail);
+export function invalidRefreshToken(detail: string): CodedError {
+  return errors.invalidRefreshToken(detail);
 }
 
 /** SHA-256 of a token, the only form stored. */
@@ -273,13 +273,13 @@ function openSuccessor(rt: Runtime, sealed: string): string | undefined {
 }
 
 /** A rotated-away token came back: its family is revoked. Answers like any bad token. */
-export class RefreshTokenReuse extends OAuthError {
+export class RefreshTokenReuse extends CodedError {
   constructor(
     readonly userId: string,
     readonly familyId: string,
     readonly revoked: number,
   ) {
-    super(403, 'invalid_grant', 'Unknown or invalid refresh token.', {}, {}, 'reuse detected');
+    super('ERR_INVALID_REFRESH_TOKEN', 'Unknown or invalid refresh token.', { detail: 'reuse detected' });
   }
 }
 

@@ -6,7 +6,7 @@ import { clientPolicy, explainPolicy } from '../identity/password-rules.js';
 import { requestInfo } from '../http/request-info.js';
 import { completeReset, verifyEmail } from '../identity/reset.js';
 import { openTicket, type TicketProblem, ticketHash } from '../identity/tickets.js';
-import { OAuthError } from '../oauth/errors.js';
+import { toOAuth } from '../oauth/wire.js';
 import type { Runtime } from '../runtime.js';
 import { findConnectionById } from '../store/repos/connections.js';
 import { getTenantSettings } from '../store/repos/settings.js';
@@ -86,8 +86,7 @@ export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<voi
     // link, refused before any handler, included); a 500 says nothing of internals.
     scope.setErrorHandler(async (err: FastifyError, request, reply) => {
       const title = request.url.startsWith('/lo/reset') ? 'Reset your password' : 'Verify your email';
-      const status =
-        typeof err.statusCode === 'number' ? err.statusCode : err instanceof OAuthError ? err.status : 500;
+      const status = typeof err.statusCode === 'number' ? err.statusCode : (toOAuth(err)?.status ?? 500);
       if (status >= 400 && status < 500) return message(reply, 400, title, TICKET_PAGES.invalid);
       request.log.error({ err }, 'unhandled error');
       return message(reply, 500, title, 'Something went wrong on our side. Try the link again in a moment.');

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoginContext, RateLimit } from '../login/context.js';
-import { type OAuthError, errors } from '../oauth/errors.js';
+import { type CodedError, errors } from '../errors/index.js';
 import { clientGone } from '../store/deadline.js';
 import type { Protection } from './index.js';
 import { ipCountingKey } from './ip.js';
@@ -75,7 +75,7 @@ export class Attempt {
     }
   }
 
-  private refuse(event: 'limit_wc' | 'limit_mu', err: OAuthError): OAuthError {
+  private refuse(event: 'limit_wc' | 'limit_mu', err: CodedError): CodedError {
     this.ctx.failureEvent = event;
     return err;
   }
@@ -151,7 +151,7 @@ export class Attempt {
    */
   private async waitTurn<T>(
     id: string,
-    refusal: () => OAuthError,
+    refusal: () => CodedError,
     reset: () => Promise<void>,
     retry: () => Promise<T | undefined>,
     inFlight: () => boolean = () => false,

@@ -7,7 +7,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import { throttledWarn } from '../store/throttled-log.js';
-import { UnavailableError } from '../store/unavailable.js';
+import { UnavailableError } from '../errors/index.js';
 
 /**
  * Failed-login counters. Brute-force attempts are rate-limiter-flexible

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { recordEvent } from '../events/log.js';
 import type { LoginContext } from '../login/context.js';
 import { eventFields } from '../login/steps/events-log.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { putLeak } from '../store/repos/blocks.js';
 import { findUserById } from '../store/repos/users.js';
 import type { Protection } from './index.js';

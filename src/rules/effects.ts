@@ -1,5 +1,5 @@
 import type { LoginContext } from '../login/context.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { RESERVED_CLAIMS } from '../oauth/tokens.js';
 import { oversizedMetadata } from '../store/repos/user-metadata.js';
 import { checkClaims, checkProvider, checkScopes } from './output-limits.js';

@@ -1,5 +1,5 @@
 import type { LoginContext } from '../login/context.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { getSetting, getTenantSettings } from '../store/repos/settings.js';
 import { runActions } from './action-runner.js';
 import { allowedHosts, type FetchPolicy } from './fetch-bridge.js';
@@ -31,7 +31,7 @@ export interface RunEnv {
  * that fails (throws, times out, runs out of memory, never calls back, does
  * not compile, is stopped by the sandbox's caps) fails the login closed with
  * a generic access_denied; which script and why go to the log and the audit
- * event. Denials and redirects are OAuthErrors the pipeline records.
+ * event. Denials and redirects are coded errors (errors/) the pipeline records.
  */
 export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts): Promise<void> {
   const { rt } = ctx;

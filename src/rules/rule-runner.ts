@@ -1,5 +1,5 @@
 import type { LoginContext } from '../login/context.js';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { applyMetadataEffects, applyRuleContext, isObject } from './effects.js';
 import type { RunEnv } from './engine.js';
 import { executeScript } from './execute.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { OAuthError } from '../../src/oauth/errors.js';
+import { OAuthError } from '../../src/oauth/wire.js';
 import { buildServer } from '../../src/server.js';
 import { SECRET, startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';

@@ -3,7 +3,8 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { errors } from '../../src/oauth/errors.js';
+import { errors } from '../../src/errors/index.js';
+import { toOAuth } from '../../src/oauth/wire.js';
 import { hashToken } from '../../src/oauth/refresh-tokens.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { findRefreshTokenByHash } from '../../src/store/repos/refresh-tokens.js';
@@ -127,7 +128,7 @@ for (const kind of storeKinds) {
       try {
         const failed = await refresh(t, token);
         assert.equal(failed.statusCode, 500);
-        assert.deepEqual(failed.json(), errors.serverError().body());
+        assert.deepEqual(failed.json(), toOAuth(errors.serverError())?.body());
       } finally {
         await db.updateTable('signing_keys').set({ retired_at: null }).execute();
         await t.rt.keys.reload();

@@ -1,5 +1,5 @@
 import { hashPassword } from '../../identity/passwords.js';
-import { errors } from '../../oauth/errors.js';
+import { errors } from '../../errors/index.js';
 import { findUserByIdentifier, recordLogin, setPasswordHash } from '../../store/repos/users.js';
 import type { LoginContext, LoginStep } from '../context.js';
 

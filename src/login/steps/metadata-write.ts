@@ -1,4 +1,4 @@
-import { errors } from '../../oauth/errors.js';
+import { errors } from '../../errors/index.js';
 import { patchUserMetadata } from '../../store/repos/user-metadata.js';
 import type { LoginContext, LoginStep } from '../context.js';
 

@@ -1,8 +1,7 @@
 import { isEnrolled } from '../../mfa/access.js';
-import { mfaErrors } from '../../mfa/errors.js';
+import { errors, mfaErrors } from '../../errors/index.js';
 import { MFA_GRANTS, guardianSettings, mfaAudience } from '../../mfa/settings.js';
 import { startMfaTransaction } from '../../mfa/transactions.js';
-import { OAuthError } from '../../oauth/errors.js';
 import { listAuthenticators } from '../../store/repos/mfa-authenticators.js';
 import type { LoginContext, LoginStep } from '../context.js';
 
@@ -35,9 +34,6 @@ export const mfaDecide: LoginStep = {
         : { enroll: guardian.enabled.filter((f) => f !== 'recovery-code').map((type) => ({ type })) };
     const mfaToken = await startMfaTransaction(ctx);
     ctx.failureEvent = 'mfar';
-    throw new OAuthError(403, 'mfa_required', 'Multifactor authentication required', {
-      mfa_token: mfaToken,
-      mfa_requirements: requirements,
-    });
+    throw errors.mfaRequired(mfaToken, requirements);
   },
 };

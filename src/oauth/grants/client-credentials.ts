@@ -1,7 +1,7 @@
 import { recordEvent } from '../../events/log.js';
 import { getSetting } from '../../store/repos/settings.js';
 import { resolveAudience } from '../audience.js';
-import { OAuthError, errors } from '../errors.js';
+import { CodedError, errors } from '../../errors/index.js';
 import { parseScope } from '../scopes.js';
 import { orderResponse, signAccessToken, type TokenResponse } from '../tokens.js';
 import type { Grant, GrantRequest } from './types.js';
@@ -28,7 +28,7 @@ export const clientCredentialsGrant: Grant = {
       await record(req, 'seccft', null);
       return response;
     } catch (err) {
-      if (err instanceof OAuthError) await record(req, 'feccft', err.description);
+      if (err instanceof CodedError) await record(req, 'feccft', err.message);
       throw err;
     }
   },

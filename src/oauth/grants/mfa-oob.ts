@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { usableAuthenticators } from '../../mfa/access.js';
 import { withAttempt } from '../../mfa/attempts.js';
 import { codeHash } from '../../mfa/codes.js';
-import { mfaErrors } from '../../mfa/errors.js';
+import { mfaErrors } from '../../errors/index.js';
 import { MFA_GRANTS, MFA_LIMITS } from '../../mfa/settings.js';
 import { listAuthenticators } from '../../store/repos/mfa-authenticators.js';
 import { releaseOobSend } from '../../store/repos/mfa-sends.js';

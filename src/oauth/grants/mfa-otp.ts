@@ -1,6 +1,6 @@
 import { usableAuthenticators } from '../../mfa/access.js';
 import { withAttempt } from '../../mfa/attempts.js';
-import { mfaErrors } from '../../mfa/errors.js';
+import { mfaErrors } from '../../errors/index.js';
 import { mfaBox } from '../../mfa/secrets.js';
 import { MFA_GRANTS } from '../../mfa/settings.js';
 import { verifyTotp } from '../../mfa/totp.js';

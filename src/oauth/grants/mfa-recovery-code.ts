@@ -1,7 +1,7 @@
 import { recordEvent } from '../../events/log.js';
 import { withAttempt } from '../../mfa/attempts.js';
 import { codeHash, normaliseRecoveryCode, recoveryCode } from '../../mfa/codes.js';
-import { mfaErrors } from '../../mfa/errors.js';
+import { mfaErrors } from '../../errors/index.js';
 import { MFA_GRANTS } from '../../mfa/settings.js';
 import { listAuthenticators, replaceRecoveryCode } from '../../store/repos/mfa-authenticators.js';
 import { orderResponse } from '../tokens.js';

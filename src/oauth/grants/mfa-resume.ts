@@ -1,7 +1,7 @@
 import { recordEvent } from '../../events/log.js';
 import type { LoginContext } from '../../login/context.js';
 import { MFA_LOGIN, runLogin } from '../../login/pipeline.js';
-import { mfaErrors } from '../../mfa/errors.js';
+import { mfaErrors } from '../../errors/index.js';
 import { type MfaTransaction, completeMfa, loadMfaTransaction } from '../../mfa/transactions.js';
 import { findConnectionById } from '../../store/repos/connections.js';
 import { activateAuthenticators, listAuthenticators } from '../../store/repos/mfa-authenticators.js';

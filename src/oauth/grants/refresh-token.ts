@@ -4,7 +4,8 @@ import { REFRESH_LOGIN, runLogin } from '../../login/pipeline.js';
 import { findConnectionById } from '../../store/repos/connections.js';
 import { findApi } from '../audience.js';
 import { findUserById } from '../../store/repos/users.js';
-import { OAuthError, errors } from '../errors.js';
+import { CodedError, errors } from '../../errors/index.js';
+import { toOAuth } from '../wire.js';
 import { RefreshTokenReuse, checkRefreshToken, invalidRefreshToken } from '../refresh-tokens.js';
 import { parseScope } from '../scopes.js';
 import type { Grant, GrantRequest } from './types.js';
@@ -74,11 +75,11 @@ async function refreshLogin(req: GrantRequest): Promise<LoginContext> {
 
 /** Records `fertft` for a refused refresh, and returns the error to answer with. */
 async function recordFailure(req: GrantRequest, err: unknown): Promise<unknown> {
-  if (!(err instanceof OAuthError)) return err;
+  if (!(err instanceof CodedError)) return err;
   const reuse = err instanceof RefreshTokenReuse ? err : undefined;
   await recordEvent(req.rt, {
     type: 'fertft',
-    description: reuse ? 'Refresh token reuse detected: the whole token family was revoked' : err.description,
+    description: reuse ? 'Refresh token reuse detected: the whole token family was revoked' : err.message,
     client_id: req.client.client_id,
     client_name: req.client.name,
     user_id: reuse?.userId ?? null,
@@ -86,7 +87,7 @@ async function recordFailure(req: GrantRequest, err: unknown): Promise<unknown> 
     user_agent: req.request.userAgent ?? null,
     details: reuse
       ? { reason: 'reuse_detected', family_id: reuse.familyId, revoked: reuse.revoked }
-      : { reason: err.detail ?? err.error },
+      : { reason: err.detail ?? toOAuth(err)?.error },
   });
   return err;
 }

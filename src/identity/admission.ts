@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { errors } from '../oauth/errors.js';
+import { errors } from '../errors/index.js';
 import { clientGone } from '../store/deadline.js';
 
 /** A hash's cost before any was measured, ms (about argon2id's with our parameters on one core). */

@@ -1,4 +1,11 @@
-import type { Rule } from './password-rules.js';
+/** A password rule as /dbconnections reports it (identity/password-rules.ts builds them). */
+export interface PasswordRule {
+  message: string;
+  code: string;
+  format?: (number | string)[];
+  items?: { message: string; code: string; verified: boolean }[];
+  verified: boolean;
+}
 
 /**
  * Why a sign-up or a password-reset request was refused: a stable code and a
@@ -22,7 +29,7 @@ export class AccountError extends Error {
   constructor(
     readonly code: AccountErrorCode,
     message: string,
-    readonly extra: { rules?: Rule[]; policy?: string; retryAfterS?: number } = {},
+    readonly extra: { rules?: PasswordRule[]; policy?: string; retryAfterS?: number } = {},
   ) {
     super(message);
   }
@@ -36,7 +43,7 @@ export const accountErrors = {
     new AccountError('invalid_connection', 'The connection does not exist or is not enabled for this client'),
   signupDisabled: () => new AccountError('signup_disabled', 'Signups are not allowed.'),
   invalidSignup: () => new AccountError('invalid_signup', 'Invalid sign up'),
-  strength: (rules: Rule[], policy: string) =>
+  strength: (rules: PasswordRule[], policy: string) =>
     new AccountError('password_strength', 'Password is too weak', { rules, policy }),
   dictionary: () =>
     new AccountError('password_dictionary', 'Password is not allowed, it might be too common.'),
