@@ -8,7 +8,7 @@ import { revokeRoutes } from './http/revoke.js';
 import { installLifecycle } from './http/lifecycle.js';
 import { installSecurityHeaders, setSecurityHeaders } from './http/security-headers.js';
 import { tokenRoutes } from './http/token.js';
-import { protectionRoutes } from './http/unblock.js';
+import { unblockRoutes } from './http/unblock.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
 import { pageRoutes } from './pages/index.js';
@@ -57,7 +57,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   userinfoRoutes(app, rt);
   mfaRoutes(app, rt);
   wellKnownRoutes(app, rt);
-  protectionRoutes(app, rt);
+  unblockRoutes(app, rt);
   // Sign-up, password reset and email verification: the endpoints and the pages of their links.
   await dbconnectionsRoutes(app, rt);
   await pageRoutes(app, rt);

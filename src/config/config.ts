@@ -94,8 +94,9 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /**
- * Reads the configuration from the environment. `requireSecret` (serve mode)
- * makes a missing TESSERA_SECRET fatal; dev mode passes one in instead.
+ * Reads the configuration from the environment (every value checked, an
+ * error naming the setting). The secret is checked where it is needed, by
+ * `assertSecret` (createRuntime); `tessera dev` passes one of its own.
  */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const dataDir = env.TESSERA_DATA_DIR ?? DEFAULTS.dataDir;

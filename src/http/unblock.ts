@@ -26,7 +26,7 @@ function page(reply: FastifyReply, status: number, text: string) {
  * (its id is recorded before the block is lifted). Also ties attack
  * protection's resources (Redis) to the server's life.
  */
-export function protectionRoutes(app: FastifyInstance, rt: Runtime): void {
+export function unblockRoutes(app: FastifyInstance, rt: Runtime): void {
   app.addHook('onClose', () => rt.protection.close());
   app.get('/unblock', async (request, reply) => {
     const { ticket } = request.query as { ticket?: unknown };

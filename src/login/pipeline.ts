@@ -16,8 +16,8 @@ import { eventsLog } from './steps/events-log.js';
 
 /**
  * The password login, as an ordered list of small named steps. Every
- * entrance (the password grants now; MFA and refresh later) runs this list
- * or a tail of it: a step is never copied into a grant.
+ * entrance runs this list or a part of it (the MFA grants MFA_LOGIN, the
+ * refresh grant REFRESH_LOGIN): a step is never copied into a grant.
  */
 export const PASSWORD_LOGIN: readonly LoginStep[] = [
   protectionPrecheck,

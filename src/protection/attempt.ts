@@ -5,7 +5,7 @@ import { type CodedError, errors } from '../errors/index.js';
 import { clientGone } from '../store/deadline.js';
 import type { Protection } from './index.js';
 import { ipCountingKey } from './ip.js';
-import { ipBlockId, normalizeIdentifier, userBlockId } from './keys.js';
+import { ipBlockId, normalizeIdentifier, userBlockId } from './block-ids.js';
 import { handleLeak } from './leaks.js';
 import type { BruteForcePolicy, IpThrottlePolicy, ProtectionPolicy } from './policy.js';
 import { blockIdentifier, throttleIp } from './shields.js';
@@ -40,7 +40,7 @@ export class Attempt {
   private rateLimit?: RateLimit;
 
   constructor(
-    private readonly p: Protection,
+    private readonly protection: Protection,
     private readonly ctx: LoginContext,
     private readonly policy: ProtectionPolicy,
   ) {}
@@ -50,26 +50,26 @@ export class Attempt {
     const ip = ctx.request.ip;
     // Counted and blocked: the address, or its IPv6 network (allowlists match the address itself).
     const key = ipCountingKey(ip, policy.ipv6Prefix);
-    const sit = policy.ipThrottling;
-    if (sit && !sit.allowlist.has(ip)) await this.reserveIp(key, sit);
-    const bf = policy.bruteForce;
+    const throttle = policy.ipThrottling;
+    if (throttle && !throttle.allowlist.has(ip)) await this.reserveIp(key, throttle);
+    const bruteForce = policy.bruteForce;
     const identifier = normalizeIdentifier(ctx.username);
     if (
-      bf &&
-      !bf.allowlist.has(ip) &&
+      bruteForce &&
+      !bruteForce.allowlist.has(ip) &&
       ctx.connection.options?.brute_force_protection !== false &&
       identifier.length <= MAX_IDENTIFIER
     ) {
       try {
-        await this.reserveUser(key, identifier, bf);
+        await this.reserveUser(key, identifier, bruteForce);
       } catch (err) {
         await this.giveBackToken();
         throw err;
       }
     }
     if (policy.breached && ctx.password) {
-      this.breached = this.p.corpus.has(ctx.password).catch((err) => {
-        this.p.deps.log.error({ err }, 'breached-password lookup failed');
+      this.breached = this.protection.corpus.has(ctx.password).catch((err) => {
+        this.protection.deps.log.error({ err }, 'breached-password lookup failed');
         return false;
       });
     }
@@ -80,21 +80,21 @@ export class Attempt {
     return err;
   }
 
-  private async reserveIp(ip: string, sit: IpThrottlePolicy): Promise<void> {
-    const { counters, mirror, deps } = this.p;
+  private async reserveIp(ip: string, throttle: IpThrottlePolicy): Promise<void> {
+    const { counters, mirror, deps } = this.protection;
     const id = ipBlockId(ip);
     // Retry-After: when the bucket (as last seen) has a token again.
     const refusal = () => {
       const now = deps.now();
       const rl = this.rateLimit;
-      const backAt = rl ? rl.resetAt - (sit.maxAttempts - 1) * sit.rateMs : now + sit.rateMs;
+      const backAt = rl ? rl.resetAt - (throttle.maxAttempts - 1) * throttle.rateMs : now + throttle.rateMs;
       return this.refuse('limit_mu', errors.suspiciousIp(Math.max(1, Math.ceil((backAt - now) / 1000))));
     };
-    if (sit.block) {
+    if (throttle.block) {
       const state = await mirror.check(id);
       if (state === 'blocked') {
-        const r = await counters.peek(ip, sit.maxAttempts, sit.rateMs, deps.now());
-        this.report({ limit: sit.maxAttempts, remaining: 0, resetAt: r.fullAt });
+        const r = await counters.peek(ip, throttle.maxAttempts, throttle.rateMs, deps.now());
+        this.report({ limit: throttle.maxAttempts, remaining: 0, resetAt: r.fullAt });
         throw refusal();
       }
       if (state === 'lifted') await Promise.all([mirror.dropLifted(id), counters.refill(ip)]);
@@ -102,44 +102,44 @@ export class Attempt {
     let now = deps.now();
     const take = async () => {
       now = deps.now();
-      const r = await counters.take(ip, sit.maxAttempts, sit.rateMs, now);
-      this.report({ limit: sit.maxAttempts, remaining: r.remaining, resetAt: r.fullAt });
+      const r = await counters.take(ip, throttle.maxAttempts, throttle.rateMs, now);
+      this.report({ limit: throttle.maxAttempts, remaining: r.remaining, resetAt: r.fullAt });
       return r.ok ? r : undefined;
     };
     // Without the block shield an empty bucket only notifies (see settleFailure): the attempt goes on.
     // Tokens held by this node's logins in flight are load, not failures: while any is held, wait
     // for it to be settled (a success gives it back) rather than refuse a password not yet checked.
-    const held = () => (this.p.heldTokens.get(ip) ?? 0) > 0;
+    const held = () => (this.protection.heldTokens.get(ip) ?? 0) > 0;
     const r =
       (await take()) ??
-      (sit.block ? await this.waitTurn(id, refusal, () => counters.refill(ip), take, held) : undefined);
+      (throttle.block ? await this.waitTurn(id, refusal, () => counters.refill(ip), take, held) : undefined);
     if (r) {
-      this.ipToken = { ip, policy: sit, emptiedUntil: r.waitMs > 0 ? now + r.waitMs : undefined };
-      this.p.heldTokens.set(ip, (this.p.heldTokens.get(ip) ?? 0) + 1);
+      this.ipToken = { ip, policy: throttle, emptiedUntil: r.waitMs > 0 ? now + r.waitMs : undefined };
+      this.protection.heldTokens.set(ip, (this.protection.heldTokens.get(ip) ?? 0) + 1);
     }
   }
 
-  private async reserveUser(ip: string, identifier: string, bf: BruteForcePolicy): Promise<void> {
-    const { counters, mirror } = this.p;
-    const id = userBlockId(this.ctx.connection.id, identifier, bf.perIp ? ip : undefined);
+  private async reserveUser(ip: string, identifier: string, bruteForce: BruteForcePolicy): Promise<void> {
+    const { counters, mirror } = this.protection;
+    const id = userBlockId(this.ctx.connection.id, identifier, bruteForce.perIp ? ip : undefined);
     const refusal = () =>
       this.refuse(
         'limit_wc',
-        errors.tooManyAttempts({ notified: bf.notifyUser, retryAfterS: BLOCKED_RETRY_AFTER_S }),
+        errors.tooManyAttempts({ notified: bruteForce.notifyUser, retryAfterS: BLOCKED_RETRY_AFTER_S }),
       );
-    if (bf.block) {
+    if (bruteForce.block) {
       const state = await mirror.check(id);
       if (state === 'blocked') throw refusal();
       if (state === 'lifted') await Promise.all([mirror.dropLifted(id), counters.reset(id)]);
     }
     const attempt = async () => {
       const count = await counters.attempt(id);
-      if (!bf.block || count <= bf.maxAttempts) return count;
+      if (!bruteForce.block || count <= bruteForce.maxAttempts) return count;
       await counters.refund(id); // over the limit: not an attempt of its own
       return undefined;
     };
     const count = (await attempt()) ?? (await this.waitTurn(id, refusal, () => counters.reset(id), attempt));
-    this.user = { id, identifier, ip, count, policy: bf };
+    this.user = { id, identifier, ip, count, policy: bruteForce };
   }
 
   /**
@@ -156,7 +156,7 @@ export class Attempt {
     retry: () => Promise<T | undefined>,
     inFlight: () => boolean = () => false,
   ): Promise<T> {
-    const { mirror } = this.p;
+    const { mirror } = this.protection;
     const deadline = performance.now() + MAX_WAIT_MS;
     let state = await mirror.lookup(id);
     for (let delay = 5; ; delay = Math.min(2 * delay, 100)) {
@@ -174,9 +174,9 @@ export class Attempt {
 
   /** The token is no longer held by a login in flight (given back, or kept for a failure). */
   private releaseHeld(ip: string): void {
-    const n = (this.p.heldTokens.get(ip) ?? 1) - 1;
-    if (n > 0) this.p.heldTokens.set(ip, n);
-    else this.p.heldTokens.delete(ip);
+    const n = (this.protection.heldTokens.get(ip) ?? 1) - 1;
+    if (n > 0) this.protection.heldTokens.set(ip, n);
+    else this.protection.heldTokens.delete(ip);
   }
 
   private async giveBackToken(): Promise<void> {
@@ -184,8 +184,8 @@ export class Attempt {
     this.ipToken = undefined;
     if (!t) return;
     this.releaseHeld(t.ip);
-    const now = this.p.deps.now();
-    await this.p.counters.giveBack(t.ip, t.policy.rateMs, now);
+    const now = this.protection.deps.now();
+    await this.protection.counters.giveBack(t.ip, t.policy.rateMs, now);
     const rl = this.rateLimit;
     if (rl) {
       const remaining = Math.min(rl.limit, rl.remaining + 1);
@@ -202,9 +202,9 @@ export class Attempt {
   async succeeded(): Promise<void> {
     if (this.settled) return;
     this.settled = true;
-    await Promise.all([this.user && this.p.counters.reset(this.user.id), this.giveBackToken()]);
+    await Promise.all([this.user && this.protection.counters.reset(this.user.id), this.giveBackToken()]);
     if (this.policy.breached && (await this.breached))
-      await handleLeak(this.p, this.ctx, this.policy.breached);
+      await handleLeak(this.protection, this.ctx, this.policy.breached);
   }
 
   /** The login failed: a wrong password or unknown user counts; any other failure gives the reservation back. */
@@ -215,20 +215,20 @@ export class Attempt {
       await this.settleFailure();
     } catch (err) {
       // The login's own error is what the client must see.
-      this.p.deps.log.error({ err }, 'could not record a failed login for attack protection');
+      this.protection.deps.log.error({ err }, 'could not record a failed login for attack protection');
     }
   }
 
   private async settleFailure(): Promise<void> {
     const wrongCredentials = this.ctx.failureEvent === 'fp' || this.ctx.failureEvent === 'fu';
     if (!wrongCredentials) {
-      await Promise.all([this.user && this.p.counters.refund(this.user.id), this.giveBackToken()]);
+      await Promise.all([this.user && this.protection.counters.refund(this.user.id), this.giveBackToken()]);
       return;
     }
     const t = this.ipToken;
     if (t) this.releaseHeld(t.ip);
-    if (t?.emptiedUntil) await throttleIp(this.p, t.ip, t.policy, t.emptiedUntil);
+    if (t?.emptiedUntil) await throttleIp(this.protection, t.ip, t.policy, t.emptiedUntil);
     const u = this.user;
-    if (u && u.count === u.policy.maxAttempts) await blockIdentifier(this.p, this.ctx, u);
+    if (u && u.count === u.policy.maxAttempts) await blockIdentifier(this.protection, this.ctx, u);
   }
 }

@@ -3,7 +3,7 @@ import type { LoginContext } from '../login/context.js';
 import { eventFields } from '../login/steps/events-log.js';
 import { claimNotification, extendBlock, putBlock } from '../store/repos/blocks.js';
 import type { Protection } from './index.js';
-import { ipBlockId } from './keys.js';
+import { ipBlockId } from './block-ids.js';
 import { ipThrottledMail } from './messages.js';
 import { TICKET_TTL_MS } from './tickets.js';
 import { blockedAccountMail } from './user-mails.js';

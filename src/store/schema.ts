@@ -215,7 +215,7 @@ export interface MfaAttemptsTable {
 
 /** A brute-force block (`user`: an identifier, from one IP or any) or a throttled IP (`ip`). */
 export interface ProtectionBlocksTable {
-  /** A hash of what is blocked (see protection/keys.ts). */
+  /** A hash of what is blocked (see protection/block-ids.ts). */
   id: string;
   kind: 'user' | 'ip';
   connection_id: string | null;

@@ -23,8 +23,7 @@ import { applyUsers, canonical, prepareUserPasswords } from './apply-users.js';
 import { applyRoles, applyUserAuthorization } from './apply-roles.js';
 import { keepStoredSecrets } from './keep-secrets.js';
 import { referenceErrors } from './references.js';
-import { type TenantDoc, TenantFileError, validateTenant } from './schema.js';
-import { LATER_SECTION_KEYS } from './schema-later.js';
+import { type TenantDoc, TenantFileError, validateTenant, WHOLE_SECTION_KEYS } from './schema.js';
 
 type Db = Kysely<Database>;
 
@@ -47,7 +46,7 @@ export interface ApplyOptions {
 }
 
 /** Settings keys written from whole sections of the file. */
-export const SETTING_SECTIONS = ['tenant', ...LATER_SECTION_KEYS] as const;
+export const SETTING_SECTIONS = ['tenant', ...WHOLE_SECTION_KEYS] as const;
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

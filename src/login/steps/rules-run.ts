@@ -20,13 +20,12 @@ export const rulesRun: LoginStep = {
 };
 
 /**
- * TEMPORARY, until every entrance has an MFA step: a rule or action that
- * asked for MFA (`context.multifactor`, `api.multifactor.enable`) must never
- * let a login through without it. On password logins mfa.decide (after this
- * step in PASSWORD_LOGIN) turns `ctx.multifactor` into `mfa_required`; a
- * refresh has no MFA step (mfa.decide skips refreshes), so there the login
- * is refused. When MFA on refresh is decided, delete this function and its
- * call above.
+ * A rule or action that asked for MFA (`context.multifactor`,
+ * `api.multifactor.enable`) must never let a login through without it. On
+ * password logins mfa.decide (after this step in PASSWORD_LOGIN) turns
+ * `ctx.multifactor` into `mfa_required`; a refresh has no second factor to
+ * ask for (as with Auth0, MFA is never asked again on refresh), so there the
+ * login is refused rather than let through.
  */
 export function refuseUnhandledMfa(ctx: LoginContext): void {
   if (ctx.multifactor && ctx.protocol !== 'oauth2-password') {
