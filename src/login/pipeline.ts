@@ -42,6 +42,7 @@ export const MFA_LOGIN: readonly LoginStep[] = [metadataWrite, tokensIssue, even
 export const REFRESH_LOGIN: readonly LoginStep[] = [
   authzLoad,
   rulesRun,
+  metadataWrite,
   tokensIssue,
   refreshRedeem,
   eventsLog,

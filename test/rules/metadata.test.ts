@@ -4,7 +4,7 @@ import { patchUserMetadata } from '../../src/store/repos/user-metadata.js';
 import { findUserById, upsertUser } from '../../src/store/repos/users.js';
 import { ALICE, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
-import { action, login, rule, setScripts } from './helpers.js';
+import { action, addRefreshClient, login, refresh, refreshToken, rule, setScripts } from './helpers.js';
 
 for (const kind of storeKinds) {
   describe(`metadata written by rules and actions (${kind.name})`, () => {
@@ -53,6 +53,17 @@ for (const kind of storeKinds) {
       });
       await login(t);
       assert.deepEqual(await stored(), { app: { tier: 2 }, user: { lang: 'fr' } });
+    });
+
+    it('persists what an action sets during a refresh (rules run there too)', async () => {
+      await addRefreshClient(t);
+      const token = await refreshToken(t);
+      await setScripts(t, {
+        actions: [action('md', `api.user.setAppMetadata('refreshed', true);`)],
+      });
+      const res = await refresh(t, token);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(await stored(), { app: { refreshed: true }, user: {} });
     });
 
     it('writes nothing when a later script fails the login', async () => {
