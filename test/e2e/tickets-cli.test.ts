@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../src/store/db.js';
 import { findTicketByHash } from '../../src/store/repos/tickets.js';
+import { runTessera } from '../helpers/cli.js';
 
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const TENANT = `
 connections:
   - name: customers
@@ -24,19 +23,7 @@ describe('tessera tickets, end to end', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
-  function tessera(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [...CLI, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.stdin.end();
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  }
+  const tessera = (args: string[]) => runTessera(args, env);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-tickets-'));

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +8,8 @@ import { verifyPassword } from '../../src/identity/passwords.js';
 import { migrate, openStore } from '../../src/store/db.js';
 import { insertAuthenticator } from '../../src/store/repos/mfa-authenticators.js';
 import { findUserById } from '../../src/store/repos/users.js';
+import { runTessera } from '../helpers/cli.js';
 
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const FIXTURE = fileURLToPath(new URL('../fixtures/auth0-users-export.json', import.meta.url));
 const THREE_OF_4 =
   'at least 3 of: lower case letters (a-z), upper case letters (A-Z), numbers (0-9), special characters (e.g. !@#$%^&*)';
@@ -25,12 +24,6 @@ connections:
     options: { password_policy: excellent }
 `;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe('tessera users, end to end', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
@@ -38,19 +31,7 @@ describe('tessera users, end to end', () => {
   let staffId: string;
 
   /** Runs `tessera <args>`, writing `input` to its standard input. */
-  function tessera(args: string[], input = ''): Promise<Run> {
-    const child = spawn(process.execPath, [...CLI, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.stdin.end(input);
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  }
+  const tessera = (args: string[], input = '') => runTessera(args, env, input);
 
   async function storedHash(userId: string): Promise<string> {
     const store = openStore(`sqlite:${join(dir, 'tessera.db')}`);
