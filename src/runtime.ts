@@ -36,7 +36,7 @@ export interface Runtime {
   protection: Protection;
   /** Pads failed password checks to the slowest hash of their connection (login-timing.ts). */
   loginTiming: LoginTiming;
-  /** Admission control in front of the hash pool (login/admission.ts). */
+  /** Admission control in front of the hash pool (identity/admission.ts). */
   admission: Admission;
 }
 

@@ -27,13 +27,14 @@ export function requestInfo(request: FastifyRequest, reply: FastifyReply, params
   };
 }
 
-/**
- * POST /oauth/token: parse, pick the grant, authenticate the client, check
- * the client may use the grant, then hand over to the grant.
- */
-/** The grants that check a password (admission control: login/admission.ts). */
+/** The grants that check a password (admission control: identity/admission.ts). */
 const HASHING_GRANTS = new Set(['password', 'http://auth0.com/oauth/grant-type/password-realm']);
 
+/**
+ * POST /oauth/token: parse, pick the grant, refuse the excess of password
+ * logins when overloaded, authenticate the client, check the client may use
+ * the grant, then hand over to the grant.
+ */
 export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
   app.post('/oauth/token', { config: { onInvalidInput: recordRefused } }, async (request, reply) => {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');

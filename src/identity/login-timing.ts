@@ -55,7 +55,7 @@ export interface LoginTimingDeps {
   /** A hash of a random password with a profile's parameters (passwords.ts). */
   makeDummy?: (profile: string) => Promise<string>;
   verify?: (stored: string, password: string) => Promise<VerifyResult>;
-  /** Runs a login's hash (admission control's queue: login/admission.ts); calibration does not go through it. */
+  /** Runs a login's hash (admission control's queue: identity/admission.ts); calibration does not go through it. */
   gate?: <T>(hash: () => Promise<T>) => Promise<T>;
   /** Monotonic milliseconds. */
   clock?: () => number;

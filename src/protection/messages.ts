@@ -2,19 +2,19 @@ import type { Message } from '../notify/types.js';
 
 /** The emails attack protection sends: plain text, nothing the reader must trust but the link. */
 
-export function userBlockedMail(
-  to: string,
-  m: {
-    tenant: string;
-    identifier: string;
-    ip: string;
-    attempts: number;
-    perIp: boolean;
-    link?: string;
-    /** When the link stops working. */
-    linkExpiresAt?: number;
-  },
-): Message {
+/** What the blocked-account email says: who was blocked, from where, and the unblock link. */
+export interface BlockedMailFacts {
+  tenant: string;
+  identifier: string;
+  ip: string;
+  attempts: number;
+  perIp: boolean;
+  link?: string;
+  /** When the unblock link stops working: the outbox deletes the message then. */
+  linkExpiresAt?: number;
+}
+
+export function userBlockedMail(to: string, m: BlockedMailFacts): Message {
   const where = m.perIp ? ` from the IP address ${m.ip}` : '';
   const lines = [
     'Hello,',

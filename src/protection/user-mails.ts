@@ -5,7 +5,7 @@ import { renderEmail } from '../notify/templates.js';
 import type { Message } from '../notify/types.js';
 import type { UserWithSecret } from '../store/repos/users.js';
 import type { Database } from '../store/schema.js';
-import { leakedUserMail, userBlockedMail } from './messages.js';
+import { type BlockedMailFacts, leakedUserMail, userBlockedMail } from './messages.js';
 
 /**
  * The attack-protection emails a user receives, through the tenant's email
@@ -32,16 +32,7 @@ export async function blockedAccountMail(
   db: Db,
   log: Logger,
   to: string,
-  m: {
-    tenant: string;
-    identifier: string;
-    ip: string;
-    attempts: number;
-    perIp: boolean;
-    link?: string;
-    /** When the unblock link stops working: the outbox deletes the message then. */
-    linkExpiresAt?: number;
-  },
+  m: BlockedMailFacts,
 ): Promise<Message | undefined> {
   const message = await rendered(
     log,
