@@ -11,6 +11,7 @@ import { tokenRoutes } from './http/token.js';
 import { unblockRoutes } from './http/unblock.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
+import { managementApi, managementPrefix } from './management/index.js';
 import { pageRoutes } from './pages/index.js';
 import { REDACT, type Runtime } from './runtime.js';
 
@@ -61,5 +62,6 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   // Sign-up, password reset and email verification: the endpoints and the pages of their links.
   await dbconnectionsRoutes(app, rt);
   await pageRoutes(app, rt);
+  await app.register(managementApi, { rt, prefix: managementPrefix(rt.config.issuer) });
   return app;
 }
