@@ -20,6 +20,16 @@ describe('Management API OpenAPI document', () => {
     const doc = res.json();
     assert.equal(doc.openapi, '3.0.3');
     assert.ok(doc.paths['/api/v2/users/{id}'].patch);
+    assert.equal(doc.paths['/api/v2/openapi.json'], undefined);
+  });
+
+  it('is rendered at <issuer>api/v2/docs from assets served locally', async () => {
+    const page = await t.app.inject({ method: 'GET', url: '/api/v2/docs' });
+    assert.equal(page.statusCode, 200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.doesNotMatch(page.body, /https?:\/\//);
+    const bundle = await t.app.inject({ method: 'GET', url: '/api/v2/docs/static/swagger-ui-bundle.js' });
+    assert.equal(bundle.statusCode, 200);
   });
 
   it('has every management route, each with a schema', async () => {
@@ -31,7 +41,10 @@ describe('Management API OpenAPI document', () => {
     await app.register(managementApi, { rt: t.rt, prefix: '/api/v2' });
     await app.ready();
     const doc = (await app.inject({ method: 'GET', url: '/api/v2/openapi.json' })).json();
-    const documented = routes.filter((r) => !r.url.endsWith('/openapi.json') && r.method !== 'HEAD');
+    // The document and its rendered page describe the API; they are not part of it.
+    const documented = routes.filter(
+      (r) => !r.url.endsWith('/openapi.json') && !r.url.startsWith('/api/v2/docs') && r.method !== 'HEAD',
+    );
     assert.ok(documented.length >= 5);
     for (const r of documented) {
       const methods = Array.isArray(r.method) ? r.method : [r.method];
