@@ -11,7 +11,8 @@ import { tokenRoutes } from './http/token.js';
 import { unblockRoutes } from './http/unblock.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
-import { managementApi, managementPrefix } from './management/index.js';
+import { isManagementPath, managementApi, managementPrefix } from './management/index.js';
+import { sendManagementError } from './management/wire.js';
 import { pageRoutes } from './pages/index.js';
 import { REDACT, type Runtime } from './runtime.js';
 
@@ -40,6 +41,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     // no hook runs for them, so the security headers are set here.
     frameworkErrors: (err, request, reply) => {
       setSecurityHeaders(reply, { tls: Boolean(opts.https) });
+      if (isManagementPath(request.url, rt.config.issuer)) return sendManagementError(err, request, reply);
       return answerError(err, request, reply, rt.config.retryAfterSeconds);
     },
   };

@@ -20,6 +20,12 @@ export function managementPrefix(issuer: string): string {
   return `${new URL(issuer).pathname}api/v2`;
 }
 
+/** True for a request URL under the Management API's prefix (router errors answer in its shape too). */
+export function isManagementPath(url: string, issuer: string): boolean {
+  const prefix = managementPrefix(issuer);
+  return url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
+}
+
 /**
  * The Management API v2 (`<issuer>api/v2/`, spec section 11), an
  * encapsulated Fastify plugin: its own error shape, validation, OpenAPI

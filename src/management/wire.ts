@@ -88,6 +88,9 @@ function fromFastify(err: FastifyError): ManagementAnswer | undefined {
   }
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
     return answer(400, 'Invalid request payload JSON format', 'invalid_body');
+  if (err.code === 'FST_ERR_BAD_URL') return answer(400, 'The request URL is not valid', 'invalid_uri');
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return answer(414, 'A path parameter is too long', 'invalid_uri');
   if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
     return answer(400, 'The JSON body is empty', 'invalid_body');
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')

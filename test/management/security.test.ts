@@ -230,6 +230,31 @@ for (const kind of storeKinds) {
       });
     });
 
+    it('answers bad paths in the management shape: NUL, too long', async () => {
+      const nul = await call('GET', '/api/v2/users/a%00b', full);
+      assert.equal(nul.statusCode, 400);
+      assert.equal(nul.json().statusCode, 400);
+      const long = await call('GET', `/api/v2/users/${'x'.repeat(300)}`, full);
+      assert.equal(long.statusCode, 414);
+      assert.deepEqual(long.json(), {
+        statusCode: 414,
+        error: 'URI Too Long',
+        message: 'A path parameter is too long',
+        errorCode: 'invalid_uri',
+      });
+    });
+
+    it('refuses unknown query fields and bad paging by name', async () => {
+      const unknown = await call('GET', '/api/v2/users?foo=1', full);
+      assert.equal(unknown.statusCode, 400);
+      assert.equal(unknown.json().message, 'Query validation error: foo: unknown field');
+      const negative = await call('GET', '/api/v2/users?page=-1', full);
+      assert.equal(
+        negative.json().message,
+        'Query validation error: page: must be an integer between 0 and 1000',
+      );
+    });
+
     it('refuses a body that is not JSON with a 400 in the management shape', async () => {
       const res = await call('POST', '/api/v2/users', full, '{"connection":');
       assert.equal(res.statusCode, 400);
