@@ -95,6 +95,23 @@ for (const kind of storeKinds) {
       );
     });
 
+    it('answers raw HTTPS calls with a token of the harness (h.fetch, h.token)', async () => {
+      const doc = await h.fetch(`${h.audience}openapi.json`);
+      assert.equal(doc.status, 200);
+      const reader = await h.token(['read:users']);
+      const res = await h.fetch(`${h.audience}users/${encodeURIComponent(ALICE.id)}`, {
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('x-ratelimit-limit'), '50');
+      assert.equal(((await res.json()) as { email: string }).email, ALICE.email);
+      const denied = await h.fetch(`${h.audience}users/${encodeURIComponent(ALICE.id)}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      assert.equal(denied.status, 403);
+    });
+
     it('lists users with include_totals through the SDK', async () => {
       const res = await h.management.users.getAll({ include_totals: true, per_page: 10, page: 0 });
       assert.equal(res.data.start, 0);
