@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { errors } from '../../src/errors/index.js';
 import { passwordLoginContext } from '../../src/login/build.js';
 import type { LoginContext, LoginStep } from '../../src/login/context.js';
-import { runLogin } from '../../src/login/pipeline.js';
+import { MFA_LOGIN, PASSWORD_LOGIN, REFRESH_LOGIN, runLogin } from '../../src/login/pipeline.js';
 import type { Client } from '../../src/store/repos/clients.js';
 import type { Connection } from '../../src/store/repos/connections.js';
 import { listEvents } from '../../src/store/repos/events.js';
@@ -118,5 +118,36 @@ describe('login pipeline: steps own their failure path', () => {
     const res = await runLogin(context(), [step('a', log), answer]);
     assert.equal(res.access_token, 'at');
     assert.deepEqual(log, ['run a']);
+  });
+
+  it('checks breached passwords as a step of the password login only', () => {
+    assert.deepEqual(
+      PASSWORD_LOGIN.map((s) => s.name),
+      [
+        'protection.precheck',
+        'identity.verify',
+        'protection.record',
+        'breached.check',
+        'authz.load',
+        'rules.run',
+        'mfa.decide',
+        'metadata.write',
+        'tokens.issue',
+        'events.log',
+      ],
+    );
+    assert.deepEqual(
+      MFA_LOGIN.map((s) => s.name),
+      ['metadata.write', 'tokens.issue', 'events.log'],
+    );
+    assert.deepEqual(
+      REFRESH_LOGIN.map((s) => s.name),
+      ['authz.load', 'rules.run', 'metadata.write', 'tokens.issue', 'refresh.redeem', 'events.log'],
+    );
+    // Only the step that reserved the attempt settles it.
+    assert.deepEqual(
+      PASSWORD_LOGIN.filter((s) => s.onFailure).map((s) => s.name),
+      ['protection.precheck'],
+    );
   });
 });
