@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { passwordLoginContext } from '../src/login/build.js';
 import type { LoginContext } from '../src/login/context.js';
 import { authzLoad } from '../src/login/steps/authz-load.js';
 import { definedPermissions } from '../src/oauth/scopes.js';
@@ -52,25 +53,24 @@ async function contextFor(rt: Runtime, userId: string): Promise<LoginContext> {
   const db = rt.store.db;
   const user = (await findUserById(db, userId))!;
   const api = (await findResourceServer(db, API))!;
-  return {
-    rt,
-    client: (await findClient(db, 'acme-web'))!.client,
-    grantType: 'password',
-    protocol: 'oauth2-password',
-    request: { ip: '127.0.0.1', clientIp: '127.0.0.1', body: {} },
-    connection: (await findConnectionById(db, 'con_default'))!,
-    username: user.email ?? userId,
-    api,
-    requestedScopes: [],
-    scopes: ['openid', ...api.scopes.map((s) => s.value)],
-    echoScope: false,
-    user,
-    accessTokenClaims: {},
-    idTokenClaims: {},
-    gty: 'password',
-    successEvent: 'sepft',
-    failureEvent: 'fepft',
-  };
+  const ctx = passwordLoginContext(
+    {
+      rt,
+      client: (await findClient(db, 'acme-web'))!.client,
+      request: { ip: '127.0.0.1', clientIp: '127.0.0.1', body: {} },
+    },
+    {
+      grantType: 'password',
+      connection: (await findConnectionById(db, 'con_default'))!,
+      username: user.email ?? userId,
+      password: '',
+      api,
+      requestedScopes: [],
+      scopes: ['openid', ...api.scopes.map((s) => s.value)],
+      echoScope: false,
+    },
+  );
+  return { ...ctx, password: undefined, user };
 }
 
 async function sample(base: LoginContext): Promise<number> {

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Options } from 'autocannon';
 import { decodeJwt } from 'jose';
+import { passwordLoginContext } from '../src/login/build.js';
 import type { LoginContext } from '../src/login/context.js';
 import { rulesRun } from '../src/login/steps/rules-run.js';
 import { resolveAudience } from '../src/oauth/audience.js';
@@ -176,30 +177,28 @@ async function loginContextFactory(rt: Runtime): Promise<() => LoginContext> {
   if (!found) throw new Error('the bench user is missing');
   const { password_hash: _hash, ...user } = found;
   const { password: _password, client_secret: _secret, ...body } = FORM;
+  const request = {
+    ip: '127.0.0.1',
+    clientIp: '127.0.0.1',
+    userAgent: 'bench-rules/1.0',
+    hostname: '127.0.0.1',
+  };
   return () => ({
-    rt,
-    client,
-    grantType: 'password',
-    protocol: 'oauth2-password',
-    request: {
-      ip: '127.0.0.1',
-      clientIp: '127.0.0.1',
-      userAgent: 'bench-rules/1.0',
-      hostname: '127.0.0.1',
-      body: { ...body },
-    },
-    connection,
-    username: FORM.username,
-    api,
-    requestedScopes,
-    scopes: [...granted],
-    echoScope: differs,
+    ...passwordLoginContext(
+      { rt, client, request: { ...request, body: { ...body } } },
+      {
+        grantType: 'password',
+        connection,
+        username: FORM.username,
+        password: '',
+        api,
+        requestedScopes,
+        scopes: [...granted],
+        echoScope: differs,
+      },
+    ),
+    password: undefined,
     user: { ...user, logins_count: user.logins_count + 1 },
-    accessTokenClaims: {},
-    idTokenClaims: {},
-    gty: 'password',
-    successEvent: 'sepft',
-    failureEvent: 'fepft',
   });
 }
 

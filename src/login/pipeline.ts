@@ -1,9 +1,11 @@
 import { recordEvent } from '../events/log.js';
 import { CodedError } from '../errors/index.js';
 import type { TokenResponse } from '../oauth/tokens.js';
+import { eventFields } from '../login-types/event-fields.js';
+import { failureAuditCode } from '../login-types/failure.js';
 import type { LoginContext, LoginStep } from './context.js';
 import { authzLoad } from './steps/authz-load.js';
-import { eventFields } from './steps/events-log.js';
+import { breachedCheck } from './steps/breached-check.js';
 import { identityVerify } from './steps/identity-verify.js';
 import { metadataWrite } from './steps/metadata-write.js';
 import { mfaDecide } from './steps/mfa-decide.js';
@@ -23,6 +25,7 @@ export const PASSWORD_LOGIN: readonly LoginStep[] = [
   protectionPrecheck,
   identityVerify,
   protectionRecord,
+  breachedCheck,
   authzLoad,
   rulesRun,
   mfaDecide,
@@ -49,24 +52,27 @@ export const REFRESH_LOGIN: readonly LoginStep[] = [
 ];
 
 /**
- * Runs the steps in order. A failure is recorded in the audit log with the
- * event code the entrance or the failing step chose, and rethrown.
+ * Runs the steps in order. When one fails, the `onFailure` of that step and
+ * of every step before it runs (the latest first: each settles what its own
+ * step left, e.g. protection.precheck counts a wrong password); then the
+ * failure is recorded in the audit log, with the code of its kind
+ * (login-types/failure.ts) or the entrance's, and rethrown.
  */
 export async function runLogin(
   ctx: LoginContext,
   steps: readonly LoginStep[] = PASSWORD_LOGIN,
 ): Promise<TokenResponse> {
+  let reached = 0;
   try {
-    for (const step of steps) await step.run(ctx);
+    for (; reached < steps.length; reached++) await steps[reached]!.run(ctx);
   } catch (err) {
-    // Counts a wrong password (blocking at the limit), or gives back what protection reserved.
-    await ctx.protection?.failed();
+    await settleFailure(ctx, steps.slice(0, reached + 1).reverse(), err);
     const description = err instanceof CodedError ? err.message : 'internal error';
     const fields = eventFields(ctx);
     // The audit log (for admins) also keeps the internal reason, e.g. which rule failed and why.
     const reason = err instanceof CodedError ? err.detail : undefined;
     await recordEvent(ctx.rt, {
-      type: ctx.failureEvent,
+      type: failureAuditCode(ctx),
       description,
       ...fields,
       details: reason ? { ...fields.details, reason } : fields.details,
@@ -75,4 +81,17 @@ export async function runLogin(
   }
   if (!ctx.response) throw new Error('the login pipeline ended without a token response');
   return ctx.response;
+}
+
+/** Runs the steps' failure halves; one that throws is logged and the others still run. */
+async function settleFailure(ctx: LoginContext, steps: readonly LoginStep[], err: unknown): Promise<void> {
+  for (const step of steps) {
+    if (!step.onFailure) continue;
+    try {
+      await step.onFailure(ctx, err);
+    } catch (failure) {
+      // The login's own error is what the client must see.
+      ctx.rt.log.error({ err: failure, step: step.name }, 'a login step could not settle a failed login');
+    }
+  }
 }

@@ -1,6 +1,5 @@
-import type { MetadataPatch } from '../store/repos/user-metadata.js';
 import { randomUUID } from 'node:crypto';
-import type { LoginContext } from '../login/context.js';
+import type { LoginSnapshot } from '../login-types/snapshot.js';
 import type { Runtime } from '../runtime.js';
 import {
   type MfaTransactionRow,
@@ -16,28 +15,10 @@ import { mfaErrors } from '../errors/index.js';
 import { MFA_LIMITS, mfaAudience } from './settings.js';
 
 /**
- * A password login waiting for its second factor: everything needed to give
- * the answer the password grant would have given (same API, scopes, refresh
- * token, the rules' claims), without the password.
+ * A password login waiting for its second factor: the login's snapshot
+ * (login-types/snapshot.ts; made and restored by login/build.ts).
  */
-export interface PendingLogin {
-  userId: string;
-  clientId: string;
-  connectionId: string;
-  audience: string | null;
-  grantType: string;
-  requestedScopes: string[];
-  scopes: string[];
-  echoScope: boolean;
-  refresh: boolean;
-  accessTokenClaims: Record<string, unknown>;
-  idTokenClaims: Record<string, unknown>;
-  username: string;
-  /** Metadata the rules asked to write, written once the second factor is verified. */
-  metadataPatch?: MetadataPatch;
-  /** The login already completed MFA (an enrolment through an access token that carries it). */
-  mfa?: boolean;
-}
+export type PendingLogin = LoginSnapshot;
 
 export interface MfaTransaction {
   row: MfaTransactionRow;
@@ -45,25 +26,9 @@ export interface MfaTransaction {
 }
 
 /** Stores the pending login and answers its mfa_token (kept only as a hash; 10 minutes). */
-export async function startMfaTransaction(ctx: LoginContext): Promise<string> {
-  const { rt } = ctx;
+export async function startMfaTransaction(rt: Runtime, login: PendingLogin): Promise<string> {
   const token = opaqueToken();
   const now = rt.now();
-  const login: PendingLogin = {
-    userId: ctx.user!.user_id,
-    clientId: ctx.client.client_id,
-    connectionId: ctx.connection.id,
-    audience: ctx.api?.identifier ?? null,
-    grantType: ctx.grantType,
-    requestedScopes: ctx.requestedScopes,
-    scopes: ctx.scopes,
-    echoScope: ctx.echoScope,
-    refresh: ctx.refresh?.mode === 'new',
-    accessTokenClaims: ctx.accessTokenClaims,
-    idTokenClaims: ctx.idTokenClaims,
-    username: ctx.username,
-    ...(ctx.metadataPatch ? { metadataPatch: ctx.metadataPatch } : {}),
-  };
   await insertMfaTransaction(rt.store.db, {
     id: `mfa_${randomUUID()}`,
     token_hash: codeHash(rt, token),

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoginContext, RateLimit } from '../login/context.js';
+import type { LoginAttempt, LoginContext, RateLimit } from '../login-types/context.js';
+import { isWrongCredentials, type LoginFailure } from '../login-types/failure.js';
+import type { Runtime } from '../runtime.js';
 import { type CodedError, errors } from '../errors/index.js';
 import { clientGone } from '../store/deadline.js';
 import type { Protection } from './index.js';
@@ -29,7 +31,7 @@ export const BLOCKED_RETRY_AFTER_S = 3_600;
  * right: forget the failures), `failed` (keep the count, block at the limit)
  * or `failed` for another reason (give the reservation back) settles it.
  */
-export class Attempt {
+export class Attempt implements LoginAttempt {
   private settled = false;
   /** The IP whose bucket gave a token. */
   private ipToken?: { ip: string; policy: IpThrottlePolicy; emptiedUntil?: number };
@@ -41,7 +43,7 @@ export class Attempt {
 
   constructor(
     private readonly protection: Protection,
-    private readonly ctx: LoginContext,
+    private readonly ctx: LoginContext<Runtime>,
     private readonly policy: ProtectionPolicy,
   ) {}
 
@@ -75,8 +77,11 @@ export class Attempt {
     }
   }
 
-  private refuse(event: 'limit_wc' | 'limit_mu', err: CodedError): CodedError {
-    this.ctx.failureEvent = event;
+  private refuse(
+    kind: Extract<LoginFailure, 'blocked-identifier' | 'throttled-ip'>,
+    err: CodedError,
+  ): CodedError {
+    this.ctx.failure = kind;
     return err;
   }
 
@@ -88,7 +93,7 @@ export class Attempt {
       const now = deps.now();
       const rl = this.rateLimit;
       const backAt = rl ? rl.resetAt - (throttle.maxAttempts - 1) * throttle.rateMs : now + throttle.rateMs;
-      return this.refuse('limit_mu', errors.suspiciousIp(Math.max(1, Math.ceil((backAt - now) / 1000))));
+      return this.refuse('throttled-ip', errors.suspiciousIp(Math.max(1, Math.ceil((backAt - now) / 1000))));
     };
     if (throttle.block) {
       const state = await mirror.check(id);
@@ -124,7 +129,7 @@ export class Attempt {
     const id = userBlockId(this.ctx.connection.id, identifier, bruteForce.perIp ? ip : undefined);
     const refusal = () =>
       this.refuse(
-        'limit_wc',
+        'blocked-identifier',
         errors.tooManyAttempts({ notified: bruteForce.notifyUser, retryAfterS: BLOCKED_RETRY_AFTER_S }),
       );
     if (bruteForce.block) {
@@ -198,11 +203,18 @@ export class Attempt {
     this.ctx.request.onRateLimit?.(r);
   }
 
-  /** The password was right: the failures are forgotten, then the password is checked for leaks. */
+  /** The password was right: the failures are forgotten. */
   async succeeded(): Promise<void> {
     if (this.settled) return;
     this.settled = true;
     await Promise.all([this.user && this.protection.counters.reset(this.user.id), this.giveBackToken()]);
+  }
+
+  /**
+   * The password was right: if the breached-password corpus has it (looked up
+   * since `reserve`), report it and, with the `block` shield, refuse the login.
+   */
+  async checkBreached(): Promise<void> {
     if (this.policy.breached && (await this.breached))
       await handleLeak(this.protection, this.ctx, this.policy.breached);
   }
@@ -220,8 +232,7 @@ export class Attempt {
   }
 
   private async settleFailure(): Promise<void> {
-    const wrongCredentials = this.ctx.failureEvent === 'fp' || this.ctx.failureEvent === 'fu';
-    if (!wrongCredentials) {
+    if (!isWrongCredentials(this.ctx.failure)) {
       await Promise.all([this.user && this.protection.counters.refund(this.user.id), this.giveBackToken()]);
       return;
     }

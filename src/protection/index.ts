@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { recordEvent } from '../events/log.js';
-import type { LoginContext } from '../login/context.js';
+import type { LoginContext } from '../login-types/context.js';
 import type { Message, Notifier } from '../notify/types.js';
 import type { Runtime } from '../runtime.js';
 import { liftBlocks } from '../store/repos/blocks.js';
@@ -57,7 +57,7 @@ export class Protection {
    * guesses are counted while in flight), or refuses it with a 429. Undefined
    * when no protection applies to this login.
    */
-  async begin(ctx: LoginContext): Promise<Attempt | undefined> {
+  async begin(ctx: LoginContext<Runtime>): Promise<Attempt | undefined> {
     const policy = await loadPolicy(this.deps.store.db);
     if (!policy.bruteForce && !policy.ipThrottling && !policy.breached) return undefined;
     if (policy.bruteForce?.block || policy.ipThrottling?.block) await this.mirror.ready();

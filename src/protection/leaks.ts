@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { recordEvent } from '../events/log.js';
-import type { LoginContext } from '../login/context.js';
-import { eventFields } from '../login/steps/events-log.js';
+import type { LoginContext } from '../login-types/context.js';
+import { eventFields } from '../login-types/event-fields.js';
+import type { Runtime } from '../runtime.js';
 import { errors } from '../errors/index.js';
 import { putLeak } from '../store/repos/blocks.js';
 import { findUserById } from '../store/repos/users.js';
@@ -17,7 +18,11 @@ import { stolenCredentialsMail } from './user-mails.js';
  * login with that password answers 401 `password_leaked` until it changes
  * (the corpus is checked at each login, so a new password is free at once).
  */
-export async function handleLeak(p: Protection, ctx: LoginContext, policy: BreachedPolicy): Promise<void> {
+export async function handleLeak(
+  p: Protection,
+  ctx: LoginContext<Runtime>,
+  policy: BreachedPolicy,
+): Promise<void> {
   const user = ctx.user;
   if (!user) return;
   const { store, now, config } = p.deps;
@@ -54,7 +59,7 @@ export async function handleLeak(p: Protection, ctx: LoginContext, policy: Breac
     }
   }
   if (policy.block) {
-    ctx.failureEvent = 'pwd_leak';
+    ctx.failure = 'breached-password';
     throw errors.passwordLeaked();
   }
 }

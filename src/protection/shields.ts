@@ -1,6 +1,7 @@
 import { recordEvent } from '../events/log.js';
-import type { LoginContext } from '../login/context.js';
-import { eventFields } from '../login/steps/events-log.js';
+import type { LoginContext } from '../login-types/context.js';
+import { eventFields } from '../login-types/event-fields.js';
+import type { Runtime } from '../runtime.js';
 import { claimNotification, extendBlock, putBlock } from '../store/repos/blocks.js';
 import type { Protection } from './index.js';
 import { ipBlockId } from './block-ids.js';
@@ -53,7 +54,7 @@ export async function throttleIp(
  */
 export async function blockIdentifier(
   p: Protection,
-  ctx: LoginContext,
+  ctx: LoginContext<Runtime>,
   u: { id: string; identifier: string; ip: string; count: number; policy: BruteForcePolicy },
 ): Promise<void> {
   const { store, now: clock } = p.deps;

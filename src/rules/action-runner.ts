@@ -1,4 +1,5 @@
-import type { LoginContext } from '../login/context.js';
+import type { LoginContext } from '../login-types/context.js';
+import type { Runtime } from '../runtime.js';
 import { applyActionEffects } from './effects.js';
 import type { RunEnv } from './engine.js';
 import { executeScript } from './execute.js';
@@ -11,7 +12,11 @@ import type { ActionDef, ScriptId } from './types.js';
  * async (event, api) => {}`. An action's `api` calls take effect once its
  * promise settles; `api.access.deny` or a redirect ends the login there.
  */
-export async function runActions(ctx: LoginContext, actions: ActionDef[], env: RunEnv): Promise<void> {
+export async function runActions(
+  ctx: LoginContext<Runtime>,
+  actions: ActionDef[],
+  env: RunEnv,
+): Promise<void> {
   if (!ctx.user) throw new Error('rules.run ran without an authenticated user');
   const user = scriptUser(ctx, ctx.user);
   for (const action of actions) {

@@ -1,4 +1,5 @@
-import type { LoginContext } from '../login/context.js';
+import type { LoginContext } from '../login-types/context.js';
+import type { Runtime } from '../runtime.js';
 import { errors } from '../errors/index.js';
 import { RESERVED_CLAIMS } from '../oauth/tokens.js';
 import { oversizedMetadata } from '../store/repos/user-metadata.js';
@@ -22,7 +23,12 @@ export function isObject(v: unknown): v is Json {
 }
 
 /** The outcome of one rule: its `context` changes applied; returns the context the next rule gets. */
-export function applyRuleContext(ctx: LoginContext, id: ScriptId, context: Json, limits: RulesLimits): Json {
+export function applyRuleContext(
+  ctx: LoginContext<Runtime>,
+  id: ScriptId,
+  context: Json,
+  limits: RulesLimits,
+): Json {
   const redirect = context.redirect;
   if (redirect) redirectError(id, isObject(redirect) ? redirect.url : redirect, limits);
   const next = { ...context };
@@ -51,7 +57,7 @@ export function applyRuleContext(ctx: LoginContext, id: ScriptId, context: Json,
 
 /** The outcome of one post-login action: what its `api` calls asked for. */
 export function applyActionEffects(
-  ctx: LoginContext,
+  ctx: LoginContext<Runtime>,
   id: ScriptId,
   effects: unknown,
   limits: RulesLimits,
@@ -92,7 +98,7 @@ export function applyActionEffects(
  * Adds a script's metadata patches to the login's, refusing the login when
  * a field would pass Auth0's 16 KB.
  */
-export function applyMetadataEffects(ctx: LoginContext, id: ScriptId, effects: unknown): void {
+export function applyMetadataEffects(ctx: LoginContext<Runtime>, id: ScriptId, effects: unknown): void {
   if (!isObject(effects) || !ctx.user) return;
   const fields = [
     ['app_metadata', effects.appMetadata],
@@ -127,7 +133,7 @@ function redirectError(id: ScriptId, url: unknown, limits: RulesLimits): never {
  * the warnings stay bounded too).
  */
 function customClaims(
-  ctx: LoginContext,
+  ctx: LoginContext<Runtime>,
   id: ScriptId,
   token: 'access' | 'id',
   claims: Json,
@@ -145,7 +151,7 @@ function customClaims(
   return out;
 }
 
-function setScopes(ctx: LoginContext, id: ScriptId, scopes: unknown[], limits: RulesLimits): void {
+function setScopes(ctx: LoginContext<Runtime>, id: ScriptId, scopes: unknown[], limits: RulesLimits): void {
   checkScopes(id, scopes, limits);
   const valid = scopes.filter(
     (s): s is string => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s),
@@ -160,12 +166,12 @@ function setScopes(ctx: LoginContext, id: ScriptId, scopes: unknown[], limits: R
   if (ctx.refresh?.mode === 'new' && !next.includes('offline_access')) ctx.refresh = undefined;
 }
 
-function setMultifactor(ctx: LoginContext, id: ScriptId, mfa: unknown): void {
+function setMultifactor(ctx: LoginContext<Runtime>, id: ScriptId, mfa: unknown): void {
   if (!isObject(mfa) || typeof mfa.provider !== 'string' || !mfa.provider) return;
   const provider = checkProvider(id, mfa.provider);
   ctx.multifactor = { provider, allowRememberBrowser: mfa.allowRememberBrowser === true };
 }
 
-function warn(ctx: LoginContext, id: ScriptId, fields: Json, msg: string): void {
+function warn(ctx: LoginContext<Runtime>, id: ScriptId, fields: Json, msg: string): void {
   ctx.rt.log.warn({ script: describeScript(id), ...fields }, msg);
 }

@@ -1,4 +1,5 @@
-import type { LoginContext } from '../login/context.js';
+import type { LoginContext } from '../login-types/context.js';
+import type { Runtime } from '../runtime.js';
 import { errors } from '../errors/index.js';
 import { getSetting, getTenantSettings } from '../store/repos/settings.js';
 import { runActions } from './action-runner.js';
@@ -33,7 +34,7 @@ export interface RunEnv {
  * a generic access_denied; which script and why go to the log and the audit
  * event. Denials and redirects are coded errors (errors/) the pipeline records.
  */
-export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts): Promise<void> {
+export async function runLoginScripts(ctx: LoginContext<Runtime>, scripts: LoginScripts): Promise<void> {
   const { rt } = ctx;
   const sandbox = sandboxFor(rt);
   const [tenant, configs] = await Promise.all([

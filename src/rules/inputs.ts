@@ -1,4 +1,4 @@
-import type { LoginContext } from '../login/context.js';
+import type { LoginContext } from '../login-types/context.js';
 import type { User } from '../store/repos/users.js';
 
 /**

@@ -1,4 +1,5 @@
-import type { LoginContext } from '../login/context.js';
+import type { LoginContext } from '../login-types/context.js';
+import type { Runtime } from '../runtime.js';
 import { errors } from '../errors/index.js';
 import { applyMetadataEffects, applyRuleContext, isObject } from './effects.js';
 import type { RunEnv } from './engine.js';
@@ -13,7 +14,7 @@ import { cut, type RuleDef, type ScriptId } from './types.js';
  * The first `UnauthorizedError` or redirect ends the login; claims, scopes
  * and a multifactor request are applied to the login after each rule.
  */
-export async function runRules(ctx: LoginContext, rules: RuleDef[], env: RunEnv): Promise<void> {
+export async function runRules(ctx: LoginContext<Runtime>, rules: RuleDef[], env: RunEnv): Promise<void> {
   if (!ctx.user) throw new Error('rules.run ran without an authenticated user');
   let user: Record<string, unknown> = scriptUser(ctx, ctx.user);
   let context = ruleContext(ctx, env.tenant);

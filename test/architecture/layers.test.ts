@@ -17,6 +17,8 @@ const LAYERS: Record<string, number> = {
   errors: 0,
   config: 0,
   store: 1,
+  // The login's context, step and snapshot types (and the failure kinds), read by the domain and login/.
+  'login-types': 1,
   // The domain. `runtime` (the services a request reaches) is built from these and used by them.
   identity: 2,
   mfa: 2,
@@ -49,7 +51,6 @@ const KNOWN_VIOLATIONS: string[] = [
   // Issuing tokens lives in oauth/ (tokens.ts, refresh-tokens.ts, access-token.ts, client-secret.ts)
   // though the design puts it in a domain module tokens/: moving it there removes these.
   'keys/rotation.ts -> oauth/tokens.ts',
-  'login/context.ts -> oauth/refresh-tokens.ts',
   'login/context.ts -> oauth/tokens.ts',
   'login/pipeline.ts -> oauth/tokens.ts',
   'login/steps/authz-load.ts -> oauth/scopes.ts',
@@ -61,19 +62,6 @@ const KNOWN_VIOLATIONS: string[] = [
   'mfa/caller.ts -> oauth/scopes.ts',
   'rules/effects.ts -> oauth/tokens.ts',
   'tenant/apply.ts -> oauth/client-secret.ts',
-  // Item 2: the login context and step types move below the domain modules.
-  'mfa/transactions.ts -> login/context.ts',
-  'protection/attempt.ts -> login/context.ts',
-  'protection/index.ts -> login/context.ts',
-  'protection/leaks.ts -> login/context.ts',
-  'protection/leaks.ts -> login/steps/events-log.ts',
-  'protection/shields.ts -> login/context.ts',
-  'protection/shields.ts -> login/steps/events-log.ts',
-  'rules/action-runner.ts -> login/context.ts',
-  'rules/effects.ts -> login/context.ts',
-  'rules/engine.ts -> login/context.ts',
-  'rules/inputs.ts -> login/context.ts',
-  'rules/rule-runner.ts -> login/context.ts',
 ];
 
 function files(dir: string): string[] {

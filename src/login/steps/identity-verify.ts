@@ -20,12 +20,12 @@ export const identityVerify: LoginStep = {
     const user = await findUserByIdentifier(rt.store.db, ctx.connection.id, ctx.username);
     const result = await check.verify(user?.password_hash, password);
     if (!user?.password_hash) {
-      ctx.failureEvent = user ? 'fp' : 'fu';
+      ctx.failure = user ? 'wrong-password' : 'unknown-user';
       throw errors.wrongCredentials(user ? 'user has no password' : 'unknown user');
     }
     if (!result.ok) {
       ctx.user = user;
-      ctx.failureEvent = 'fp';
+      ctx.failure = 'wrong-password';
       throw errors.wrongCredentials('wrong password');
     }
     if (user.blocked) {

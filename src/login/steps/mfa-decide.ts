@@ -3,6 +3,7 @@ import { errors, mfaErrors } from '../../errors/index.js';
 import { MFA_GRANTS, guardianSettings, mfaAudience } from '../../mfa/settings.js';
 import { startMfaTransaction } from '../../mfa/transactions.js';
 import { listAuthenticators } from '../../store/repos/mfa-authenticators.js';
+import { snapshotLogin } from '../build.js';
 import type { LoginContext, LoginStep } from '../context.js';
 
 /**
@@ -32,8 +33,8 @@ export const mfaDecide: LoginStep = {
       active.length > 0
         ? { challenge: [...new Set(active.map((a) => a.type))].map((type) => ({ type })) }
         : { enroll: guardian.enabled.filter((f) => f !== 'recovery-code').map((type) => ({ type })) };
-    const mfaToken = await startMfaTransaction(ctx);
-    ctx.failureEvent = 'mfar';
+    const mfaToken = await startMfaTransaction(ctx.rt, snapshotLogin(ctx));
+    ctx.failure = 'mfa-required';
     throw errors.mfaRequired(mfaToken, requirements);
   },
 };

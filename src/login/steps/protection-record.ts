@@ -1,9 +1,9 @@
 import type { LoginContext, LoginStep } from '../context.js';
 
 /**
- * After a successful password check: forgets the failures of this identifier
- * and IP, then applies breached password detection (which may refuse the
- * login). Failures are settled by runLogin, which sees every error.
+ * After a successful password check: forgets the failures of this
+ * identifier and IP. (A failure is settled by protection.precheck's
+ * onFailure; breached passwords are breached.check's.)
  */
 export const protectionRecord: LoginStep = {
   name: 'protection.record',

@@ -1,5 +1,5 @@
 import { recordEvent } from '../../events/log.js';
-import type { LoginContext } from '../../login/context.js';
+import { restoredLogin } from '../../login/build.js';
 import { MFA_LOGIN, runLogin } from '../../login/pipeline.js';
 import { mfaErrors } from '../../errors/index.js';
 import { type MfaTransaction, completeMfa, loadMfaTransaction } from '../../mfa/transactions.js';
@@ -58,28 +58,5 @@ export async function resumeLogin(
   const connection = await findConnectionById(rt.store.db, login.connectionId);
   const api = login.audience ? await findApi(rt, login.audience) : undefined;
   if (!user || user.blocked || !connection || (login.audience && !api)) throw mfaErrors.malformedToken();
-  const { password_hash: _hash, ...publicUser } = user;
-  const ctx: LoginContext = {
-    rt,
-    client,
-    grantType: login.grantType,
-    protocol: 'oauth2-password',
-    request: req.request,
-    connection,
-    username: login.username,
-    api,
-    requestedScopes: login.requestedScopes,
-    scopes: login.scopes,
-    echoScope: login.echoScope,
-    user: publicUser,
-    accessTokenClaims: login.accessTokenClaims,
-    idTokenClaims: login.idTokenClaims,
-    metadataPatch: login.metadataPatch,
-    gty: 'password',
-    mfa: true,
-    refresh: login.refresh ? { mode: 'new' } : undefined,
-    successEvent: events.success,
-    failureEvent: events.failure,
-  };
-  return runLogin(ctx, MFA_LOGIN);
+  return runLogin(restoredLogin(req, login, { user, connection, api }, events), MFA_LOGIN);
 }

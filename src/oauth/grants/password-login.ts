@@ -1,3 +1,4 @@
+import { passwordLoginContext } from '../../login/build.js';
 import { runLogin } from '../../login/pipeline.js';
 import type { Connection } from '../../store/repos/connections.js';
 import { resolveAudience } from '../audience.js';
@@ -23,26 +24,18 @@ export async function passwordLogin(req: GrantRequest, connection: Connection): 
   // Refused here (503) when the hash pool is too far behind: before attack protection counts anything.
   const ticket = rt.admission.admit();
   try {
-    return await runLogin({
-      rt,
-      client,
-      grantType: params.required('grant_type'),
-      protocol: 'oauth2-password',
-      request: req.request,
-      connection,
-      username,
-      password,
-      api,
-      requestedScopes,
-      scopes: granted,
-      echoScope: differs,
-      accessTokenClaims: {},
-      idTokenClaims: {},
-      gty: 'password',
-      refresh: granted.includes('offline_access') ? { mode: 'new' } : undefined,
-      successEvent: 'sepft',
-      failureEvent: 'fepft',
-    });
+    return await runLogin(
+      passwordLoginContext(req, {
+        grantType: params.required('grant_type'),
+        connection,
+        username,
+        password,
+        api,
+        requestedScopes,
+        scopes: granted,
+        echoScope: differs,
+      }),
+    );
   } finally {
     ticket.release();
   }

@@ -1,4 +1,5 @@
 import { recordEvent } from '../../events/log.js';
+import { refreshLoginContext } from '../../login/build.js';
 import type { LoginContext } from '../../login/context.js';
 import { REFRESH_LOGIN, runLogin } from '../../login/pipeline.js';
 import { findConnectionById } from '../../store/repos/connections.js';
@@ -51,27 +52,7 @@ async function refreshLogin(req: GrantRequest): Promise<LoginContext> {
   const api = row.audience ? await findApi(rt, row.audience) : undefined;
   if (!connection || (row.audience && !api)) throw invalidRefreshToken('connection or API deleted');
 
-  const { password_hash: _hash, ...publicUser } = user;
-  return {
-    rt,
-    client,
-    grantType: 'refresh_token',
-    protocol: 'oauth2-refresh-token',
-    request: req.request,
-    connection,
-    username: user.email ?? user.username ?? user.user_id,
-    api,
-    requestedScopes: requested,
-    scopes,
-    echoScope: scopes.join(' ') !== requested.join(' '),
-    user: publicUser,
-    accessTokenClaims: {},
-    idTokenClaims: {},
-    gty: ['refresh_token', 'password'],
-    refresh: { mode: 'redeem', ticket },
-    successEvent: 'sertft',
-    failureEvent: 'fertft',
-  };
+  return refreshLoginContext(req, { ticket, user, connection, api, requestedScopes: requested, scopes });
 }
 
 /** Records `fertft` for a refused refresh, and returns the error to answer with. */
