@@ -7,6 +7,7 @@ import { usersRoutes } from './routes/users.js';
 import { usersSearchRoutes } from './routes/users-search.js';
 import { rolesRoutes } from './routes/roles.js';
 import { userRolesRoutes } from './routes/user-roles.js';
+import { mfaRoutes } from './routes/mfa.js';
 import { installValidation } from './validation.js';
 import { installManagementWire } from './wire.js';
 
@@ -48,4 +49,5 @@ export async function managementApi(app: FastifyInstance, opts: ManagementOption
   await app.register(usersSearchRoutes);
   await app.register(rolesRoutes);
   await app.register(userRolesRoutes);
+  await app.register(mfaRoutes);
 }
