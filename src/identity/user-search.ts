@@ -165,7 +165,8 @@ class Parser {
   private unary(depth: number): SearchNode {
     if (this.isKeyword(['NOT', '!'])) {
       this.i++;
-      return { op: 'not', item: this.unary(depth) };
+      if (depth >= MAX_DEPTH) throw bad(`parentheses nest at most ${MAX_DEPTH} deep`);
+      return { op: 'not', item: this.unary(depth + 1) };
     }
     const t = this.peek();
     if (t?.t === 'word' && !t.keyword && t.text.startsWith('-') && t.text.length > 1) {
@@ -257,6 +258,7 @@ class Parser {
 /** Parses a `q` of GET /users; 400 `invalid_query_string` when it is not the supported subset. */
 export function parseUserQuery(q: string): SearchNode {
   if (q.length > MAX_QUERY_LENGTH) throw bad(`the query is at most ${MAX_QUERY_LENGTH} characters`);
+  if (q.includes('\u0000')) throw bad('the query must not contain NUL (U+0000)');
   const tokens = tokenize(q);
   if (tokens.length === 0) throw bad('the query is empty');
   return new Parser(tokens).parse();
