@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManagementApiError } from 'auth0';
+import { decodeJwt } from 'jose';
 import { listEvents } from '../../src/store/repos/events.js';
-import { ALICE, API } from '../helpers/app.js';
+import { upsertResourceServer } from '../../src/store/repos/resource-servers.js';
+import { ALICE, API, SECRET, tokenRequest } from '../helpers/app.js';
 import { type ManagementHarness, startManagement, USER_SCOPES } from '../helpers/management.js';
 import { storeKinds } from '../helpers/stores.js';
 
@@ -212,6 +214,36 @@ for (const kind of storeKinds) {
       });
       assert.equal(res.statusCode, 400);
       assert.equal(res.json().errorCode, 'invalid_body');
+    });
+
+    it("a role given through the API counts at the user's next login, and stops when taken away", async () => {
+      const api = {
+        id: 'rs_orders',
+        name: 'Orders API',
+        identifier: API,
+        scopes: [{ value: 'read:orders' }, { value: 'write:orders' }],
+        enforce_policies: true,
+        token_dialect: 'access_token_authz',
+      };
+      await upsertResourceServer(h.rt.store.db, api, h.rt.now());
+      const login = async () => {
+        const res = await tokenRequest(h.app, {
+          grant_type: 'password',
+          username: ALICE.email,
+          password: ALICE.password,
+          client_id: 'acme-web',
+          client_secret: SECRET,
+          audience: API,
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        return decodeJwt(res.json().access_token).permissions;
+      };
+      const { data: role } = await h.management.roles.create({ name: 'login-writer' });
+      await h.management.roles.addPermissions({ id: role.id }, { permissions: [WRITE] });
+      await h.management.users.assignRoles({ id: ALICE.id }, { roles: [role.id] });
+      assert.deepEqual(await login(), ['read:orders', 'write:orders']);
+      await h.management.roles.delete({ id: role.id });
+      assert.deepEqual(await login(), ['read:orders']);
     });
 
     it('needs the roles scopes', async () => {
