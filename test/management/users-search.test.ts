@@ -128,6 +128,13 @@ for (const kind of storeKinds) {
         sort: 'logins_count:-1',
       });
       assert.deepEqual(sorted, ['auth0|s-cid', 'auth0|s-bob', 'auth0|s-ann']);
+      // Users without a username come last, ascending or descending, on both databases.
+      for (const sort of ['username:1', 'username:-1'])
+        assert.deepEqual(await ids('app_metadata.plan:gold OR app_metadata.plan:silver', { sort }), [
+          'auth0|s-ann',
+          'auth0|s-bob',
+          'auth0|s-cid',
+        ]);
       const res = await h.management.users.getAll({
         q: 'app_metadata.plan:gold OR app_metadata.plan:silver',
         search_engine: 'v3',

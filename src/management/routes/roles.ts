@@ -179,7 +179,7 @@ export async function rolesRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: IdParams; Querystring: PagingQuery }>(
     '/roles/:id/users',
     {
-      onRequest: requireScope('read:roles'),
+      onRequest: requireScope('read:roles', 'read:role_members'),
       schema: {
         tags,
         summary: "A role's users",

@@ -105,7 +105,9 @@ export async function searchUsers(
   let q = base().selectAll();
   if (search.sort) {
     const col = SORT_COLUMNS[search.sort.field];
-    q = q.orderBy(col, search.sort.descending ? 'desc' : 'asc');
+    const descending = search.sort.descending;
+    // Users without the value come last either way, on both databases.
+    q = q.orderBy(col, (ob) => (descending ? ob.desc() : ob.asc()).nullsLast());
   }
   const rows = await q.orderBy('id').limit(search.limit).offset(search.offset).execute();
   const count = await base()
