@@ -159,6 +159,28 @@ for (const kind of storeKinds) {
       assert.deepEqual(await ids('email:ann.search@example.test'), ['auth0|s-ann']);
     });
 
+    it('answers only the fields asked for (fields, include_fields)', async () => {
+      const res = await h.management.users.getAll({
+        q: 'username:ann_s',
+        search_engine: 'v3',
+        fields: 'user_id,email',
+      });
+      assert.deepEqual(res.data, [{ user_id: 'auth0|s-ann', email: 'Ann.Search@Example.test' }]);
+      const without = await h.management.users.getAll({
+        q: 'username:ann_s',
+        fields: 'identities,app_metadata,user_metadata',
+        include_fields: false,
+      });
+      assert.equal(without.data[0]?.identities, undefined);
+      assert.equal(without.data[0]?.app_metadata, undefined);
+      assert.equal(without.data[0]?.email, 'Ann.Search@Example.test');
+      const byEmail = await h.management.usersByEmail.getByEmail({
+        email: 'ann.search@example.test',
+        fields: 'user_id',
+      });
+      assert.deepEqual(byEmail.data, [{ user_id: 'auth0|s-ann' }]);
+    });
+
     it('finds users by email, exactly and case-insensitively', async () => {
       const res = await h.management.usersByEmail.getByEmail({ email: 'ANN.search@example.TEST' });
       assert.deepEqual(
@@ -232,6 +254,9 @@ for (const kind of storeKinds) {
           'Sort validation error: sort is <field>:1 or <field>:-1, field one of user_id, email, username, created_at, updated_at, last_login, logins_count',
         errorCode: 'invalid_query_string',
       });
+      res = await raw('/api/v2/users?connection=x');
+      assert.equal(res.statusCode, 400);
+      assert.equal(res.json().errorCode, 'invalid_query_string');
       res = await raw('/api/v2/users-by-email');
       assert.equal(res.statusCode, 400);
       assert.equal(res.json().errorCode, 'invalid_query_string');

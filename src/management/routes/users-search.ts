@@ -7,9 +7,36 @@ import { PagedResponse, PagingFields, pageOf, pagedAnswer } from '../paging.js';
 import { AUTH_ERRORS } from '../schemas.js';
 import { UserView, userView } from '../user-view.js';
 
+/** `fields` and `include_fields` (Auth0's): which fields of each user to answer, or to leave out. */
+const FieldsFields = {
+  fields: Type.Optional(
+    Type.String({ maxLength: 1000, description: 'Comma-separated user fields to include (or exclude).' }),
+  ),
+  include_fields: Type.Optional(
+    Type.Boolean({ description: 'true (default): only `fields`; false: all but `fields`.' }),
+  ),
+};
+
+/** Applies `fields` / `include_fields` to a user view. */
+function selectFields(
+  view: Record<string, unknown>,
+  q: { fields?: string; include_fields?: boolean },
+): Record<string, unknown> {
+  if (!q.fields) return view;
+  const names = new Set(
+    q.fields
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean),
+  );
+  const include = q.include_fields !== false;
+  return Object.fromEntries(Object.entries(view).filter(([k]) => names.has(k) === include));
+}
+
 const SearchQuery = Type.Object(
   {
     ...PagingFields,
+    ...FieldsFields,
     q: Type.Optional(
       Type.String({
         maxLength: MAX_QUERY_LENGTH,
@@ -26,7 +53,10 @@ const SearchQuery = Type.Object(
 );
 
 const ByEmailQuery = Type.Object(
-  { email: Type.String({ minLength: 1, maxLength: 512, description: 'Exact, case-insensitive.' }) },
+  {
+    email: Type.String({ minLength: 1, maxLength: 512, description: 'Exact, case-insensitive.' }),
+    ...FieldsFields,
+  },
   { additionalProperties: false },
 );
 
@@ -49,7 +79,8 @@ export async function usersSearchRoutes(app: FastifyInstance): Promise<void> {
       const page = pageOf(request.query);
       const { q, sort } = request.query;
       const { users, total } = await searchManagedUsers(rt.store, { q, sort, ...page });
-      return pagedAnswer('users', users.map(userView), total, page);
+      const views = users.map((u) => selectFields(userView(u), request.query));
+      return pagedAnswer('users', views, total, page);
     },
   );
 
@@ -64,6 +95,9 @@ export async function usersSearchRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Array(UserView), ...AUTH_ERRORS },
       },
     },
-    async (request) => (await managedUsersByEmail(rt.store, request.query.email)).map(userView),
+    async (request) =>
+      (await managedUsersByEmail(rt.store, request.query.email)).map((u) =>
+        selectFields(userView(u), request.query),
+      ),
   );
 }
