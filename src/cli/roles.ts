@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+import { checkPermissions } from '../identity/manage-roles.js';
 import { resolveUser } from '../identity/users.js';
 import type { Store } from '../store/db.js';
-import { findResourceServer } from '../store/repos/resource-servers.js';
 import {
   addUserRoles,
   deleteRole,
@@ -29,17 +29,6 @@ async function roleNamed(store: Store, name: string): Promise<Role> {
   const role = await findRoleByName(store.db, name);
   if (!role) throw new Error(`no role named "${name}"`);
   return role;
-}
-
-/** The API's scopes given, checked: each must be one the API defines. */
-async function checkedPermissions(store: Store, api: string, scopes: string[]) {
-  const rs = await findResourceServer(store.db, api);
-  if (!rs) throw new Error(`no API with identifier "${api}"`);
-  const defined = new Set(rs.scopes.map((s) => s.value));
-  const unknown = scopes.filter((s) => !defined.has(s));
-  if (unknown.length > 0)
-    throw new Error(`API "${api}" defines no scope ${unknown.map((s) => `"${s}"`).join(', ')}`);
-  return scopes.map((permission_name) => ({ resource_server_identifier: api, permission_name }));
 }
 
 const permText = (r: Role) =>
@@ -109,7 +98,10 @@ export function rolesCommand(): Command {
           await withStore(async (store) => {
             const role = await roleNamed(store, name);
             const perms = add
-              ? await checkedPermissions(store, api, scopes)
+              ? await checkPermissions(
+                  store,
+                  scopes.map((permission_name) => ({ resource_server_identifier: api, permission_name })),
+                )
               : scopes.map((permission_name) => ({ resource_server_identifier: api, permission_name }));
             const key = (p: { resource_server_identifier: string; permission_name: string }) =>
               `${p.resource_server_identifier}\n${p.permission_name}`;

@@ -4,6 +4,10 @@ import { managementAudience } from '../schemas/management.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './context.js';
 import { installOpenApi } from './openapi.js';
 import { usersRoutes } from './routes/users.js';
+import { usersSearchRoutes } from './routes/users-search.js';
+import { rolesRoutes } from './routes/roles.js';
+import { userRolesRoutes } from './routes/user-roles.js';
+import { mfaRoutes } from './routes/mfa.js';
 import { installValidation } from './validation.js';
 import { installManagementWire } from './wire.js';
 
@@ -42,4 +46,8 @@ export async function managementApi(app: FastifyInstance, opts: ManagementOption
   await installOpenApi(app, opts.rt.config.issuer);
   // One line per resource group: each is a Fastify plugin in routes/.
   await app.register(usersRoutes);
+  await app.register(usersSearchRoutes);
+  await app.register(rolesRoutes);
+  await app.register(userRolesRoutes);
+  await app.register(mfaRoutes);
 }

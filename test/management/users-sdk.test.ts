@@ -98,6 +98,7 @@ for (const kind of storeKinds) {
     it('answers raw HTTPS calls with a token of the harness (h.fetch, h.token)', async () => {
       const doc = await h.fetch(`${h.audience}openapi.json`);
       assert.equal(doc.status, 200);
+      await doc.arrayBuffer(); // an unread body keeps the connection, and the harness's close, waiting
       const reader = await h.token(['read:users']);
       const res = await h.fetch(`${h.audience}users/${encodeURIComponent(ALICE.id)}`, {
         headers: { authorization: `Bearer ${reader}` },

@@ -4,14 +4,12 @@ import {
   createManagedUser,
   deleteManagedUser,
   getManagedUser,
-  listManagedUsers,
   updateManagedUser,
 } from '../../identity/manage-users.js';
 import { Email, Metadata, Name, NonEmpty, Text, strict } from '../../schemas/common.js';
 import { User } from '../../schemas/user.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
-import { PagedResponse, PagingQuery, pageOf, pagedAnswer } from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 import { UserView, userView } from '../user-view.js';
 
@@ -46,7 +44,7 @@ const UpdateUserBody = Type.Object(
   strict({ description: 'Changes to a user.' }),
 );
 
-/** Users (spec section 11): create, read, update, delete. */
+/** Users (spec section 11): create, read, update, delete (the list and search: users-search.ts). */
 export async function usersRoutes(app: FastifyInstance): Promise<void> {
   const { rt } = app.management;
   const passwordOpts = { breachedPasswords: rt.config.breachedPasswords };
@@ -71,24 +69,6 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
         (u) => u.user.user_id,
       );
       return reply.code(201).send(userView(created));
-    },
-  );
-
-  app.get<{ Querystring: PagingQuery }>(
-    '/users',
-    {
-      onRequest: requireScope('read:users'),
-      schema: {
-        tags: ['users'],
-        summary: 'List users (paging; search comes with q)',
-        querystring: PagingQuery,
-        response: { 200: PagedResponse('users', UserView), ...AUTH_ERRORS },
-      },
-    },
-    async (request) => {
-      const page = pageOf(request.query);
-      const { users, total } = await listManagedUsers(rt.store, page);
-      return pagedAnswer('users', users.map(userView), total, page);
     },
   );
 

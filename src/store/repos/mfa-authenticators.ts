@@ -89,3 +89,11 @@ export async function replaceRecoveryCode(
     { code_hash: newHash },
   );
 }
+
+/** One authenticator by id (any user's). */
+export async function findAuthenticatorById(
+  db: Kysely<Database>,
+  id: string,
+): Promise<AuthenticatorRow | undefined> {
+  return db.selectFrom('mfa_authenticators').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -34,7 +34,8 @@ export interface UserWithSecret extends User {
   password_hash: string | null;
 }
 
-function fromRow(row: UsersTable): UserWithSecret {
+/** A row of `users` as a User (with its hash). */
+export function fromRow(row: UsersTable): UserWithSecret {
   return {
     user_id: row.id,
     connection_id: row.connection_id,
