@@ -175,7 +175,7 @@ describe('two nodes on one PostgreSQL and one Redis (e2e)', { timeout: 180_000 }
     writeFileSync(join(dir, 'tenant.yaml'), tenant(3600));
     const applied = await runTessera(['apply', join(dir, 'tenant.yaml')], env);
     assert.equal(applied.code, 0, applied.stderr);
-    [a, b] = await Promise.all([serve(env), serve(env)]);
+    [a, b] = await Promise.all([serve(env, ['--workers', '2']), serve(env, ['--workers', '2'])]);
   });
   after(async () => {
     await Promise.all([stop(a), stop(b)]);
