@@ -120,7 +120,6 @@ export class PrimaryCounters implements Counters {
           new UnavailableError('primary', 'the cluster primary did not answer (attack-protection counters)'),
         );
       }, PRIMARY_TIMEOUT_MS);
-      timer.unref();
       this.waiting.set(id, {
         resolve: (v) => {
           clearTimeout(timer);
