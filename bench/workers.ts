@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -102,7 +102,32 @@ async function serve(env: NodeJS.ProcessEnv, workers: number): Promise<Server> {
   }
 }
 
+/** User + system CPU of a process so far, in clock ticks (Linux /proc), and its parent's pid. */
+function procStat(pid: number): { ticks: number; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ticks: Number(f[11]) + Number(f[12]), ppid: Number(f[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used so far by a server: its process and its workers, ms (100 ticks a second). */
+function serverCpuMs(pid: number): number {
+  let ticks = procStat(pid)?.ticks ?? 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = procStat(Number(d));
+    if (st?.ppid === pid) ticks += st.ticks;
+  }
+  return ticks * 10;
+}
+
 interface Load {
+  /** The server's CPU per 2xx answer, ms, and the cores it kept busy. */
+  cpuPerOk: number;
+  cores: number;
   rps: number;
   p50: number;
   p99: number;
@@ -111,7 +136,8 @@ interface Load {
 }
 
 /** One autocannon run from its CLI, in a process of its own; its JSON summary. */
-async function load(url: string, form: string, seconds: number): Promise<Load> {
+async function load(server: Server, form: string, seconds: number, connections = CONNECTIONS): Promise<Load> {
+  const cpu0 = serverCpuMs(server.child.pid!);
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -119,7 +145,7 @@ async function load(url: string, form: string, seconds: number): Promise<Load> {
       '-j',
       '-n',
       '-c',
-      String(CONNECTIONS),
+      String(connections),
       '-d',
       String(seconds),
       '-m',
@@ -128,7 +154,7 @@ async function load(url: string, form: string, seconds: number): Promise<Load> {
       'content-type=application/x-www-form-urlencoded',
       '-b',
       form,
-      `${url}/oauth/token`,
+      `${server.url}/oauth/token`,
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   );
@@ -139,7 +165,10 @@ async function load(url: string, form: string, seconds: number): Promise<Load> {
     duration: number;
     latency: { p50: number; p99: number };
   };
+  const cpu = serverCpuMs(server.child.pid!) - cpu0;
   return {
+    cpuPerOk: cpu / Math.max(1, r['2xx']),
+    cores: cpu / (r.duration * 1000),
     rps: r['2xx'] / r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -184,7 +213,7 @@ run(async () => {
       }),
     );
     if (login.status !== 200) throw new Error(`the login failed: ${JSON.stringify(login.body)}`);
-    const grants: { name: string; form: string }[] = [
+    const grants: { name: string; form: string; connections?: number }[] = [
       { name: 'client_credentials', form: form({ grant_type: 'client_credentials', audience: AUDIENCE }) },
       {
         name: 'refresh_token (non-rotating)',
@@ -195,6 +224,8 @@ run(async () => {
             {
               name: 'password',
               form: form({ grant_type: 'password', username: 'alice@acme.test', password: PASSWORD }),
+              // A few in flight: more only queue for the hash pool (and get admission control's 503).
+              connections: 8,
             },
           ]
         : []),
@@ -202,17 +233,18 @@ run(async () => {
     console.log(
       `${availableParallelism()} cores; ${CONNECTIONS} connections; ${ROUNDS} rounds of ${DURATION} s per side and grant; database ${args.database ? 'PostgreSQL' : 'SQLite (file, WAL)'}; no Redis`,
     );
-    for (const s of servers) for (const g of grants) await load(s.url, g.form, 1); // warm-up
+    for (const s of servers) for (const g of grants) await load(s, g.form, 1, g.connections); // warm-up
     for (const g of grants) {
       const one: Load[] = [];
       const many: Load[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const order = r % 2 ? [servers[1]!, servers[0]!] : [servers[0]!, servers[1]!];
-        for (const s of order) (s.workers === 1 ? one : many).push(await load(s.url, g.form, DURATION));
+        for (const s of order)
+          (s.workers === 1 ? one : many).push(await load(s, g.form, DURATION, g.connections));
       }
       const ratios = one.map((o, i) => many[i]!.rps / o.rps);
       const fmt = (l: Load[]) =>
-        `${median(l.map((x) => x.rps)).toFixed(0)} req/s (p50 ${median(l.map((x) => x.p50))} ms, p99 ${median(l.map((x) => x.p99))} ms)`;
+        `${median(l.map((x) => x.rps)).toFixed(0)} req/s (p50 ${median(l.map((x) => x.p50))} ms, p99 ${median(l.map((x) => x.p99))} ms; server CPU ${median(l.map((x) => x.cpuPerOk)).toFixed(2)} ms per answer, ${median(l.map((x) => x.cores)).toFixed(2)} cores busy)`;
       const bad = [...one, ...many].reduce((n, x) => n + x.non2xx + x.errors, 0);
       const goal = g.name === 'password' ? 1 : 0.9 * WORKERS;
       const ratio = median(ratios);
