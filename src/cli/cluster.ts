@@ -70,9 +70,10 @@ export async function startCluster(config: Config, workers: number): Promise<{ u
   let closing = false;
   let booted = false;
   let bootFailed: ((err: Error) => void) | undefined;
+  let failed = false;
 
   const exitWhenAllGone = async () => {
-    if (live.size) return;
+    if (live.size || failed) return;
     await host?.close();
     process.exit(0);
   };
@@ -102,7 +103,7 @@ export async function startCluster(config: Config, workers: number): Promise<{ u
       log.error({ worker: index, code, signal }, 'a worker died; starting it again');
       setTimeout(() => {
         if (!closing) fork(index);
-      }, RESTART_DELAY_MS).unref();
+      }, RESTART_DELAY_MS);
     });
   };
   const shutdown = async (signal: string) => {
@@ -118,6 +119,8 @@ export async function startCluster(config: Config, workers: number): Promise<{ u
   const url = await new Promise<string>((resolve, reject) => {
     let ready = 0;
     bootFailed = (err) => {
+      if (failed) return;
+      failed = true;
       closing = true;
       for (const w of live) w.process.kill('SIGKILL');
       reject(err);

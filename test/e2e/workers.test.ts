@@ -43,7 +43,7 @@ attackProtection:
   bruteForceProtection: { enabled: true, max_attempts: 10, shields: [block, user_notification] }
   suspiciousIpThrottling: { enabled: false }
 users:
-${['alice', 'bob', 'carol'].map((u) => `  - { connection: Username-Password-Authentication, email: ${u}@acme.test, password: ${PASSWORD} }`).join('\n')}
+${['alice', 'bob', 'carol', 'dave'].map((u) => `  - { connection: Username-Password-Authentication, email: ${u}@acme.test, password: ${PASSWORD} }`).join('\n')}
 `;
 
 interface Answer {
@@ -219,8 +219,23 @@ describe('tessera serve --workers 2, no Redis (e2e)', { timeout: 180_000 }, () =
     }
   });
 
+  it('starts a worker that died again; the counts held by the primary survive it', async () => {
+    for (let i = 0; i < 5; i++)
+      assert.deepEqual(await login('dave@acme.test', `before ${i}`), { status: 403, body: WRONG_BODY });
+    const [first] = workerPids(out);
+    process.kill(first!, 'SIGKILL');
+    for (let i = 0; workerPids(out).length < 3; i++) {
+      assert.ok(i < 300, `no new worker: ${out}`);
+      await sleep(100);
+    }
+    for (let i = 0; i < 5; i++)
+      assert.deepEqual(await login('dave@acme.test', `after ${i}`), { status: 403, body: WRONG_BODY });
+    assert.deepEqual(await login('dave@acme.test', PASSWORD), { status: 429, body: BRUTE_FORCE_BODY });
+    assert.equal((await login('carol@acme.test', PASSWORD)).status, 200);
+  });
+
   it('SIGTERM drains both workers: requests in flight finish, then every process exits 0', async () => {
-    const pids = workerPids(out);
+    const pids = workerPids(out).slice(1);
     const inFlight = Array.from({ length: 4 }, () => login('carol@acme.test', PASSWORD));
     await sleep(30);
     const exited = new Promise<number | null>((r) => child.once('exit', r));
