@@ -1,10 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
+import pg from 'pg';
 import { freePort } from '../test/helpers/free-port.js';
 import { median, postForm, run } from './lib.js';
 
@@ -20,7 +22,8 @@ import { median, postForm, run } from './lib.js';
  * which already used every core).
  *
  *     npx tsx bench/workers.ts [--duration 5] [--rounds 3] [--connections 32]
- *       [--database postgres://postgres@127.0.0.1:5432/test]   (default: a temporary SQLite file)
+ *       [--database postgres://postgres@127.0.0.1:5432/test]   (a database of its own is made there
+ *                                                              and dropped; default: a temporary SQLite file)
  *       [--workers 2]                                          (the second side)
  *       [--password]                                           (also the password grant)
  */
@@ -180,11 +183,31 @@ async function load(server: Server, form: string, seconds: number, connections =
 const form = (f: Record<string, string>) =>
   new URLSearchParams({ client_id: 'app', client_secret: SECRET, ...f }).toString();
 
+/** With --database postgres://…/DB: a database of the run's own next to DB, dropped at the end. */
+const pgDatabase = args.database
+  ? (() => {
+      const name = `tessera_bench_${randomBytes(6).toString('hex')}`;
+      const admin = async (sql: string) => {
+        const c = new pg.Client({ connectionString: args.database });
+        await c.connect();
+        await c.query(sql);
+        await c.end();
+      };
+      return {
+        async create() {
+          await admin(`CREATE DATABASE ${name}`);
+          return args.database!.replace(/\/[^/?]*(\?.*)?$/, `/${name}`);
+        },
+        drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      };
+    })()
+  : undefined;
+
 run(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-workers-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    TESSERA_DATABASE_URL: args.database ?? `sqlite:${join(dir, 'tessera.db')}`,
+    TESSERA_DATABASE_URL: (await pgDatabase?.create()) ?? `sqlite:${join(dir, 'tessera.db')}`,
     TESSERA_SECRET: 'bench-workers-secret-bench-workers-secret',
     TESSERA_ISSUER: 'https://auth.acme.test/',
     TESSERA_DATA_DIR: join(dir, 'data'),
@@ -266,5 +289,6 @@ run(async () => {
       ),
     );
     rmSync(dir, { recursive: true, force: true });
+    await pgDatabase?.drop();
   }
 });
