@@ -18,6 +18,10 @@ import { startServer } from './serve.js';
  * dies, and drains them all on SIGTERM/SIGINT/SIGHUP. Everything else a worker
  * shares with the others the way nodes share it: through the database (keys
  * and tenant configuration re-read within 5 s, blocks, refresh tokens) or Redis.
+ * So a configuration write made inside one worker (none today: they come from
+ * `tessera apply`) clears that worker's cache at once and the others' within
+ * 5 s, and suspicious-IP throttling's wait for "this node's logins in flight"
+ * (protection/attempt.ts) sees the logins of its own worker.
  */
 
 const INDEX_ENV = 'TESSERA_WORKER_INDEX';

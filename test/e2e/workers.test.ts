@@ -133,6 +133,8 @@ describe('tessera serve --workers 2, no Redis (e2e)', { timeout: 180_000 }, () =
       if (child.exitCode !== null || i > 600) throw new Error(`serve did not start: ${out}`);
       await sleep(100);
     }
+    // A worker's own line may reach the pipe just after the primary's.
+    for (let i = 0; i < 100 && workerPids(out).length < 2; i++) await sleep(50);
     assert.equal(workerPids(out).length, 2, out);
   });
   after(() => {
