@@ -8,7 +8,7 @@ import { Admission } from './identity/admission.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
 import { SecretBox } from './keys/secret-box.js';
-import { redisAddress } from './protection/counters.js';
+import { type Counters, redisAddress } from './protection/counters.js';
 import { Protection } from './protection/index.js';
 import { ClusterClock, databaseNow } from './store/clock.js';
 import { migrate, openStore, type Store, storeOptions } from './store/db.js';
@@ -56,6 +56,8 @@ export interface RuntimeOptions {
   hashParallelism?: number;
   /** The hash cost admission control assumes instead of measuring it, ms (tests). */
   hashCostMs?: number;
+  /** Attack-protection counters instead of the configured ones (a cluster worker: the primary's). */
+  counters?: Counters;
 }
 
 /** Opens the store, runs the migrations and loads (or creates) the signing keys. */
@@ -83,7 +85,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   });
   await loginTiming.prime((await listConnections(store.db)).map((c) => c.id));
   const notify = opts.notify ?? createNotifier(config, store, now);
-  const protection = new Protection({ config, store, now, log, notify });
+  const protection = new Protection({ config, store, now, log, notify, counters: opts.counters });
   if (config.redisUrl && !(await protection.counters.ready(config.redisConnectTimeoutMs))) {
     log.warn(
       { redis: redisAddress(config.redisUrl) },

@@ -11,6 +11,7 @@ import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
 import { blocksCommand } from './blocks.js';
+import { defaultWorkers, isWorker, parseWorkers, runWorker, startCluster } from './cluster.js';
 import { action, devSecret, openMigratedStore, readTextFile } from './context.js';
 import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
@@ -46,9 +47,17 @@ program
   .description(
     'run in production: needs TESSERA_SECRET; reads TESSERA_DATABASE_URL, TESSERA_ISSUER, HOST, PORT, TLS',
   )
+  .option(
+    '--workers <n>',
+    `worker processes sharing the port (default: the number of cores, ${defaultWorkers()} here; 1: one process)`,
+  )
   .action(
-    action(async () => {
-      await startServer(loadConfig());
+    action(async (opts: { workers?: string }) => {
+      const config = loadConfig();
+      if (isWorker()) return runWorker(config);
+      const workers = memoryDatabase(config, opts.workers) ? 1 : parseWorkers(opts.workers);
+      if (workers === 1) await startServer(config);
+      else await startCluster(config, workers);
     }),
   );
 
@@ -209,6 +218,14 @@ Log the demo user in:
     -d audience=https://api.acme.test/orders -d scope=openid
 
 `);
+}
+
+/** An in-memory SQLite database is one process's own: the default becomes one worker, more is refused. */
+function memoryDatabase(config: { databaseUrl: string }, workers: string | undefined): boolean {
+  if (config.databaseUrl !== ':memory:') return false;
+  if (workers !== undefined && parseWorkers(workers) > 1)
+    throw new Error("--workers above 1 needs a database file or PostgreSQL: :memory: is one process's own");
+  return true;
 }
 
 await program.parseAsync(process.argv);

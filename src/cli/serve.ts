@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Config, assertSecret, readPem } from '../config/config.js';
 import { schedulePurge } from '../events/retention.js';
 import { outboxWarnings } from '../notify/index.js';
+import type { Counters } from '../protection/counters.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { buildServer } from '../server.js';
 import { isEmpty } from '../store/db.js';
@@ -13,6 +14,16 @@ import { parseTenantFile } from '../tenant/parse.js';
 
 /** The demo tenant shipped with Tessera, applied by `tessera dev` to a new database. */
 export const DEMO_TENANT = fileURLToPath(new URL('../../examples/demo-tenant.yaml', import.meta.url));
+
+/** How a worker of `tessera serve --workers N` differs from a server of its own (cluster.ts). */
+export interface WorkerRole {
+  /** 0 for the first worker: the one that purges. */
+  index: number;
+  /** Hashes this worker runs at once: its share of the cores. */
+  hashParallelism: number;
+  /** The primary's counters, when there is no Redis. */
+  counters?: Counters;
+}
 
 export interface Started {
   rt: Runtime;
@@ -26,11 +37,18 @@ export interface Started {
  * connections, requests arriving on open ones get a 503 with Retry-After,
  * in-flight requests finish, the database closes.
  */
-export async function startServer(config: Config, opts: { demo?: boolean } = {}): Promise<Started> {
+export async function startServer(
+  config: Config,
+  opts: { demo?: boolean; worker?: WorkerRole } = {},
+): Promise<Started> {
   assertSecret(config.secret);
-  const rt = await createRuntime(config);
+  const { worker } = opts;
+  const rt = await createRuntime(
+    config,
+    worker ? { counters: worker.counters, hashParallelism: worker.hashParallelism } : {},
+  );
   // tessera dev uses the outbox on purpose; in production it is worth saying.
-  if (!opts.demo) for (const w of outboxWarnings(config)) rt.log.warn(w);
+  if (!opts.demo && (worker?.index ?? 0) === 0) for (const w of outboxWarnings(config)) rt.log.warn(w);
   if (opts.demo && (await isEmpty(rt.store))) {
     const report = await applyTenant(
       rt.store,
@@ -48,7 +66,7 @@ export async function startServer(config: Config, opts: { demo?: boolean } = {})
       ? { cert: readPem('TESSERA_TLS_CERT', config.tlsCert), key: readPem('TESSERA_TLS_KEY', config.tlsKey) }
       : undefined;
   const app = await buildServer(rt, { https });
-  if (config.purgeIntervalMinutes > 0) {
+  if (config.purgeIntervalMinutes > 0 && (worker?.index ?? 0) === 0) {
     const purge = schedulePurge(rt, config.purgeIntervalMinutes * 60_000);
     app.addHook('onClose', async () => purge.stop());
   }
@@ -67,6 +85,13 @@ export async function startServer(config: Config, opts: { demo?: boolean } = {})
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
     process.on(signal, () => void shutdown(signal));
   // Listening only once a signal can be handled: one sent right after "listening" must not kill.
-  const url = await app.listen({ host: config.host, port: config.port });
+  // A worker's own line must not read as the server's: the primary says "Server listening" once all are.
+  const url = await app.listen({
+    host: config.host,
+    port: config.port,
+    ...(worker
+      ? { listenTextResolver: (address: string) => `worker ${worker.index} listening at ${address}` }
+      : {}),
+  });
   return { rt, app, url };
 }

@@ -9,7 +9,7 @@ export class UnavailableError extends Error {
   /** A stable code, as jose's `ERR_JWT_EXPIRED`. */
   readonly code = 'ERR_UNAVAILABLE';
   constructor(
-    readonly backend: 'database' | 'redis',
+    readonly backend: 'database' | 'redis' | 'primary',
     message: string,
     options?: { cause?: unknown },
   ) {

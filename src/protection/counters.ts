@@ -14,10 +14,12 @@ import { UnavailableError } from '../errors/index.js';
  * counters (an atomic increment with a time to live); the per-IP throttle
  * is a token bucket (GCRA: one stored time per IP), which rate-limiter-flexible
  * does not offer, kept next to them in the same backend. Memory serves a
- * single process; Redis (TESSERA_REDIS_URL) serves several.
+ * single process (or the workers of one `tessera serve --workers N`, held by
+ * its primary: shared-counters.ts); Redis (TESSERA_REDIS_URL) serves several nodes.
  */
 export interface Counters {
-  readonly kind: 'memory' | 'redis';
+  /** Where the counts live: this process, Redis, or the cluster primary's memory (shared-counters.ts). */
+  readonly kind: 'memory' | 'redis' | 'primary';
   /** Counts one more attempt on `key` (atomically); returns the count, this one included. */
   attempt(key: string): Promise<number>;
   /** Takes back one attempt that ended without a verdict. */
@@ -247,6 +249,11 @@ export const redisAddress = (url: string) => {
     return 'the configured address';
   }
 };
+
+/** Counters in this process's memory (one process, or the primary of `--workers N`). */
+export function memoryCounters(): Counters {
+  return new MemoryCounters();
+}
 
 /**
  * Counters in Redis when `redisUrl` is set (keys under `prefix`), else in

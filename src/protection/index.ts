@@ -23,6 +23,8 @@ export interface ProtectionDeps {
   now: () => number;
   log: Logger;
   notify: Notifier;
+  /** Counters to use instead of the configured ones (the workers of `--workers N`: the primary's). */
+  counters?: Counters;
 }
 
 /**
@@ -42,11 +44,13 @@ export class Protection {
 
   constructor(readonly deps: ProtectionDeps) {
     const { config, store, now, log } = deps;
-    this.counters = createCounters(config.redisUrl, config.redisPrefix, {
-      commandTimeoutMs: config.redisCommandTimeoutMs,
-      connectTimeoutMs: config.redisConnectTimeoutMs,
-      log,
-    });
+    this.counters =
+      deps.counters ??
+      createCounters(config.redisUrl, config.redisPrefix, {
+        commandTimeoutMs: config.redisCommandTimeoutMs,
+        connectTimeoutMs: config.redisConnectTimeoutMs,
+        log,
+      });
     this.mirror = new BlockMirror(store, now, log);
     this.corpus = new BreachedCorpus(config.breachedPasswords);
     this.tickets = new UnblockTickets(config.secret);

@@ -66,7 +66,7 @@ const exited = (c: ChildProcess) =>
     else c.once('exit', (code, signal) => res({ code, signal }));
   });
 
-describe('signals reach the server, however it was started', { timeout: 90_000 }, () => {
+describe('signals reach the server, however it was started', { timeout: 240_000 }, () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const leftovers: number[] = [];
@@ -122,6 +122,44 @@ describe('signals reach the server, however it was started', { timeout: 90_000 }
       assert.match(r.out(), new RegExp(`"signal":"${signal}".*"msg":"shutting down"`));
     });
   }
+
+  it('--workers 1 is one process: the shim passes SIGTERM to it, and it exits 0', async () => {
+    const r = await startServing(
+      join(dir, 'node_modules/.bin/tessera'),
+      ['serve', '--workers', '1'],
+      dir,
+      env,
+    );
+    leftovers.push(r.serverPid);
+    assert.equal(proc(r.serverPid)!.ppid, r.top.pid);
+    assert.doesNotMatch(r.out(), /"msg":"worker \d+ listening/);
+    assert.ok((await fetch(`${r.url}/.well-known/jwks.json`)).ok);
+    r.top.kill('SIGTERM');
+    assert.deepEqual(await exited(r.top), { code: 0, signal: null });
+    assert.ok(await gone(r.serverPid, 5_000));
+    assert.equal(r.out().match(/"msg":"shutting down"/g)?.length, 1);
+  });
+
+  it('--workers 2: the shim passes SIGTERM to the primary, which drains both workers', async () => {
+    const r = await startServing(
+      join(dir, 'node_modules/.bin/tessera'),
+      ['serve', '--workers', '2'],
+      dir,
+      env,
+    );
+    leftovers.push(r.serverPid);
+    const workerLines = () => [...r.out().matchAll(/^\{.*"pid":(\d+).*"msg":"worker \d+ listening at /gm)];
+    // A worker's own line may reach the pipe just after the primary's.
+    for (let i = 0; i < 100 && workerLines().length < 2; i++) await sleep(50);
+    const workers = workerLines().map((m) => Number(m[1]));
+    leftovers.push(...workers);
+    assert.equal(workers.length, 2);
+    for (const w of workers) assert.equal(proc(w)!.ppid, r.serverPid);
+    r.top.kill('SIGTERM');
+    assert.deepEqual(await exited(r.top), { code: 0, signal: null });
+    for (const pid of [r.serverPid, ...workers]) assert.ok(await gone(pid, 5_000), `${pid} still runs`);
+    assert.equal(r.out().match(/"signal":"SIGTERM","msg":"shutting down"/g)?.length, 3);
+  });
 
   it('outside npm, a parent that leaves (nohup tessera serve &) leaves the server running', async () => {
     const log = join(dir, 'background.log');

@@ -1,0 +1,294 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs, promisify } from 'node:util';
+import pg from 'pg';
+import { freePort } from '../test/helpers/free-port.js';
+import { median, postForm, run } from './lib.js';
+
+/**
+ * All cores (issue 17, item 2): the same Tessera as `tessera serve
+ * --workers 1` and `--workers 2`, side by side on one database, loaded in
+ * turn by autocannon's CLI in a process of its own (never the server's event
+ * loop). Rounds alternate the order (1, 2, 2, 1, …) so that outside load
+ * spoils a round, not a side; each grant's verdict is the median per-round
+ * ratio of 2xx answers per second, workers 2 ÷ workers 1. Goal: non-hash
+ * throughput (client credentials, refresh) ≥ 0.9 × N on N cores (1.8 for 2);
+ * the password grant unchanged or better (≥ 1.0; it is bound by argon2,
+ * which already used every core).
+ *
+ *     npx tsx bench/workers.ts [--duration 5] [--rounds 3] [--connections 32]
+ *       [--database postgres://postgres@127.0.0.1:5432/test]   (a database of its own is made there
+ *                                                              and dropped; default: a temporary SQLite file)
+ *       [--workers 2]                                          (the second side)
+ *       [--password]                                           (also the password grant)
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    database: { type: 'string' },
+    workers: { type: 'string' },
+    password: { type: 'boolean' },
+  },
+});
+const DURATION = Number(args.duration ?? process.env.BENCH_DURATION ?? 5);
+const ROUNDS = Number(args.rounds ?? 3);
+const CONNECTIONS = Number(args.connections ?? 32);
+const WORKERS = Number(args.workers ?? 2);
+const REPO = resolve(import.meta.dirname, '..');
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+const SECRET = 'bench-workers-client-secret-0123456789';
+const AUDIENCE = 'https://api.acme.test/orders';
+const PASSWORD = 'Alice-bench-passw0rd';
+
+const TENANT = `
+tenant: { default_directory: Username-Password-Authentication, default_audience: ${AUDIENCE} }
+connections:
+  - { name: Username-Password-Authentication, strategy: auth0, enabled_clients: [app] }
+resourceServers:
+  - { name: Orders API, identifier: ${AUDIENCE}, scopes: [{ value: read:orders }], allow_offline_access: true }
+clients:
+  - name: App
+    client_id: app
+    client_secret: ${SECRET}
+    token_endpoint_auth_method: client_secret_post
+    grant_types: [password, refresh_token, client_credentials]
+    refresh_token: { rotation_type: non-rotating, expiration_type: expiring }
+clientGrants:
+  - { client_id: app, audience: ${AUDIENCE}, scope: [read:orders] }
+users:
+  - { connection: Username-Password-Authentication, email: alice@acme.test, password: ${PASSWORD} }
+`;
+
+interface Server {
+  workers: number;
+  url: string;
+  child: ChildProcess;
+}
+
+async function serve(env: NodeJS.ProcessEnv, workers: number): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--workers', String(workers)],
+    { cwd: REPO, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`serve --workers ${workers} exited: ${out}`);
+    if (
+      await fetch(`${url}/.well-known/jwks.json`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { workers, url, child };
+    if (i > 1200) {
+      child.kill('SIGKILL');
+      throw new Error(`serve --workers ${workers} did not start: ${out}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** User + system CPU of a process so far, in clock ticks (Linux /proc), and its parent's pid. */
+function procStat(pid: number): { ticks: number; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ticks: Number(f[11]) + Number(f[12]), ppid: Number(f[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used so far by a server: its process and its workers, ms (100 ticks a second). */
+function serverCpuMs(pid: number): number {
+  let ticks = procStat(pid)?.ticks ?? 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = procStat(Number(d));
+    if (st?.ppid === pid) ticks += st.ticks;
+  }
+  return ticks * 10;
+}
+
+interface Load {
+  /** The server's CPU per 2xx answer, ms, and the cores it kept busy. */
+  cpuPerOk: number;
+  cores: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One autocannon run from its CLI, in a process of its own; its JSON summary. */
+async function load(server: Server, form: string, seconds: number, connections = CONNECTIONS): Promise<Load> {
+  const cpu0 = serverCpuMs(server.child.pid!);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      AUTOCANNON,
+      '-j',
+      '-n',
+      '-c',
+      String(connections),
+      '-d',
+      String(seconds),
+      '-m',
+      'POST',
+      '-H',
+      'content-type=application/x-www-form-urlencoded',
+      '-b',
+      form,
+      `${server.url}/oauth/token`,
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  const r = JSON.parse(stdout) as {
+    '2xx': number;
+    non2xx: number;
+    errors: number;
+    duration: number;
+    latency: { p50: number; p99: number };
+  };
+  const cpu = serverCpuMs(server.child.pid!) - cpu0;
+  return {
+    cpuPerOk: cpu / Math.max(1, r['2xx']),
+    cores: cpu / (r.duration * 1000),
+    rps: r['2xx'] / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+const form = (f: Record<string, string>) =>
+  new URLSearchParams({ client_id: 'app', client_secret: SECRET, ...f }).toString();
+
+/** With --database postgres://…/DB: a database of the run's own next to DB, dropped at the end. */
+const pgDatabase = args.database
+  ? (() => {
+      const name = `tessera_bench_${randomBytes(6).toString('hex')}`;
+      const admin = async (sql: string) => {
+        const c = new pg.Client({ connectionString: args.database });
+        await c.connect();
+        await c.query(sql);
+        await c.end();
+      };
+      return {
+        async create() {
+          await admin(`CREATE DATABASE ${name}`);
+          return args.database!.replace(/\/[^/?]*(\?.*)?$/, `/${name}`);
+        },
+        drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      };
+    })()
+  : undefined;
+
+run(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-workers-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TESSERA_DATABASE_URL: (await pgDatabase?.create()) ?? `sqlite:${join(dir, 'tessera.db')}`,
+    TESSERA_SECRET: 'bench-workers-secret-bench-workers-secret',
+    TESSERA_ISSUER: 'https://auth.acme.test/',
+    TESSERA_DATA_DIR: join(dir, 'data'),
+    TESSERA_LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    UV_THREADPOOL_SIZE: String(Math.max(2, availableParallelism())),
+  };
+  delete env.TESSERA_REDIS_URL;
+  const servers: Server[] = [];
+  try {
+    writeFileSync(join(dir, 'tenant.yaml'), TENANT);
+    await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'apply', join(dir, 'tenant.yaml')],
+      { cwd: REPO, env },
+    );
+    servers.push(await serve(env, 1));
+    servers.push(await serve(env, WORKERS));
+    const login = await postForm(
+      `${servers[0]!.url}/oauth/token`,
+      form({
+        grant_type: 'password',
+        username: 'alice@acme.test',
+        password: PASSWORD,
+        scope: 'offline_access',
+      }),
+    );
+    if (login.status !== 200) throw new Error(`the login failed: ${JSON.stringify(login.body)}`);
+    const grants: { name: string; form: string; connections?: number }[] = [
+      { name: 'client_credentials', form: form({ grant_type: 'client_credentials', audience: AUDIENCE }) },
+      {
+        name: 'refresh_token (non-rotating)',
+        form: form({ grant_type: 'refresh_token', refresh_token: login.body.refresh_token }),
+      },
+      ...(args.password
+        ? [
+            {
+              name: 'password',
+              form: form({ grant_type: 'password', username: 'alice@acme.test', password: PASSWORD }),
+              // A few in flight: more only queue for the hash pool (and get admission control's 503).
+              connections: 8,
+            },
+          ]
+        : []),
+    ];
+    console.log(
+      `${availableParallelism()} cores; ${CONNECTIONS} connections; ${ROUNDS} rounds of ${DURATION} s per side and grant; database ${args.database ? 'PostgreSQL' : 'SQLite (file, WAL)'}; no Redis`,
+    );
+    for (const s of servers) for (const g of grants) await load(s, g.form, 1, g.connections); // warm-up
+    for (const g of grants) {
+      const one: Load[] = [];
+      const many: Load[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const order = r % 2 ? [servers[1]!, servers[0]!] : [servers[0]!, servers[1]!];
+        for (const s of order)
+          (s.workers === 1 ? one : many).push(await load(s, g.form, DURATION, g.connections));
+      }
+      const ratios = one.map((o, i) => many[i]!.rps / o.rps);
+      const fmt = (l: Load[]) =>
+        `${median(l.map((x) => x.rps)).toFixed(0)} req/s (p50 ${median(l.map((x) => x.p50))} ms, p99 ${median(l.map((x) => x.p99))} ms; server CPU ${median(l.map((x) => x.cpuPerOk)).toFixed(2)} ms per answer, ${median(l.map((x) => x.cores)).toFixed(2)} cores busy)`;
+      const bad = [...one, ...many].reduce((n, x) => n + x.non2xx + x.errors, 0);
+      const goal = g.name === 'password' ? 1 : 0.9 * WORKERS;
+      const ratio = median(ratios);
+      console.log(
+        `${g.name}: --workers 1 ${fmt(one)}; --workers ${WORKERS} ${fmt(many)}; per round ${ratios.map((x) => x.toFixed(2)).join(', ')}`,
+      );
+      console.log(
+        `  ratio workers ${WORKERS} / workers 1 = ${ratio.toFixed(2)} (goal >= ${goal.toFixed(1)}: ${ratio >= goal ? 'met' : 'not met'})${bad ? `; ${bad} non-2xx or errors` : ''}`,
+      );
+    }
+  } finally {
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise((r) => {
+            s.child.once('exit', r);
+            s.child.kill('SIGTERM');
+          }),
+      ),
+    );
+    rmSync(dir, { recursive: true, force: true });
+    await pgDatabase?.drop();
+  }
+});
