@@ -4,6 +4,11 @@ import { managementAudience } from '../schemas/management.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './context.js';
 import { installOpenApi } from './openapi.js';
 import { usersRoutes } from './routes/users.js';
+import { userBlocksRoutes } from './routes/user-blocks.js';
+import { anomalyRoutes } from './routes/anomaly.js';
+import { logsRoutes } from './routes/logs.js';
+import { ticketsRoutes } from './routes/tickets.js';
+import { jobsRoutes } from './routes/jobs.js';
 import { installValidation } from './validation.js';
 import { installManagementWire } from './wire.js';
 
@@ -42,4 +47,9 @@ export async function managementApi(app: FastifyInstance, opts: ManagementOption
   await installOpenApi(app, opts.rt.config.issuer);
   // One line per resource group: each is a Fastify plugin in routes/.
   await app.register(usersRoutes);
+  await app.register(userBlocksRoutes);
+  await app.register(anomalyRoutes);
+  await app.register(logsRoutes);
+  await app.register(ticketsRoutes);
+  await app.register(jobsRoutes);
 }

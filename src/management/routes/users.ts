@@ -7,6 +7,7 @@ import {
   listManagedUsers,
   updateManagedUser,
 } from '../../identity/manage-users.js';
+import { queueVerificationEmail } from '../../identity/verification.js';
 import { Email, Metadata, Name, NonEmpty, Text, strict } from '../../schemas/common.js';
 import { User } from '../../schemas/user.js';
 import { audited } from '../audit.js';
@@ -63,13 +64,15 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { verify_email: _v, ...input } = request.body;
+      const { verify_email: verify, ...input } = request.body;
       const created = await audited(
         request,
         { description: 'Create a User', details: { connection: input.connection } },
         () => createManagedUser(rt.store, input, rt.now(), passwordOpts),
         (u) => u.user.user_id,
       );
+      // As /dbconnections/signup does: the email goes out after the answer (SMTP or the outbox).
+      if (verify === true && !created.user.email_verified) queueVerificationEmail(rt, created.user.user_id);
       return reply.code(201).send(userView(created));
     },
   );
