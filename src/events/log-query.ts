@@ -93,7 +93,7 @@ export function parseLogQuery(q: string): LogQuery {
 
   const term = (depth: number): LogQuery => {
     const tok = peek();
-    if (!tok) throw new LogQueryError('q ends where a term was expected');
+    if (!tok) throw new LogQueryError('a term was expected at the end');
     if (tok.t === '(') {
       if (depth >= MAX_DEPTH) throw new LogQueryError(`parentheses nest deeper than ${MAX_DEPTH}`);
       pos++;

@@ -205,7 +205,7 @@ for (const kind of storeKinds) {
       assert.equal(job.data.type, 'verification_email');
       assert.equal(job.data.status, 'completed');
       assert.match(job.data.id, /^job_[0-9a-f]{16}$/);
-      assert.match(job.data.created_at, /^\d{4}-\d\d-\d\dT/);
+      assert.match(String(job.data.created_at), /^\d{4}-\d\d-\d\dT/);
       assert.ok(VERIFY_LINK.test((await mailTo(h, 'tom@acme.test'))!.body));
       assert.equal((await h.management.jobs.get({ id: job.data.id })).data.status, 'completed');
 
