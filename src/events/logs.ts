@@ -4,6 +4,8 @@ import { countEvents, findEvent, queryEvents } from '../store/repos/events-query
 import type { Database } from '../store/schema.js';
 import { LogQueryError, parseLogQuery } from './log-query.js';
 
+export type { LogEvent };
+
 /** What `GET /api/v2/logs` asks for (checked for types and limits at the edge). */
 export interface LogSearch {
   /** The Lucene subset of log-query.ts. */

@@ -40,6 +40,9 @@ function parseFile(file: Buffer): unknown[] {
       "users: the file is not JSON (Auth0's bulk import format is a JSON array of users)",
     );
   }
+  // PostgreSQL stores no NUL: refused here rather than failing the whole job later.
+  if (/\\u0000/i.test(file.toString('utf8')))
+    throw new UserError('invalid', 'users: the file holds a NUL character (\\u0000)');
   if (!Array.isArray(records))
     throw new UserError('invalid', 'users: the file must be a JSON array of users ([{ "email": … }, …])');
   if (records.length === 0) throw new UserError('invalid', 'users: the file holds no users');

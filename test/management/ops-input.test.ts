@@ -278,6 +278,22 @@ for (const kind of storeKinds) {
       );
     });
 
+    it('refuses NUL in the form and in the file', async () => {
+      const url = '/api/v2/jobs/users-imports';
+      const file = (s: string) => ['users', new Blob([s])] as [string, Blob];
+      await expect(
+        call('POST', url, [['connection_id', 'con\u0000x'], file('[{}]')]),
+        bad(
+          'Payload validation error: connection_id: must be text of at most 255 characters',
+          'invalid_body',
+        ),
+      );
+      await expect(
+        call('POST', url, [['connection_id', 'con_default'], file('[{"email":"a\\u0000@b.test"}]')]),
+        bad('users: the file holds a NUL character (\\u0000)', 'invalid_body'),
+      );
+    });
+
     it('fails a job left pending or processing by a stopped server when it is read', async () => {
       const long = t.rt.now() - STALE_JOB_MS - 1;
       for (const [id, status] of [

@@ -98,7 +98,14 @@ async function readImportForm(
           };
         file = await part.toBuffer();
       } else if (FORM_FIELDS.has(part.fieldname)) {
-        fields[part.fieldname] = String(part.value);
+        const value = String(part.value);
+        if (value.length > 255 || value.includes('\u0000'))
+          return {
+            ok: false,
+            status: 400,
+            message: `Payload validation error: ${part.fieldname}: must be text of at most 255 characters`,
+          };
+        fields[part.fieldname] = value;
       } else {
         return {
           ok: false,

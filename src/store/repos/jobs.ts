@@ -45,8 +45,3 @@ export async function updateJob(
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
-
-/** Forgets jobs last changed before `before`. */
-export async function purgeJobs(db: Db, before: number): Promise<void> {
-  await t(db).deleteFrom('jobs').where('updated_at', '<', before).execute();
-}
