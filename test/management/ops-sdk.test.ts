@@ -193,6 +193,21 @@ for (const kind of storeKinds) {
       assert.equal((await findUserById(h.rt.store.db, created.data.user_id))?.email_verified, true);
     });
 
+    it('sends the verification email to a changed address with verify_email on PATCH', async () => {
+      const u = await h.management.users.create({
+        connection: DB,
+        email: 'pat@acme.test',
+        password: 'Pat-Horse-Battery-9',
+      });
+      await h.management.users.update(
+        { id: u.data.user_id },
+        { email: 'pat.new@acme.test', verify_email: true },
+      );
+      const mail = await mailTo(h, 'pat.new@acme.test');
+      assert.ok(mail && VERIFY_LINK.test(mail.body));
+      assert.equal(await mailTo(h, 'pat@acme.test'), undefined);
+    });
+
     it('issues an email-verification ticket, and the verification-email job sends one', async () => {
       const u = await h.management.users.create({
         connection: DB,

@@ -122,13 +122,14 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const { connection: _c, verify_email: _v, ...patch } = request.body;
+      const { connection: _c, verify_email: verify, ...patch } = request.body;
       const userId = request.params.id;
       const updated = await audited(
         request,
         { description: 'Update a User', userId, details: { fields: Object.keys(request.body) } },
         () => updateManagedUser(rt.store, userId, patch, rt.now(), passwordOpts),
       );
+      if (verify === true && !updated.user.email_verified) queueVerificationEmail(rt, userId);
       return userView(updated);
     },
   );
