@@ -177,6 +177,26 @@ for (const kind of storeKinds) {
       assert.match(byEmail.data.ticket, /\/lo\/reset\?ticket=/);
     });
 
+    it('marks the email verified after a ticket reset only with mark_email_as_verified', async () => {
+      for (const [email, mark] of [
+        ['mark.no@acme.test', undefined],
+        ['mark.yes@acme.test', true],
+      ] as const) {
+        const u = await h.management.users.create({
+          connection: DB,
+          email,
+          password: 'Mark-Horse-Battery-9',
+        });
+        const t = await h.management.tickets.changePassword({
+          user_id: u.data.user_id,
+          ...(mark ? { mark_email_as_verified: true } : {}),
+        });
+        const done = await resetThroughPage(h, t.data.ticket, 'Mark-Horse-Battery-10');
+        assert.equal(done.statusCode, 200, done.body);
+        assert.equal((await findUserById(h.rt.store.db, u.data.user_id))?.email_verified, mark === true);
+      }
+    });
+
     it('creates a user with verify_email: the email goes out, its link verifies the address', async () => {
       const created = await h.management.users.create({
         connection: DB,
