@@ -1,51 +1,19 @@
 import { Command } from 'commander';
+import { UserError } from '../identity/users.js';
+import { ADMIN_UNBLOCK, type BlockSelector, blockFilterOf } from '../protection/admin-blocks.js';
 import { lift } from '../protection/lift.js';
-import { ipCountingKey, parseIpRange } from '../protection/ip.js';
-import { loadPolicy } from '../protection/policy.js';
 import type { Store } from '../store/db.js';
 import { type BlockFilter, type BlockRow, listBlocks, listLeaks } from '../store/repos/blocks.js';
-import { findUserById } from '../store/repos/users.js';
 import { action, openMigratedStore } from './context.js';
 
-interface Selector {
-  user?: string;
-  identifier?: string;
-  ip?: string;
-}
-
-/**
- * The IP a block names: the address, or for IPv6 the network attack
- * protection counts it in (attackProtection.ipv6PrefixLength), so any
- * address of a blocked /64 finds the block; that network is accepted too.
- */
-async function ipOption(store: Store, v: string | undefined): Promise<string | undefined> {
-  if (v === undefined) return undefined;
-  const range = parseIpRange(v);
-  const cidr = v.includes('/');
-  if (!range || (cidr && range.family === 'ipv4'))
-    throw new Error(`--ip must be an IP address (or the IPv6 network a block names), got "${v}"`);
-  if (cidr) return ipCountingKey(range.address, range.prefix);
-  return ipCountingKey(range.address, (await loadPolicy(store.db)).ipv6Prefix);
-}
-
-/** The blocks a selector names: a user's (by user_id, and its email or username), an identifier's, an IP's. */
-async function filterOf(store: Store, s: Selector): Promise<BlockFilter> {
-  const f: BlockFilter = { ip: await ipOption(store, s.ip) };
-  if (s.identifier) f.identifiers = [s.identifier.toLowerCase()];
-  if (s.user) {
-    const user = await findUserById(store.db, s.user);
-    if (!user) throw new Error(`no user has user_id "${s.user}" (tessera users list shows them)`);
-    f.userId = user.user_id;
-    const ids = [user.email, user.username]
-      .filter((v): v is string => Boolean(v))
-      .map((v) => v.toLowerCase());
-    // The user's identifiers count only in its connection; --identifier alone covers every connection.
-    if (!s.identifier) {
-      f.identifiers = ids;
-      f.connectionId = user.connection_id;
-    }
+/** The blocks a selector names (protection/admin-blocks.ts); its refusals as CLI errors. */
+async function filterOf(store: Store, s: BlockSelector): Promise<BlockFilter> {
+  try {
+    return await blockFilterOf(store.db, s);
+  } catch (err) {
+    if (err instanceof UserError) throw new Error(err.message);
+    throw err;
   }
-  return f;
 }
 
 function describe(b: BlockRow): string {
@@ -71,7 +39,7 @@ export function blocksCommand(): Command {
     .option('--json', 'one JSON object per line')
     .description('list the blocks in force, and users whose password was found in a breach')
     .action(
-      action(async (opts: Selector & { json?: boolean }) => {
+      action(async (opts: BlockSelector & { json?: boolean }) => {
         const store = await openMigratedStore();
         try {
           const rows = await listBlocks(store.db, await filterOf(store, opts));
@@ -99,14 +67,13 @@ export function blocksCommand(): Command {
     .option('--ip <ip>', "lift this IP's throttle and the blocks of identifiers from it")
     .description('lift blocks; running servers notice within seconds')
     .action(
-      action(async (opts: Selector) => {
+      action(async (opts: BlockSelector) => {
         if (!opts.user && !opts.identifier && !opts.ip)
           throw new Error('name what to unblock: --user, --identifier or --ip');
         const store = await openMigratedStore();
         try {
           const now = Date.now();
-          const description = 'Unblocked by an administrator';
-          const n = (await lift(store.db, await filterOf(store, opts), now, description)).length;
+          const n = (await lift(store.db, await filterOf(store, opts), now, ADMIN_UNBLOCK)).length;
           process.stdout.write(`lifted ${n} block${n === 1 ? '' : 's'}\n`);
         } finally {
           await store.close();

@@ -189,7 +189,8 @@ export async function completeReset(
       );
     }
     await setPasswordHash(trx, user.user_id, hash, now);
-    if (current.email && current.email.toLowerCase() === (row.email ?? '').toLowerCase()) {
+    const sameEmail = current.email && current.email.toLowerCase() === (row.email ?? '').toLowerCase();
+    if (sameEmail && row.mark_verified !== 0) {
       await markEmailVerified(trx, user.user_id, now);
     }
     await liftUserBlocks(trx, user.user_id, now, { description: 'Unblocked by a password reset' });
@@ -212,7 +213,7 @@ export async function completeReset(
     ip: req.ip,
     user_agent: req.userAgent ?? null,
   });
-  return { ok: true, resultUrl: (await templateSetting(db, 'reset_email')).resultUrl };
+  return { ok: true, resultUrl: row.result_url ?? (await templateSetting(db, 'reset_email')).resultUrl };
 }
 
 export type VerifyOutcome = { ok: true; resultUrl?: string } | { ok: false; reason: TicketProblem };
@@ -249,5 +250,8 @@ export async function verifyEmail(rt: Runtime, ticket: unknown, req: RequestInfo
     ip: req.ip,
     user_agent: req.userAgent ?? null,
   });
-  return { ok: true, resultUrl: (await templateSetting(db, 'verify_email')).resultUrl };
+  return {
+    ok: true,
+    resultUrl: opened.row.result_url ?? (await templateSetting(db, 'verify_email')).resultUrl,
+  };
 }

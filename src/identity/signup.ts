@@ -1,24 +1,17 @@
 import { recordEvent } from '../events/log.js';
-import { backgroundOf } from '../notify/background.js';
-import { renderEmail, templateEnabled } from '../notify/templates.js';
+import { renderEmail } from '../notify/templates.js';
 import { takeSignup } from '../protection/account-limits.js';
 import { loadPolicy } from '../protection/policy.js';
 import type { Runtime } from '../runtime.js';
 import { findClient } from '../store/repos/clients.js';
 import { type Connection, findConnectionByName } from '../store/repos/connections.js';
 import { getTenantSettings } from '../store/repos/settings.js';
-import {
-  findUserById,
-  insertUsers,
-  type UserProfile,
-  type UserWithSecret,
-  type UserWrite,
-} from '../store/repos/users.js';
+import { insertUsers, type UserProfile, type UserWithSecret, type UserWrite } from '../store/repos/users.js';
 import { AccountError, accountErrors } from '../errors/account.js';
 import { judgePassword } from './password-rules.js';
 import { hashPassword } from './passwords.js';
-import { issueTicket, ticketUrl } from './tickets.js';
 import { identifierClash, newUserId } from './users.js';
+import { queueVerificationEmail } from './verification.js';
 
 /** Auth0's sign-up body, already checked for types and lengths at the edge. */
 export interface SignupInput {
@@ -138,7 +131,7 @@ export async function signUp(rt: Runtime, input: SignupInput, req: RequestInfo):
       ip: req.ip,
       user_agent: req.userAgent ?? null,
     });
-    sendVerification(rt, `auth0|${answer._id}`, ctx.client);
+    queueVerificationEmail(rt, `auth0|${answer._id}`, ctx.client, { welcomeIfOff: true });
     return answer;
   } catch (err) {
     if (err instanceof AccountError) {
@@ -232,23 +225,6 @@ export async function sendWelcome(
     await accountVars(rt, user, client),
   );
   if (welcome) await rt.notify.email.send(welcome);
-}
-
-/** The verification email of a new account (or the welcome email when verification is off). */
-function sendVerification(rt: Runtime, userId: string, client: { client_id: string; name: string }): void {
-  backgroundOf(rt, rt.log).run('verification email', async () => {
-    const db = rt.store.db;
-    const user = await findUserById(db, userId);
-    if (!user?.email) return;
-    if (!(await templateEnabled(db, 'verify_email'))) return sendWelcome(rt, user, client);
-    const ticket = await issueTicket(db, 'verify', user, rt.now(), { clientId: client.client_id });
-    const url = ticketUrl(rt.config.issuer, 'verify', ticket);
-    const mail = await renderEmail(db, 'verify_email', user.email, {
-      ...(await accountVars(rt, user, client)),
-      url,
-    });
-    if (mail) await rt.notify.email.send(mail);
-  });
 }
 
 /** What a template may know of a user (never the password hash). */

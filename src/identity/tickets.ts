@@ -49,7 +49,7 @@ export async function issueTicket(
   kind: TicketKind,
   user: UserWithSecret,
   now: number,
-  opts: { clientId?: string; ttlS?: number } = {},
+  opts: { clientId?: string; ttlS?: number; resultUrl?: string; markVerified?: boolean } = {},
 ): Promise<string> {
   const ticket = randomBytes(32).toString('base64url');
   const ttlS = opts.ttlS ?? (await ticketLifetimeS(db, kind));
@@ -65,6 +65,8 @@ export async function issueTicket(
     created_at: now,
     expires_at: now + ttlS * 1000,
     used_at: null,
+    ...(opts.resultUrl !== undefined ? { result_url: opts.resultUrl } : {}),
+    ...(opts.markVerified !== undefined ? { mark_verified: opts.markVerified ? 1 : 0 } : {}),
   });
   // Tickets expired for a month are forgotten (until then a late click still reads "expired").
   await purgeTickets(db, now - KEEP_EXPIRED_MS);

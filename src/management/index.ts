@@ -8,6 +8,11 @@ import { usersSearchRoutes } from './routes/users-search.js';
 import { rolesRoutes } from './routes/roles.js';
 import { userRolesRoutes } from './routes/user-roles.js';
 import { mfaRoutes } from './routes/mfa.js';
+import { userBlocksRoutes } from './routes/user-blocks.js';
+import { anomalyRoutes } from './routes/anomaly.js';
+import { logsRoutes } from './routes/logs.js';
+import { ticketsRoutes } from './routes/tickets.js';
+import { jobsRoutes } from './routes/jobs.js';
 import { installValidation } from './validation.js';
 import { installManagementWire } from './wire.js';
 
@@ -50,4 +55,9 @@ export async function managementApi(app: FastifyInstance, opts: ManagementOption
   await app.register(rolesRoutes);
   await app.register(userRolesRoutes);
   await app.register(mfaRoutes);
+  await app.register(userBlocksRoutes);
+  await app.register(anomalyRoutes);
+  await app.register(logsRoutes);
+  await app.register(ticketsRoutes);
+  await app.register(jobsRoutes);
 }

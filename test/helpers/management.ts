@@ -154,7 +154,8 @@ export async function startManagement(
     },
     async close() {
       await app.close();
-      await dispatcher.close();
+      // destroy, not close: a response body a test left unread (a large openapi.json) would keep close waiting.
+      await dispatcher.destroy();
       await store.close();
     },
   };

@@ -6,6 +6,7 @@ import {
   getManagedUser,
   updateManagedUser,
 } from '../../identity/manage-users.js';
+import { queueVerificationEmail } from '../../identity/verification.js';
 import { Email, Metadata, Name, NonEmpty, Text, strict } from '../../schemas/common.js';
 import { User } from '../../schemas/user.js';
 import { audited } from '../audit.js';
@@ -61,13 +62,15 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { verify_email: _v, ...input } = request.body;
+      const { verify_email: verify, ...input } = request.body;
       const created = await audited(
         request,
         { description: 'Create a User', details: { connection: input.connection } },
         () => createManagedUser(rt.store, input, rt.now(), passwordOpts),
         (u) => u.user.user_id,
       );
+      // As /dbconnections/signup does: the email goes out after the answer (SMTP or the outbox).
+      if (verify === true && !created.user.email_verified) queueVerificationEmail(rt, created.user.user_id);
       return reply.code(201).send(userView(created));
     },
   );
@@ -99,13 +102,14 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const { connection: _c, verify_email: _v, ...patch } = request.body;
+      const { connection: _c, verify_email: verify, ...patch } = request.body;
       const userId = request.params.id;
       const updated = await audited(
         request,
         { description: 'Update a User', userId, details: { fields: Object.keys(request.body) } },
         () => updateManagedUser(rt.store, userId, patch, rt.now(), passwordOpts),
       );
+      if (verify === true && !updated.user.email_verified) queueVerificationEmail(rt, userId);
       return userView(updated);
     },
   );

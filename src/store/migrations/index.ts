@@ -12,6 +12,7 @@ import * as m0011 from './0011-retention.js';
 import * as m0012 from './0012-outbox-sealed.js';
 import * as m0013 from './0013-tickets.js';
 import * as m0014 from './0014-rbac.js';
+import * as m0021 from './0021-jobs.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0012-outbox-sealed': m0012,
   '0013-tickets': m0013,
   '0014-rbac': m0014,
+  '0021-jobs': m0021,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -16,6 +16,10 @@ export type TicketRow = {
   created_at: number;
   expires_at: number;
   used_at: number | null;
+  /** Where the page sends the user afterwards (a Management API ticket's `result_url`; migration 0021). */
+  result_url?: string | null;
+  /** Whether a password change marks the email verified: 1, 0, or null (yes when the address matches). */
+  mark_verified?: number | null;
 };
 
 type PasswordHistoryRow = {
