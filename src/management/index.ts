@@ -4,6 +4,17 @@ import { managementAudience } from '../schemas/management.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './context.js';
 import { installOpenApi } from './openapi.js';
 import { usersRoutes } from './routes/users.js';
+import { actionsRoutes } from './routes/actions.js';
+import { attackProtectionRoutes } from './routes/attack-protection.js';
+import { clientGrantsRoutes } from './routes/client-grants.js';
+import { clientsRoutes } from './routes/clients.js';
+import { connectionsRoutes } from './routes/connections.js';
+import { emailTemplatesRoutes } from './routes/email-templates.js';
+import { resourceServersRoutes } from './routes/resource-servers.js';
+import { rulesConfigsRoutes } from './routes/rules-configs.js';
+import { rulesRoutes } from './routes/rules.js';
+import { signingKeysRoutes } from './routes/signing-keys.js';
+import { tenantSettingsRoutes } from './routes/tenant-settings.js';
 import { installValidation } from './validation.js';
 import { installManagementWire } from './wire.js';
 
@@ -42,4 +53,15 @@ export async function managementApi(app: FastifyInstance, opts: ManagementOption
   await installOpenApi(app, opts.rt.config.issuer);
   // One line per resource group: each is a Fastify plugin in routes/.
   await app.register(usersRoutes);
+  await app.register(clientsRoutes);
+  await app.register(connectionsRoutes);
+  await app.register(resourceServersRoutes);
+  await app.register(clientGrantsRoutes);
+  await app.register(rulesRoutes);
+  await app.register(actionsRoutes);
+  await app.register(rulesConfigsRoutes);
+  await app.register(tenantSettingsRoutes);
+  await app.register(attackProtectionRoutes);
+  await app.register(emailTemplatesRoutes);
+  await app.register(signingKeysRoutes);
 }

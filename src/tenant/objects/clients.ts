@@ -92,9 +92,14 @@ export async function rotateClientObjectSecret(
   if (found.client.token_endpoint_auth_method === 'none')
     throw managementErrors.invalidBody('A public client (token_endpoint_auth_method "none") has no secret.');
   const secret = newSecret();
-  await writeObjects(store, { clients: [{ ...(found.client as Client), client_secret: secret }] }, 'clients[0]', {
-    now,
-  });
+  await writeObjects(
+    store,
+    { clients: [{ ...(found.client as Client), client_secret: secret }] },
+    'clients[0]',
+    {
+      now,
+    },
+  );
   return { client: await getClientObject(store, clientId), secret };
 }
 

@@ -53,7 +53,7 @@ export async function updateConnectionObject(
 /** Deletes a connection and its users, as `apply --prune` does. */
 export async function deleteConnectionObject(store: Store, id: string): Promise<void> {
   const old = await getConnectionObject(store, id);
-  await store.db.transaction().execute((trx) =>
-    removeConnection(trx, old, { created: [], updated: [], deleted: [], unchanged: 0 }),
-  );
+  await store.db
+    .transaction()
+    .execute((trx) => removeConnection(trx, old, { created: [], updated: [], deleted: [], unchanged: 0 }));
 }

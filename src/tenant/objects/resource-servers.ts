@@ -17,7 +17,10 @@ export function listResourceServerObjects(store: Store): Promise<ResourceServerO
 }
 
 /** One API by id or identifier (as Auth0 takes either); 404 `inexistent_resource_server`. */
-export async function getResourceServerObject(store: Store, idOrIdentifier: string): Promise<ResourceServerObject> {
+export async function getResourceServerObject(
+  store: Store,
+  idOrIdentifier: string,
+): Promise<ResourceServerObject> {
   const found = (await listResourceServers(store.db)).find(
     (r) => r.id === idOrIdentifier || r.identifier === idOrIdentifier,
   );
@@ -33,7 +36,9 @@ export async function createResourceServerObject(
 ): Promise<ResourceServerObject> {
   const all = await listResourceServers(store.db);
   if (all.some((r) => r.identifier === input.identifier))
-    throw managementErrors.conflict(`A resource server with identifier "${input.identifier}" already exists.`);
+    throw managementErrors.conflict(
+      `A resource server with identifier "${input.identifier}" already exists.`,
+    );
   await writeObjects(store, { resourceServers: [input] }, 'resourceServers[0]', { now });
   return getResourceServerObject(store, input.identifier);
 }

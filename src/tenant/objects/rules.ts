@@ -3,7 +3,12 @@ import type { ClientGrant } from '../../schemas/client-grant.js';
 import type { ListSection } from './sections.js';
 
 /** The tenant file's `rules` (unique by name; ids `rul_…` derived from the name). */
-export const RULES: ListSection<Rule> = { key: 'rules', keyOf: (r) => r.name, idPrefix: 'rul_', what: 'rule' };
+export const RULES: ListSection<Rule> = {
+  key: 'rules',
+  keyOf: (r) => r.name,
+  idPrefix: 'rul_',
+  what: 'rule',
+};
 
 /** The tenant file's `rulesConfigs` (the key is the id). */
 export const RULES_CONFIGS: ListSection<RulesConfig> = {

@@ -67,7 +67,12 @@ export async function putItem<T>(
 }
 
 /** Removes the item with that id (404 when absent), through apply. */
-export async function removeItem<T>(store: Store, section: ListSection<T>, id: string, now: number): Promise<void> {
+export async function removeItem<T>(
+  store: Store,
+  section: ListSection<T>,
+  id: string,
+  now: number,
+): Promise<void> {
   const found = await getItem(store, section, id);
   const next = (await sectionList<T>(store, section.key)).filter((_, i) => i !== found.index);
   await writeObjects(store, { [section.key]: next } as TenantDoc, section.key, { now });

@@ -2,7 +2,11 @@ import type { AttackProtection } from '../../schemas/attack-protection.js';
 import type { TenantSettings } from '../../schemas/tenant-settings.js';
 import type { Store } from '../../store/db.js';
 import { getSetting } from '../../store/repos/settings.js';
-import { type EmailTemplateSetting, type EmailTemplatesSetting, TEMPLATE_NAMES } from '../../notify/templates.js';
+import {
+  type EmailTemplateSetting,
+  type EmailTemplatesSetting,
+  TEMPLATE_NAMES,
+} from '../../notify/templates.js';
 import { managementErrors } from '../../errors/index.js';
 import { mergePatch, notFound, writeObjects } from './write.js';
 
@@ -77,7 +81,8 @@ export async function putEmailTemplateObject(
     );
   const all = { ...((await getSetting<EmailTemplatesSetting>(store.db, 'emailTemplates')) ?? {}) };
   const old = (all as Record<string, EmailTemplateSetting>)[name];
-  if (mode === 'create' && old) throw managementErrors.conflict(`The email template "${name}" already exists.`);
+  if (mode === 'create' && old)
+    throw managementErrors.conflict(`The email template "${name}" already exists.`);
   if (mode === 'patch' && !old) throw notFound('email template');
   const next = mode === 'patch' ? mergePatch(old!, fields) : mergePatch({}, fields);
   (all as Record<string, unknown>)[name] = next;
