@@ -1,4 +1,3 @@
-import { createPublicKey } from 'node:crypto';
 import { managementErrors } from '../errors/index.js';
 import type { Store } from '../store/db.js';
 import { revokeSigningKeyRow } from '../store/repos/keys.js';
@@ -14,7 +13,7 @@ import { DEFAULT_ROTATION_DELAY_S, longestTokenLifetimeMs } from './rotation.js'
  */
 export function signingKeyView(k: SigningKey, now: number) {
   const state = keyState(k, now);
-  const pem = createPublicKey(k.publicKey).export({ type: 'spki', format: 'pem' }).toString();
+  const pem = k.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   return {
     kid: k.kid,
     cert: pem,
@@ -56,14 +55,18 @@ export async function rotateSigningKeys(store: Store, keys: KeyStore, delayS = D
 }
 
 /**
- * Revokes a key that no longer signs or does not sign yet: out of the JWKS
- * at once, and tokens it signed are refused. The key signing now cannot be
- * revoked (rotate first): 400.
+ * Revokes a previous key (retired, still published): out of the JWKS at
+ * once, and tokens it signed are refused. The key signing now and the next
+ * one (which takes over from it) cannot be revoked: 400.
  */
 export async function revokeSigningKey(store: Store, keys: KeyStore, kid: string, now: number) {
   const key = await getSigningKeyView(keys, kid, now);
   if (key.current)
     throw managementErrors.invalidBody('The current signing key cannot be revoked: rotate the keys first.');
+  if (key.next)
+    throw managementErrors.invalidBody(
+      'The next signing key cannot be revoked: it takes over from the current one.',
+    );
   await revokeSigningKeyRow(store.db, kid, now);
   return getSigningKeyView(keys, kid, now);
 }
