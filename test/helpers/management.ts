@@ -153,8 +153,9 @@ export async function startManagement(
       return res.json().access_token as string;
     },
     async close() {
+      // Abort the client side first: a response body a test never read would keep app.close() waiting.
+      await dispatcher.destroy();
       await app.close();
-      await dispatcher.close();
       await store.close();
     },
   };

@@ -152,5 +152,23 @@ for (const kind of storeKinds) {
       assert.equal(sapi?.description, 'Create a Rule');
       assert.equal(sapi?.client_id, 'm2m-config');
     });
+
+    it('keeps every rule of concurrent creates', async () => {
+      const script = 'function (user, context, callback) { callback(null, user, context); }';
+      const answers = await Promise.all(
+        ['c1', 'c2', 'c3', 'c4', 'c5'].map((name) => call('POST', '/api/v2/rules', full, { name, script })),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.statusCode),
+        [201, 201, 201, 201, 201],
+      );
+      const list = await t.app.inject({
+        method: 'GET',
+        url: '/api/v2/rules',
+        headers: { authorization: `Bearer ${full}` },
+      });
+      const names = list.json().map((r: { name: string }) => r.name);
+      for (const n of ['c1', 'c2', 'c3', 'c4', 'c5']) assert.ok(names.includes(n), n);
+    });
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ClientGrant } from '../../schemas/client-grant.js';
 import { strict } from '../../schemas/common.js';
 import { CLIENT_GRANTS, clientGrantView } from '../../tenant/objects/rules.js';
-import { getItem, listItems, putItem, removeItem } from '../../tenant/objects/sections.js';
+import { listItems, putItem, removeItem, updateItem } from '../../tenant/objects/sections.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
 import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
@@ -91,15 +91,8 @@ export async function clientGrantsRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { id } = request.params;
-      const g = await audited(
-        request,
-        { description: 'Update a Client Grant', details: { id } },
-        async () => {
-          const old = await getItem(rt.store, CLIENT_GRANTS, id);
-          return putItem(rt.store, CLIENT_GRANTS, { ...old.item, scope: request.body.scope }, rt.now(), {
-            replace: old.index,
-          });
-        },
+      const g = await audited(request, { description: 'Update a Client Grant', details: { id } }, () =>
+        updateItem(rt.store, CLIENT_GRANTS, id, (old) => ({ ...old, scope: request.body.scope }), rt.now()),
       );
       return clientGrantView(g.id, g.item);
     },

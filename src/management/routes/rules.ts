@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { strict } from '../../schemas/common.js';
 import { Rule } from '../../schemas/rule.js';
 import { RULES, ruleView } from '../../tenant/objects/rules.js';
-import { getItem, listItems, putItem, removeItem } from '../../tenant/objects/sections.js';
+import { getItem, listItems, putItem, removeItem, updateItem } from '../../tenant/objects/sections.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
 import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
@@ -109,10 +109,7 @@ export async function rulesRoutes(app: FastifyInstance): Promise<void> {
       const r = await audited(
         request,
         { description: 'Update a Rule', details: { id, fields: Object.keys(request.body) } },
-        async () => {
-          const old = await getItem(rt.store, RULES, id);
-          return putItem(rt.store, RULES, { ...old.item, ...request.body }, rt.now(), { replace: old.index });
-        },
+        () => updateItem(rt.store, RULES, id, (old) => ({ ...old, ...request.body }), rt.now()),
       );
       return ruleView(r.id, r.item);
     },

@@ -1,6 +1,6 @@
 import type { Action } from '../../schemas/action.js';
 import type { Store } from '../../store/db.js';
-import { getItem, type ListSection, putItem } from './sections.js';
+import { type ListSection, putItem, updateItem } from './sections.js';
 
 /** The tenant file's `actions` (unique by name; ids `act_…` derived from the name). */
 export const ACTIONS: ListSection<Action> = {
@@ -66,7 +66,6 @@ export function createActionObject(store: Store, input: ActionInput, now: number
 }
 
 /** Changes an action through apply (a rename keeps no old id: the id follows the name). */
-export async function updateActionObject(store: Store, id: string, input: ActionInput, now: number) {
-  const found = await getItem(store, ACTIONS, id);
-  return putItem(store, ACTIONS, actionOf(input, found.item), now, { replace: found.index });
+export function updateActionObject(store: Store, id: string, input: ActionInput, now: number) {
+  return updateItem(store, ACTIONS, id, (old) => actionOf(input, old), now);
 }

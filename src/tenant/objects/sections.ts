@@ -21,6 +21,20 @@ export interface WithId<T> {
   index: number;
 }
 
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs the read-modify-write of a whole section one at a time in this
+ * process, so that two API calls changing the same list do not lose one
+ * another's change. (Two nodes writing the same section at the same
+ * instant can still: the last write wins, as with two `tessera apply`.)
+ */
+function serially<R>(fn: () => Promise<R>): Promise<R> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
 function idOf<T>(section: ListSection<T>, item: T): string {
   const key = section.keyOf(item);
   return section.idPrefix ? derivedId(section.idPrefix, key) : key;
@@ -39,6 +53,20 @@ export async function getItem<T>(store: Store, section: ListSection<T>, id: stri
   return found;
 }
 
+/** Changes the item with that id (404 when absent) to `change(old)`, through apply, one change at a time. */
+export function updateItem<T>(
+  store: Store,
+  section: ListSection<T>,
+  id: string,
+  change: (old: T) => T,
+  now: number,
+): Promise<WithId<T>> {
+  return serially(async () => {
+    const found = await getItem(store, section, id);
+    return putItemNow(store, section, change(found.item), now, { replace: found.index });
+  });
+}
+
 /**
  * Writes `item` into the section through apply (writeObjects): in place of
  * the item at `replace` (its index), else appended, else (`upsert`) in place
@@ -50,6 +78,16 @@ export async function putItem<T>(
   item: T,
   now: number,
   opts: { replace?: number; upsert?: boolean } = {},
+): Promise<WithId<T>> {
+  return serially(() => putItemNow(store, section, item, now, opts));
+}
+
+async function putItemNow<T>(
+  store: Store,
+  section: ListSection<T>,
+  item: T,
+  now: number,
+  opts: { replace?: number; upsert?: boolean },
 ): Promise<WithId<T>> {
   const list = await sectionList<T>(store, section.key);
   const key = section.keyOf(item);
