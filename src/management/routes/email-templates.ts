@@ -53,8 +53,13 @@ export async function emailTemplatesRoutes(app: FastifyInstance): Promise<void> 
     fields: Record<string, unknown>,
     mode: 'create' | 'replace' | 'patch',
   ) =>
-    audited(request, { description: 'Update an Email Template', details: { template: name, mode } }, () =>
-      putEmailTemplateObject(rt.store, name, fields, mode, rt.now()),
+    audited(
+      request,
+      {
+        description: mode === 'create' ? 'Create an Email Template' : 'Update an Email Template',
+        details: { template: name, mode },
+      },
+      () => putEmailTemplateObject(rt.store, name, fields, mode, rt.now()),
     );
 
   app.get<{ Params: NameParams }>(
