@@ -77,6 +77,8 @@ for (const kind of storeKinds) {
       assert.ok(all.data.some((c) => c.client_id === client_id));
       assert.equal((await h.management.clients.delete({ client_id })).status, 204);
       await assert.rejects(h.management.clients.get({ client_id }), notFound());
+      const after = (await h.management.connections.get({ id: def.id! })).data;
+      assert.deepEqual(after.enabled_clients, def.enabled_clients, 'no longer enabled on the connection');
     });
 
     it('connections: create, get, update, delete', async () => {

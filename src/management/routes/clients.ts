@@ -172,7 +172,7 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const id = request.params.client_id;
       await audited(request, { description: 'Delete a Client', details: { client_id: id } }, () =>
-        deleteClientObject(rt.store, id),
+        deleteClientObject(rt.store, id, rt.now()),
       );
       return reply.code(204).send();
     },

@@ -3,6 +3,7 @@ import { managementErrors } from '../../errors/index.js';
 import type { Client } from '../../schemas/client.js';
 import type { Store } from '../../store/db.js';
 import { deleteClient, findClient, listClients } from '../../store/repos/clients.js';
+import { listConnections, upsertConnection } from '../../store/repos/connections.js';
 import { getSetting, putSetting } from '../../store/repos/settings.js';
 import { mergePatch, notFound, newSecret, writeObjects } from './write.js';
 
@@ -103,11 +104,22 @@ export async function rotateClientObjectSecret(
   return { client: await getClientObject(store, clientId), secret };
 }
 
-/** Deletes a client and its client grants; 404 when absent. */
-export async function deleteClientObject(store: Store, clientId: string): Promise<void> {
+/**
+ * Deletes a client, its client grants and its place in connections'
+ * `enabled_clients` (so that an export still applies); 404 when absent.
+ */
+export async function deleteClientObject(store: Store, clientId: string, now: number): Promise<void> {
   if (!(await findClient(store.db, clientId))) throw notFound('client');
   await store.db.transaction().execute(async (trx) => {
     await deleteClient(trx, clientId);
+    for (const c of await listConnections(trx)) {
+      if (!c.enabled_clients.includes(clientId)) continue;
+      await upsertConnection(
+        trx,
+        { ...c, enabled_clients: c.enabled_clients.filter((id) => id !== clientId) },
+        now,
+      );
+    }
     const grants = (await getSetting<{ client_id: string }[]>(trx, 'clientGrants')) ?? [];
     const kept = grants.filter((g) => g.client_id !== clientId);
     if (kept.length !== grants.length) await putSetting(trx, 'clientGrants', kept);
