@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { KEYS_RELOAD_MS, KeyStore, keyState } from '../keys/keystore.js';
-import { DEFAULT_ROTATION_DELAY_S, longestTokenLifetimeMs } from '../keys/rotation.js';
+import { rotateSigningKeys } from '../keys/manage.js';
+import { DEFAULT_ROTATION_DELAY_S } from '../keys/rotation.js';
 import { SecretBox } from '../keys/secret-box.js';
 import { ClusterClock, databaseNow } from '../store/clock.js';
 import type { Store } from '../store/db.js';
@@ -54,8 +55,8 @@ export function keysCommand(): Command {
         const store = await openMigratedStore(config);
         try {
           const ks = new KeyStore(store, new SecretBox(secret), await databaseClock(store));
-          const retention = (await longestTokenLifetimeMs(store)) + delay * 1000;
-          const r = await ks.rotate(delay * 1000, retention);
+          const r = await rotateSigningKeys(store, ks, delay);
+          const retention = r.retention;
           process.stdout.write(
             `new key ${r.kid}: in every server's JWKS within ${KEYS_RELOAD_MS / 1000} s, signs from ${new Date(r.activatesAt).toISOString()}\n` +
               (r.retired.length

@@ -153,12 +153,16 @@ export class KeyStore {
     return key;
   }
 
-  /** Finds a key by kid for verification, re-reading once for an unknown kid. */
+  /**
+   * Finds a key by kid for verification, re-reading once for an unknown kid.
+   * A dropped key (past its drop time, or revoked) verifies nothing.
+   */
   async byKid(kid: string): Promise<SigningKey | undefined> {
-    let key = (await this.fresh()).find((k) => k.kid === kid);
+    const live = (k: SigningKey) => k.kid === kid && (k.dropAt === null || k.dropAt > this.now());
+    let key = (await this.fresh()).find(live);
     if (!key && this.now() - this.loadedAt > 1000) {
       await this.reload();
-      key = this.keys.find((k) => k.kid === kid);
+      key = this.keys.find(live);
     }
     return key;
   }

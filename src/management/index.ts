@@ -13,6 +13,17 @@ import { anomalyRoutes } from './routes/anomaly.js';
 import { logsRoutes } from './routes/logs.js';
 import { ticketsRoutes } from './routes/tickets.js';
 import { jobsRoutes } from './routes/jobs.js';
+import { actionsRoutes } from './routes/actions.js';
+import { attackProtectionRoutes } from './routes/attack-protection.js';
+import { clientGrantsRoutes } from './routes/client-grants.js';
+import { clientsRoutes } from './routes/clients.js';
+import { connectionsRoutes } from './routes/connections.js';
+import { emailTemplatesRoutes } from './routes/email-templates.js';
+import { resourceServersRoutes } from './routes/resource-servers.js';
+import { rulesConfigsRoutes } from './routes/rules-configs.js';
+import { rulesRoutes } from './routes/rules.js';
+import { signingKeysRoutes } from './routes/signing-keys.js';
+import { tenantSettingsRoutes } from './routes/tenant-settings.js';
 import { installValidation } from './validation.js';
 import { installManagementWire } from './wire.js';
 
@@ -60,4 +71,15 @@ export async function managementApi(app: FastifyInstance, opts: ManagementOption
   await app.register(logsRoutes);
   await app.register(ticketsRoutes);
   await app.register(jobsRoutes);
+  await app.register(clientsRoutes);
+  await app.register(connectionsRoutes);
+  await app.register(resourceServersRoutes);
+  await app.register(clientGrantsRoutes);
+  await app.register(rulesRoutes);
+  await app.register(actionsRoutes);
+  await app.register(rulesConfigsRoutes);
+  await app.register(tenantSettingsRoutes);
+  await app.register(attackProtectionRoutes);
+  await app.register(emailTemplatesRoutes);
+  await app.register(signingKeysRoutes);
 }

@@ -43,6 +43,12 @@ export interface ApplyOptions {
   prune?: boolean;
   /** Clock for created_at/updated_at (epoch ms). */
   now?: number;
+  /**
+   * client_ids of the document's clients that keep their stored secret hash
+   * (their `client_secret` is absent): how the Management API updates a
+   * client without knowing its secret.
+   */
+  keepClientSecrets?: string[];
 }
 
 /** Settings keys written from whole sections of the file. */
@@ -86,6 +92,12 @@ export async function applyTenant(
   const prune = opts.prune === true;
   const kept = await keepStoredSecrets(store.db, fileDoc);
   const doc = kept.doc;
+  for (const id of opts.keepClientSecrets ?? []) {
+    const i = doc.clients?.findIndex((c) => c.client_id === id) ?? -1;
+    if (i < 0 || doc.clients![i]!.client_secret !== undefined) continue;
+    kept.clients.add(id);
+    kept.paths.add(`clients[${i}].client_secret`);
+  }
   validateTenant(doc, undefined, kept.paths);
   const prepared = await prepareUserPasswords(store.db, doc);
   return store.db.transaction().execute(async (trx) => {
@@ -130,6 +142,16 @@ async function checkReferences(trx: Db, doc: TenantDoc, prune: boolean): Promise
   if (errors.length > 0) throw new TenantFileError(errors);
 }
 
+/** Deletes a connection and its users (prune, and the Management API's DELETE), noting each in `report`. */
+export async function removeConnection(trx: Db, old: Connection, report: ApplyReport): Promise<void> {
+  for (const u of await listUsers(trx, old.id)) {
+    await deleteUser(trx, u.user_id);
+    report.deleted.push(`user ${u.user_id}`);
+  }
+  await deleteConnection(trx, old.id);
+  report.deleted.push(`connection ${old.name}`);
+}
+
 function record(report: ApplyReport, existed: boolean, label: string): void {
   (existed ? report.updated : report.created).push(label);
 }
@@ -157,13 +179,8 @@ async function applyConnections(trx: Db, doc: TenantDoc, prune: boolean, now: nu
     const named = new Set(doc.connections.map((c) => c.name));
     for (const [name, old] of stored) {
       if (named.has(name)) continue;
-      for (const u of await listUsers(trx, old.id)) {
-        await deleteUser(trx, u.user_id);
-        report.deleted.push(`user ${u.user_id}`);
-      }
-      await deleteConnection(trx, old.id);
+      await removeConnection(trx, old, report);
       ids.delete(name);
-      report.deleted.push(`connection ${name}`);
     }
   }
   return ids;

@@ -153,9 +153,9 @@ export async function startManagement(
       return res.json().access_token as string;
     },
     async close() {
-      await app.close();
-      // destroy, not close: a response body a test left unread (a large openapi.json) would keep close waiting.
+      // Abort the client side first: a response body a test never read would keep app.close() waiting.
       await dispatcher.destroy();
+      await app.close();
       await store.close();
     },
   };

@@ -30,3 +30,14 @@ export async function retireSigningKeys(
 export async function deleteDroppedSigningKeys(db: Kysely<Database>, now: number): Promise<void> {
   await db.deleteFrom('signing_keys').where('drop_at', 'is not', null).where('drop_at', '<=', now).execute();
 }
+
+/** Revokes a key: it stops signing (if it still did) and leaves the JWKS at `now`. */
+export async function revokeSigningKeyRow(db: Kysely<Database>, kid: string, now: number): Promise<void> {
+  await db.updateTable('signing_keys').set({ drop_at: now }).where('kid', '=', kid).execute();
+  await db
+    .updateTable('signing_keys')
+    .set({ retired_at: now })
+    .where('kid', '=', kid)
+    .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', now)]))
+    .execute();
+}
