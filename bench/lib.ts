@@ -120,6 +120,10 @@ export async function withTessera(
         TESSERA_ISSUER: 'http://127.0.0.1/',
         TESSERA_SECRET: randomBytes(32).toString('base64url'),
         TESSERA_LOG_LEVEL: 'silent',
+        // At 32 logins in flight on a small machine the queue outlasts the default budget.
+        ...(process.env.TESSERA_ADMISSION_BUDGET_MS
+          ? { TESSERA_ADMISSION_BUDGET_MS: process.env.TESSERA_ADMISSION_BUDGET_MS }
+          : {}),
       },
       { host: '127.0.0.1', port: 0 },
     );

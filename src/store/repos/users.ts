@@ -214,12 +214,15 @@ export async function hashProfilesOf(db: Kysely<Database>, connectionId: string)
 
 /** Counts a successful login. */
 export async function recordLogin(db: Kysely<Database>, userId: string, now: number): Promise<void> {
-  await db
-    .updateTable('users')
-    .set({ logins_count: sql`logins_count + 1`, last_login: now })
-    .where('id', '=', userId)
-    .execute();
+  await loginQuery.execute(db, userId, now);
 }
+
+const loginQuery = compiled((db, p) =>
+  db
+    .updateTable('users')
+    .set({ logins_count: sql`logins_count + 1`, last_login: p(1) })
+    .where('id', '=', p(0)),
+);
 
 export async function deleteUser(db: Kysely<Database>, userId: string): Promise<void> {
   await db.deleteFrom('users').where('id', '=', userId).execute();
