@@ -208,6 +208,8 @@ export async function checkRefreshToken(
                 fresh.id,
                 { id: next.id, sealed: sealSuccessor(rt, next.token) },
                 now,
+                // This token was its parent's successor: used now, so no retry of the parent may get it.
+                fresh.parent_id,
               )
             : await supersedeSuccessor(trx, fresh, next.id, now);
         if (ok) {
@@ -223,8 +225,9 @@ export async function checkRefreshToken(
             scope: fresh.scope,
             parent_id: fresh.id,
           });
-          // This token was its parent's successor: it is used now, so no retry of the parent may get it.
-          if (fresh.parent_id) await forgetSuccessor(trx, fresh.parent_id);
+          // This token was its parent's successor: it is used now, so no retry of the parent may get
+          // it (a rotation's UPDATE above did this already).
+          if (plan.kind !== 'rotate' && fresh.parent_id) await forgetSuccessor(trx, fresh.parent_id);
           await alongside?.(trx);
         }
         return ok;

@@ -65,24 +65,40 @@ export async function findRefreshTokenById(
 /**
  * Marks a token as exchanged for its successor (kept sealed for retries),
  * only if nobody did so first: one conditional UPDATE, so of two racing
- * requests exactly one wins.
+ * requests exactly one wins. The same statement forgets `parentId`'s sealed
+ * successor (this token: once it is used, no retry of the parent may get
+ * it); that holds whoever wins, since a winner forgets it too and a revoked
+ * family keeps no sealed successor.
  */
 export async function consumeRefreshToken(
   db: Kysely<Database>,
   id: string,
   successor: { id: string; sealed: string | null },
   now: number,
+  parentId: string | null = null,
 ): Promise<boolean> {
-  const r = await consumeQuery.execute(db, id, now, successor.id, successor.sealed);
-  return Number(r.numAffectedRows) === 1;
+  const r = await consumeQuery.execute(db, id, parentId, now, successor.id, successor.sealed);
+  return r.rows.some((row) => row.id === id);
 }
 
-// consumeOnce's conditional UPDATE, compiled once (the hot path of every rotation).
+// The rotation's one UPDATE (consume and forget the parent's successor, RETURNING which rows
+// changed), compiled once: every rotation runs it.
 const consumeQuery = compiled((db, p) =>
   db
     .updateTable('refresh_tokens')
-    .set({ rotated_at: p(1), replaced_by: p(2), successor_enc: p(3), last_used_at: p(1) })
-    .where((eb) => eb.and([eb('id', '=', p(0)), eb('rotated_at', 'is', null), eb('revoked_at', 'is', null)])),
+    .set((eb) => ({
+      rotated_at: eb.case().when('id', '=', p(0)).then(p(2)).else(eb.ref('rotated_at')).end(),
+      replaced_by: eb.case().when('id', '=', p(0)).then(p(3)).else(eb.ref('replaced_by')).end(),
+      successor_enc: eb.case().when('id', '=', p(0)).then(p(4)).else(null).end(),
+      last_used_at: eb.case().when('id', '=', p(0)).then(p(2)).else(eb.ref('last_used_at')).end(),
+    }))
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('id', '=', p(0)), eb('rotated_at', 'is', null), eb('revoked_at', 'is', null)]),
+        eb.and([eb('id', '=', p(1)), eb('successor_enc', 'is not', null)]),
+      ]),
+    )
+    .returning('id'),
 );
 
 /**
