@@ -1,10 +1,11 @@
 // First: sizes libuv's thread pool before anything uses it (see the module).
 import { THREADPOOL_SIZE } from './threadpool.js';
 
+import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Options } from 'autocannon';
-import { SignJWT, decodeProtectedHeader } from 'jose';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { type JwtHeader, signCompactJwt, signJwtWithJose } from '../src/keys/jwt-sign.js';
 import { hashClientSecret } from '../src/oauth/client-secret.js';
 import { parseScope } from '../src/oauth/scopes.js';
 import type { Runtime } from '../src/runtime.js';
@@ -13,11 +14,14 @@ import { findConnectionById, upsertConnection } from '../src/store/repos/connect
 import { ALICE, API, SECRET } from '../test/helpers/app.js';
 import {
   CONCURRENCY,
+  DATABASE,
+  type GrantLoad,
   alternateRounds,
   benchTiming,
-  grantSlice,
+  median,
   opsSlice,
   postForm,
+  remoteGrantSlice,
   report,
   run,
   withTessera,
@@ -30,10 +34,10 @@ import {
  * client auth, SQLite (token lookup, user, connection, the token's update or
  * rotation, the audit event). With 16 in flight, refresh req/s divided by
  * bare signatures/s (same key, same algorithm) says how much the rest costs.
- * Target: >= 0.5.
+ * Target (issue 17): >= 0.8 on SQLite, >= 0.6 on PostgreSQL, rotating.
  */
 
-const TARGET_RATIO = 0.5;
+const TARGET_RATIO = DATABASE === 'postgres' ? 0.6 : 0.8;
 const ALG = 'RS256';
 
 const { values: args } = parseArgs({
@@ -89,8 +93,6 @@ async function seedClients(rt: Runtime): Promise<void> {
   await upsertConnection(db, { ...conn, enabled_clients: enabled }, now);
 }
 
-const HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
-
 const refreshForm = (token: string) =>
   new URLSearchParams({
     grant_type: 'refresh_token',
@@ -142,35 +144,15 @@ async function checkOneRefresh(url: string, rt: Runtime, token: string): Promise
  * Each of the CONCURRENCY connections presents its own token (`tokens[i]`,
  * one family per connection). Non-rotating: the same token every time.
  * Rotating: each answer's refresh_token is the connection's next token, so
- * the connection chains its family; `tokens` keeps the chain's head across
- * runs. autocannon resets a request's `context` after every sequence, so the
- * state lives in the connection's closure, made in `setupClient`.
+ * the connection chains its family; `tokens` keeps the chain's heads across
+ * runs (the load process hands them back after each run).
  */
-function refreshOptions(url: string, tokens: string[]): Options {
-  let next = 0;
+function refreshLoad(url: string, tokens: string[]): GrantLoad {
+  if (!ROTATING) return { url, forms: tokens.map(refreshForm) };
   return {
     url,
-    method: 'POST',
-    headers: HEADERS,
-    body: refreshForm(tokens[0]!),
-    connections: CONCURRENCY,
-    setupClient(client) {
-      const i = next++ % tokens.length;
-      if (!ROTATING) {
-        client.setBody(refreshForm(tokens[i]!));
-        return;
-      }
-      client.setRequests([
-        {
-          method: 'POST',
-          headers: HEADERS,
-          setupRequest: (req) => ({ ...req, body: refreshForm(tokens[i]!) }),
-          onResponse(status, body) {
-            if (status === 200) tokens[i] = JSON.parse(body).refresh_token;
-          },
-        },
-      ]);
-    },
+    forms: [],
+    rotate: { fields: { grant_type: 'refresh_token', client_id: CLIENT_ID, client_secret: SECRET }, tokens },
   };
 }
 
@@ -189,6 +171,43 @@ function accessClaims(rt: Runtime): Record<string, unknown> {
   };
 }
 
+type Sign = (header: JwtHeader, claims: Record<string, unknown>, key: KeyObject) => Promise<string>;
+
+/**
+ * jose (WebCrypto) against node:crypto with the cached KeyObject (what the
+ * server signs with, keys/jwt-sign.ts), alternating 1 s runs at CONCURRENCY
+ * in flight. Checks both sign the same bytes and that jose verifies them.
+ * The faster is the baseline: the refresh is never compared with a slower
+ * signature than the best one this machine makes.
+ */
+async function fasterSigner(rt: Runtime): Promise<{ name: string; sign: Sign }> {
+  const key = await rt.keys.current();
+  const header: JwtHeader = { alg: ALG, typ: 'JWT', kid: key.kid };
+  const claims = accessClaims(rt);
+  const [a, b] = [
+    await signJwtWithJose(header, claims, key.privateKey),
+    await signCompactJwt(header, claims, key.privateKey),
+  ];
+  if (a !== b) throw new Error('node:crypto and jose sign different bytes');
+  await jwtVerify(b, key.publicKey, { issuer: rt.config.issuer });
+  const signers: { name: string; sign: Sign }[] = [
+    { name: 'jose WebCrypto', sign: signJwtWithJose },
+    { name: 'node:crypto KeyObject', sign: signCompactJwt },
+  ];
+  const rates = signers.map(() => [] as number[]);
+  for (let round = 0; round < 3; round++) {
+    for (const [i, s] of signers.entries()) {
+      const slice = await opsSlice(1, () => s.sign(header, accessClaims(rt), key.privateKey));
+      rates[i]!.push(slice.rate);
+    }
+  }
+  const medians = rates.map(median);
+  console.log(
+    `  signing, ${CONCURRENCY} in flight: ${signers.map((s, i) => `${s.name} ${medians[i]!.toFixed(0)}/s (${rates[i]!.map((r) => r.toFixed(0)).join(', ')})`).join('; ')}`,
+  );
+  return signers[medians[1]! >= medians[0]! ? 1 : 0]!;
+}
+
 run(() =>
   withTessera(seedClients, async (tessera) => {
     const { rt, url } = tessera;
@@ -198,33 +217,32 @@ run(() =>
     const tokens: string[] = [];
     for (let i = 0; i < CONCURRENCY; i++) tokens.push(await login(url));
     tokens[0] = await checkOneRefresh(url, rt, tokens[0]!);
+    const load = refreshLoad(url, tokens);
 
     console.log(
       `refresh-grant bench: ${availableParallelism()} cores, UV_THREADPOOL_SIZE=${THREADPOOL_SIZE}, ` +
         `${CONCURRENCY} in flight, ${timing.duration} s of each, client ${CLIENT_ID} ` +
         `(${ROTATING ? 'rotating' : 'non-rotating'}), scope="${SCOPE}" (${SIGNATURES} signature${SIGNATURES > 1 ? 's' : ''} ` +
-        `per refresh), SQLite (WAL) in ${tessera.dir}`,
+        `per refresh), ${DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite (WAL)'} in ${tessera.dir}`,
     );
+    const signer = await fasterSigner(rt);
     const rounds = await alternateRounds({
       timing,
       // Bare signing: the runtime's current key, the same algorithm and
       // header as signJwt, claims the size of the refresh's access token.
       baseline: async (seconds) => {
         const key = await rt.keys.current();
-        return opsSlice(seconds, () =>
-          new SignJWT(accessClaims(rt))
-            .setProtectedHeader({ alg: ALG, typ: 'JWT', kid: key.kid })
-            .sign(key.privateKey),
-        );
+        const header: JwtHeader = { alg: ALG, typ: 'JWT', kid: key.kid };
+        return opsSlice(seconds, () => signer.sign(header, accessClaims(rt), key.privateKey));
       },
-      grant: (amount) => grantSlice(refreshOptions(url, tokens), amount),
+      grant: (amount) => remoteGrantSlice(load, amount),
       timedGrantWarmup: true,
     });
     report({
       timing,
       rounds,
       baseline: {
-        label: `${ALG} sign`,
+        label: `${ALG} sign (${signer.name})`,
         unit: 'signs/s',
         series: 'signing runs',
         rateName: 'signs_per_s',
@@ -234,7 +252,6 @@ run(() =>
         unit: 'req/s',
         series: 'refresh rounds',
         rateName: 'refresh_rps',
-        options: refreshOptions(url, tokens),
         noun: 'refresh',
         op: 'refresh',
         plural: 'refreshes',

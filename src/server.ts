@@ -6,6 +6,7 @@ import { mfaRoutes } from './http/mfa.js';
 import { installInputCheck, parseForm } from './http/params.js';
 import { revokeRoutes } from './http/revoke.js';
 import { installLifecycle } from './http/lifecycle.js';
+import { requestChildLogger } from './http/request-logger.js';
 import { installSecurityHeaders, setSecurityHeaders } from './http/security-headers.js';
 import { tokenRoutes } from './http/token.js';
 import { unblockRoutes } from './http/unblock.js';
@@ -31,6 +32,8 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     ...(opts.loggerInstance
       ? { loggerInstance: opts.loggerInstance }
       : { logger: opts.logger === false ? false : { level: rt.config.logLevel, redact: REDACT } }),
+    // The per-request logger without pino's redaction pass over its reqId (http/request-logger.ts).
+    childLoggerFactory: requestChildLogger,
     trustProxy: false,
     // Our own answer while closing (below): the OAuth shape, with Retry-After.
     return503OnClosing: false,

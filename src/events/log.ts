@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { errors, UnavailableError } from '../errors/index.js';
 import type { Runtime } from '../runtime.js';
 import { diskFullMessage } from '../store/disk-full.js';
 import { insertEvent, type LogEvent } from '../store/repos/events.js';
+import type { Database } from '../store/schema.js';
 
 /** Auth0's event codes that Tessera records, with their descriptions. */
 export const EVENT_TYPES = {
@@ -53,11 +55,17 @@ export const AUDIT_RETRY_AFTER_SECONDS = 30;
  * Records an audit event. What is not recorded must not happen: when the
  * event cannot be written (a full disk, a database outage) the request it
  * describes fails with 503 `temporarily_unavailable` and `Retry-After`, and
- * the log says why (a full disk by name).
+ * the log says why (a full disk by name). `db` is a transaction when the
+ * event must be written with what it records (a refresh token's rotation):
+ * then neither is written without the other.
  */
-export async function recordEvent(rt: Runtime, event: Omit<LogEvent, 'id' | 'date'>): Promise<void> {
+export async function recordEvent(
+  rt: Runtime,
+  event: Omit<LogEvent, 'id' | 'date'>,
+  db: Kysely<Database> = rt.store.db,
+): Promise<void> {
   try {
-    await insertEvent(rt.store.db, { id: `evt_${randomUUID()}`, date: rt.now(), ...event });
+    await insertEvent(db, { id: `evt_${randomUUID()}`, date: rt.now(), ...event });
   } catch (err) {
     // An outage is answered (and logged, throttled) as every other outage is.
     if (err instanceof UnavailableError) throw err;

@@ -39,8 +39,8 @@ export const MFA_LOGIN: readonly LoginStep[] = [metadataWrite, tokensIssue, even
 
 /**
  * A refresh: the user was authenticated at the family's first login. The
- * token is used up last, after the rules and the signing, so that nothing
- * after it can fail but the audit record.
+ * token is used up last, after the rules and the signing, together with the
+ * audit record of the success (refresh.redeem writes both in one transaction).
  */
 export const REFRESH_LOGIN: readonly LoginStep[] = [
   authzLoad,
@@ -48,7 +48,6 @@ export const REFRESH_LOGIN: readonly LoginStep[] = [
   metadataWrite,
   tokensIssue,
   refreshRedeem,
-  eventsLog,
 ];
 
 /**

@@ -1,7 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { SecretBox } from '../keys/secret-box.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
+import type { Database } from '../store/schema.js';
 import {
   type RefreshTokenRow,
   consumeRefreshToken,
@@ -121,9 +123,16 @@ export interface RefreshTicket {
    * rotated to (an exact retry within the retry window) or, for a
    * non-rotating client, slides its idle expiry (answering undefined).
    * Throws `invalid_grant` when a racing request used it first.
+   *
+   * `alongside` (the success's audit event) is written in the same
+   * transaction as the rotation, so that neither is written without the
+   * other; when the token needs no write, it runs on its own.
    */
-  redeem(): Promise<string | undefined>;
+  redeem(alongside?: Alongside): Promise<string | undefined>;
 }
+
+/** Writes that go with a refresh token's use, on the transaction (or database) given. */
+export type Alongside = (db: Kysely<Database>) => Promise<void>;
 
 /**
  * What using a rotating token will do: rotate it, answer the successor it
@@ -161,12 +170,14 @@ export async function checkRefreshToken(
   if (!policy.rotating) {
     return {
       row,
-      async redeem() {
+      async redeem(alongside) {
         // Sliding the idle expiry is a write; within a minute of the last one it is skipped
         // (the expiry then lags by at most IDLE_SLIDE_GRANULARITY_MS).
-        if (policy.idleMs === null || now - row.last_used_at < IDLE_SLIDE_GRANULARITY_MS) return undefined;
-        if (!(await touchRefreshToken(db, row.id, now, now + policy.idleMs)))
-          throw invalidRefreshToken('revoked meanwhile');
+        if (policy.idleMs !== null && now - row.last_used_at >= IDLE_SLIDE_GRANULARITY_MS) {
+          if (!(await touchRefreshToken(db, row.id, now, now + policy.idleMs)))
+            throw invalidRefreshToken('revoked meanwhile');
+        }
+        await alongside?.(db);
         return undefined;
       },
     };
@@ -175,7 +186,7 @@ export async function checkRefreshToken(
   const checked = await planFor(rt, row, policy, now);
   return {
     row,
-    async redeem() {
+    async redeem(alongside) {
       const now = rt.now();
       let fresh = row;
       let plan = checked;
@@ -185,7 +196,7 @@ export async function checkRefreshToken(
         if (!again || again.revoked_at !== null) throw invalidRefreshToken('revoked meanwhile');
         fresh = again;
         plan = await planFor(rt, fresh, policy, now);
-        if (plan.kind === 'retry') return plan.successor;
+        if (plan.kind === 'retry') return retried(plan.successor);
       }
       // A plain rotation needs no fresh read: the conditional UPDATE decides.
       const next = newToken();
@@ -197,6 +208,8 @@ export async function checkRefreshToken(
                 fresh.id,
                 { id: next.id, sealed: sealSuccessor(rt, next.token) },
                 now,
+                // This token was its parent's successor: used now, so no retry of the parent may get it.
+                fresh.parent_id,
               )
             : await supersedeSuccessor(trx, fresh, next.id, now);
         if (ok) {
@@ -212,8 +225,10 @@ export async function checkRefreshToken(
             scope: fresh.scope,
             parent_id: fresh.id,
           });
-          // This token was its parent's successor: it is used now, so no retry of the parent may get it.
-          if (fresh.parent_id) await forgetSuccessor(trx, fresh.parent_id);
+          // This token was its parent's successor: it is used now, so no retry of the parent may get
+          // it (a rotation's UPDATE above did this already).
+          if (plan.kind !== 'rotate' && fresh.parent_id) await forgetSuccessor(trx, fresh.parent_id);
+          await alongside?.(trx);
         }
         return ok;
       });
@@ -224,8 +239,14 @@ export async function checkRefreshToken(
       const after = await findRefreshTokenByHash(db, row.token_hash);
       if (!after || after.revoked_at !== null) throw invalidRefreshToken('revoked meanwhile');
       const again = await planFor(rt, after, policy, now);
-      if (again.kind === 'retry') return again.successor;
+      if (again.kind === 'retry') return retried(again.successor);
       throw invalidRefreshToken('used by a concurrent request');
+
+      /** A retry writes no token: what goes with it is written on its own. */
+      async function retried(successor: string): Promise<string> {
+        await alongside?.(db);
+        return successor;
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
-import { SignJWT } from 'jose';
 import { userClaims } from '../identity/claims.js';
+import { signCompactJwt } from '../keys/jwt-sign.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
@@ -66,10 +66,10 @@ export function accessTokenAudience(
   return scopes.includes('openid') ? [api.identifier, userinfo] : api.identifier;
 }
 
-/** Signs a JWT with the current signing key. */
+/** Signs a JWT with the current signing key (its cached KeyObject: keys/jwt-sign.ts). */
 export async function signJwt(rt: Runtime, payload: Record<string, unknown>, alg = 'RS256'): Promise<string> {
   const key = await rt.keys.current();
-  return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT', kid: key.kid }).sign(key.privateKey);
+  return signCompactJwt({ alg, typ: 'JWT', kid: key.kid }, payload, key.privateKey);
 }
 
 /** Signs an access token for an API (or /userinfo): the claims of spec section 7. */

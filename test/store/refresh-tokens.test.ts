@@ -128,4 +128,31 @@ contract('refresh-tokens', (ctx) => {
     assert.equal(await revokeUserRefreshTokens(ctx.db, 'auth0|bob', T0 + 2), 2);
     assert.equal(await revokeUserRefreshTokens(ctx.db, 'auth0|bob', T0 + 3), 0);
   });
+
+  it("consume with the parent: one statement uses the token and forgets the parent's sealed successor", async () => {
+    await insertRefreshToken(ctx.db, token('rt_p', { family_id: 'fam-p' }));
+    await consumeRefreshToken(ctx.db, 'rt_p', { id: 'rt_c', sealed: 'sealed-c' }, T0 + 1);
+    await insertRefreshToken(ctx.db, token('rt_c', { family_id: 'fam-p', parent_id: 'rt_p' }));
+    const n = await race(5, (i) =>
+      consumeRefreshToken(ctx.db, 'rt_c', { id: `rt_g${i}`, sealed: `sealed-g${i}` }, T0 + 2, 'rt_p'),
+    );
+    assert.equal(n, 1);
+    const parent = await findRefreshTokenById(ctx.db, 'rt_p');
+    // The parent keeps its own rotation; only the sealed successor goes.
+    assert.deepEqual(
+      [parent?.rotated_at, parent?.replaced_by, parent?.last_used_at, parent?.successor_enc],
+      [T0 + 1, 'rt_c', T0 + 1, null],
+    );
+    const child = await findRefreshTokenById(ctx.db, 'rt_c');
+    assert.equal(child?.rotated_at, T0 + 2);
+    assert.equal(child?.last_used_at, T0 + 2);
+    assert.match(child?.replaced_by ?? '', /^rt_g\d$/);
+    assert.equal(child?.successor_enc, `sealed-g${child?.replaced_by?.slice(4)}`);
+    // A loser (the token already used) changes nothing of the token's own.
+    assert.equal(
+      await consumeRefreshToken(ctx.db, 'rt_c', { id: 'late', sealed: null }, T0 + 3, 'rt_p'),
+      false,
+    );
+    assert.equal((await findRefreshTokenById(ctx.db, 'rt_c'))?.replaced_by, child?.replaced_by);
+  });
 });

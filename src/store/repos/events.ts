@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { compiled } from '../compiled.js';
 import { safeText, safeValue } from '../safe-text.js';
 import type { Database } from '../schema.js';
 
@@ -43,26 +44,44 @@ const WIDTH = {
 export async function insertEvent(db: Kysely<Database>, e: LogEvent): Promise<void> {
   const text = (v: string | null | undefined, max?: number) =>
     v === undefined || v === null ? null : safeText(String(v), max);
-  await db
-    .insertInto('events')
-    .values({
-      id: safeText(e.id, WIDTH.id),
-      date: e.date,
-      type: safeText(e.type, WIDTH.type),
-      description: text(e.description),
-      client_id: text(e.client_id, WIDTH.client_id),
-      client_name: text(e.client_name, WIDTH.client_name),
-      connection: text(e.connection, WIDTH.connection),
-      connection_id: text(e.connection_id, WIDTH.connection_id),
-      user_id: text(e.user_id, WIDTH.user_id),
-      user_name: text(e.user_name, WIDTH.user_name),
-      ip: text(e.ip, WIDTH.ip),
-      client_ip: text(e.client_ip, WIDTH.client_ip),
-      user_agent: text(e.user_agent),
-      details: e.details ? JSON.stringify(safeValue(e.details)) : null,
-    })
-    .execute();
+  await insertQuery.execute(
+    db,
+    safeText(e.id, WIDTH.id),
+    e.date,
+    safeText(e.type, WIDTH.type),
+    text(e.description),
+    text(e.client_id, WIDTH.client_id),
+    text(e.client_name, WIDTH.client_name),
+    text(e.connection, WIDTH.connection),
+    text(e.connection_id, WIDTH.connection_id),
+    text(e.user_id, WIDTH.user_id),
+    text(e.user_name, WIDTH.user_name),
+    text(e.ip, WIDTH.ip),
+    text(e.client_ip, WIDTH.client_ip),
+    text(e.user_agent),
+    e.details ? JSON.stringify(safeValue(e.details)) : null,
+  );
 }
+
+// Every login writes one: compiled once (store/compiled.ts), the arguments in insertEvent's order.
+const insertQuery = compiled((db, p) =>
+  db.insertInto('events').values({
+    id: p(0),
+    date: p(1),
+    type: p(2),
+    description: p(3),
+    client_id: p(4),
+    client_name: p(5),
+    connection: p(6),
+    connection_id: p(7),
+    user_id: p(8),
+    user_name: p(9),
+    ip: p(10),
+    client_ip: p(11),
+    user_agent: p(12),
+    details: p(13),
+  }),
+);
 
 /** The latest events, newest first. */
 export async function listEvents(

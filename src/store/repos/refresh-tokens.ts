@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { compiled } from '../compiled.js';
 import { consumeOnce } from '../consume.js';
 import type { Database, RefreshTokensTable } from '../schema.js';
 
@@ -9,45 +10,96 @@ export type NewRefreshToken = Omit<RefreshTokenRow, 'successor_enc' | 'parent_id
   parent_id?: string | null;
 };
 
+/** Every column of a new token, in one fixed order (the compiled INSERT's arguments). */
+const COLUMNS = [
+  'id',
+  'token_hash',
+  'family_id',
+  'client_id',
+  'user_id',
+  'connection_id',
+  'audience',
+  'scope',
+  'created_at',
+  'family_created_at',
+  'last_used_at',
+  'expires_at',
+  'idle_expires_at',
+  'rotated_at',
+  'replaced_by',
+  'revoked_at',
+  'parent_id',
+] as const satisfies readonly (keyof NewRefreshToken)[];
+
+const insertQuery = compiled((db, p) =>
+  db.insertInto('refresh_tokens').values({
+    ...(Object.fromEntries(COLUMNS.map((c, i) => [c, p(i)])) as NewRefreshToken),
+    successor_enc: null,
+  }),
+);
+
 export async function insertRefreshToken(db: Kysely<Database>, row: NewRefreshToken): Promise<void> {
-  await db
-    .insertInto('refresh_tokens')
-    .values({ ...row, successor_enc: null, parent_id: row.parent_id ?? null })
-    .execute();
+  await insertQuery.execute(db, ...COLUMNS.map((c) => row[c] ?? null));
 }
+
+const byHash = compiled((db, p) =>
+  db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', p(0)),
+);
 
 export async function findRefreshTokenByHash(
   db: Kysely<Database>,
   hash: string,
 ): Promise<RefreshTokenRow | undefined> {
-  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  return (await byHash.execute(db, hash)).rows[0] as RefreshTokenRow | undefined;
 }
+
+const byId = compiled((db, p) => db.selectFrom('refresh_tokens').selectAll().where('id', '=', p(0)));
 
 export async function findRefreshTokenById(
   db: Kysely<Database>,
   id: string,
 ): Promise<RefreshTokenRow | undefined> {
-  return db.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await byId.execute(db, id)).rows[0] as RefreshTokenRow | undefined;
 }
 
 /**
  * Marks a token as exchanged for its successor (kept sealed for retries),
  * only if nobody did so first: one conditional UPDATE, so of two racing
- * requests exactly one wins.
+ * requests exactly one wins. The same statement forgets `parentId`'s sealed
+ * successor (this token: once it is used, no retry of the parent may get
+ * it); that holds whoever wins, since a winner forgets it too and a revoked
+ * family keeps no sealed successor.
  */
 export async function consumeRefreshToken(
   db: Kysely<Database>,
   id: string,
   successor: { id: string; sealed: string | null },
   now: number,
+  parentId: string | null = null,
 ): Promise<boolean> {
-  return consumeOnce(
-    db,
-    'refresh_tokens',
-    (eb) => eb.and([eb('id', '=', id), eb('rotated_at', 'is', null), eb('revoked_at', 'is', null)]),
-    { rotated_at: now, replaced_by: successor.id, successor_enc: successor.sealed, last_used_at: now },
-  );
+  const r = await consumeQuery.execute(db, id, parentId, now, successor.id, successor.sealed);
+  return r.rows.some((row) => row.id === id);
 }
+
+// The rotation's one UPDATE (consume and forget the parent's successor, RETURNING which rows
+// changed), compiled once: every rotation runs it.
+const consumeQuery = compiled((db, p) =>
+  db
+    .updateTable('refresh_tokens')
+    .set((eb) => ({
+      rotated_at: eb.case().when('id', '=', p(0)).then(p(2)).else(eb.ref('rotated_at')).end(),
+      replaced_by: eb.case().when('id', '=', p(0)).then(p(3)).else(eb.ref('replaced_by')).end(),
+      successor_enc: eb.case().when('id', '=', p(0)).then(p(4)).else(null).end(),
+      last_used_at: eb.case().when('id', '=', p(0)).then(p(2)).else(eb.ref('last_used_at')).end(),
+    }))
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('id', '=', p(0)), eb('rotated_at', 'is', null), eb('revoked_at', 'is', null)]),
+        eb.and([eb('id', '=', p(1)), eb('successor_enc', 'is not', null)]),
+      ]),
+    )
+    .returning('id'),
+);
 
 /**
  * Re-exchanges the immediately previous token within the leeway: only if
@@ -79,13 +131,16 @@ export async function supersedeSuccessor(
 
 /** Forgets a consumed token's sealed successor: the successor was used, no retry can need it. */
 export async function forgetSuccessor(db: Kysely<Database>, id: string): Promise<void> {
-  await db
+  await forgetQuery.execute(db, id);
+}
+
+const forgetQuery = compiled((db, p) =>
+  db
     .updateTable('refresh_tokens')
     .set({ successor_enc: null })
-    .where('id', '=', id)
-    .where('successor_enc', 'is not', null)
-    .execute();
-}
+    .where('id', '=', p(0))
+    .where('successor_enc', 'is not', null),
+);
 
 /** Records a use of a non-rotating token (slides its idle expiry). */
 export async function touchRefreshToken(

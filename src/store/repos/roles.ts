@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { compiled } from '../compiled.js';
 import type { Database } from '../schema.js';
 
 /** A permission: one scope value of one API (Management API v2 names). */
@@ -187,34 +188,33 @@ export async function userAuthorization(
   userId: string,
   apiId: string | undefined,
 ): Promise<UserAuthorization> {
-  const roleRows = await db
+  // One statement (one round trip): the role names, then the API's permissions, direct or by role.
+  const rows = (await authorizationQuery.execute(db, userId, apiId ?? null)).rows;
+  const roles = rows.filter((r) => r.kind === 'r').map((r) => r.value);
+  const permissions = new Set(rows.filter((r) => r.kind === 'p').map((r) => r.value));
+  return { roles: roles.sort(), permissions: [...permissions].sort() };
+}
+
+// Read at every login and refresh: compiled once (store/compiled.ts). A null API matches no permission.
+const authorizationQuery = compiled((db, p) =>
+  db
     .selectFrom('user_roles as ur')
     .innerJoin('roles as r', 'r.id', 'ur.role_id')
-    .select(['r.id', 'r.name'])
-    .where('ur.user_id', '=', userId)
-    .execute();
-  const roles = roleRows.map((r) => r.name).sort();
-  if (!apiId) return { roles, permissions: [] };
-  const direct = db
-    .selectFrom('user_permissions')
-    .select('permission_name')
-    .where('user_id', '=', userId)
-    .where('resource_server_id', '=', apiId);
-  const rows =
-    roleRows.length === 0
-      ? await direct.execute()
-      : await direct
-          .union(
-            db
-              .selectFrom('role_permissions')
-              .select('permission_name')
-              .where(
-                'role_id',
-                'in',
-                roleRows.map((r) => r.id),
-              )
-              .where('resource_server_id', '=', apiId),
-          )
-          .execute();
-  return { roles, permissions: [...new Set(rows.map((r) => r.permission_name))].sort() };
-}
+    .select([sql<string>`'r'`.as('kind'), 'r.name as value'])
+    .where('ur.user_id', '=', p(0))
+    .unionAll(
+      db
+        .selectFrom('user_permissions')
+        .select([sql<string>`'p'`.as('kind'), 'permission_name as value'])
+        .where('user_id', '=', p(0))
+        .where('resource_server_id', '=', p(1)),
+    )
+    .unionAll(
+      db
+        .selectFrom('role_permissions as rp')
+        .innerJoin('user_roles as ur2', 'ur2.role_id', 'rp.role_id')
+        .select([sql<string>`'p'`.as('kind'), 'rp.permission_name as value'])
+        .where('ur2.user_id', '=', p(0))
+        .where('rp.resource_server_id', '=', p(1)),
+    ),
+);

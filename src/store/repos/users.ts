@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { compiled } from '../compiled.js';
 import { hashProfile } from '../hash-profile.js';
 import type { Database, UsersTable } from '../schema.js';
 
@@ -61,12 +62,7 @@ export async function findUserByIdentifier(
   identifier: string,
 ): Promise<UserWithSecret | undefined> {
   const lower = identifier.toLowerCase();
-  const row = await db
-    .selectFrom('users')
-    .selectAll()
-    .where('connection_id', '=', connectionId)
-    .where((eb) => eb.or([eb('email_lower', '=', lower), eb('username_lower', '=', lower)]))
-    .executeTakeFirst();
+  const row = (await byIdentifier.execute(db, connectionId, lower)).rows[0];
   return row ? fromRow(row) : undefined;
 }
 
@@ -74,9 +70,19 @@ export async function findUserById(
   db: Kysely<Database>,
   userId: string,
 ): Promise<UserWithSecret | undefined> {
-  const row = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  const row = (await byId.execute(db, userId)).rows[0];
   return row ? fromRow(row) : undefined;
 }
+
+// Every login and refresh reads its user: compiled once (store/compiled.ts).
+const byIdentifier = compiled((db, p) =>
+  db
+    .selectFrom('users')
+    .selectAll()
+    .where('connection_id', '=', p(0))
+    .where((eb) => eb.or([eb('email_lower', '=', p(1)), eb('username_lower', '=', p(1))])),
+);
+const byId = compiled((db, p) => db.selectFrom('users').selectAll().where('id', '=', p(0)));
 
 export async function listUsers(db: Kysely<Database>, connectionId?: string): Promise<UserWithSecret[]> {
   let q = db.selectFrom('users').selectAll().orderBy('id');
@@ -209,12 +215,15 @@ export async function hashProfilesOf(db: Kysely<Database>, connectionId: string)
 
 /** Counts a successful login. */
 export async function recordLogin(db: Kysely<Database>, userId: string, now: number): Promise<void> {
-  await db
-    .updateTable('users')
-    .set({ logins_count: sql`logins_count + 1`, last_login: now })
-    .where('id', '=', userId)
-    .execute();
+  await loginQuery.execute(db, userId, now);
 }
+
+const loginQuery = compiled((db, p) =>
+  db
+    .updateTable('users')
+    .set({ logins_count: sql`logins_count + 1`, last_login: p(1) })
+    .where('id', '=', p(0)),
+);
 
 export async function deleteUser(db: Kysely<Database>, userId: string): Promise<void> {
   await db.deleteFrom('users').where('id', '=', userId).execute();
