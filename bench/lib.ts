@@ -54,6 +54,8 @@ export interface Tessera {
   url: string;
   /** The temporary directory holding the database. */
   dir: string;
+  /** The HTTP server (to time requests from inside it). */
+  server: import('node:http').Server;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function withTessera(
       try {
         await app.listen({ port: 0, host: '127.0.0.1' });
         const { port } = app.server.address() as AddressInfo;
-        await body({ rt, url: `http://127.0.0.1:${port}/oauth/token`, dir });
+        await body({ rt, url: `http://127.0.0.1:${port}/oauth/token`, dir, server: app.server });
       } finally {
         await app.close();
       }

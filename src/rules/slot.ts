@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
+import { LRUCache } from 'lru-cache';
 import { SANDBOX_HARDENING } from './sandbox-hardening.js';
 import { SANDBOX_PRELUDE } from './sandbox-source.js';
 
-/** Compiled scripts kept per isolate; past this many, the cache starts over. */
+/** Compiled script versions kept per isolate (least recently used dropped first). */
 const MAX_CACHED_SCRIPTS = 256;
-/** Fresh contexts (prelude run, never used) kept ready per isolate. */
-const WARM_CONTEXTS = 4;
 
-/** A new context with the prelude run in it; the tenant's script has not run in it. */
+/** A new context, hardened, with the prelude run in it; no tenant script has run in it. */
 export interface FreshContext {
   context: ivm.Context;
   /** The prelude's driver function (see sandbox-source.ts). */
@@ -16,17 +15,23 @@ export interface FreshContext {
 }
 
 /**
- * One V8 isolate (isolated-vm) with its compiled scripts, cached by source
- * hash: a script version is compiled once per isolate. Each execution gets
- * a fresh context of it, so scripts share no state. Making a context costs
- * most of a script's run (about 0.7 ms), so a few are made ahead, between
- * logins. An isolate runs one piece of JavaScript at a time; the sandbox
- * (isolate.ts) lends it to one login at a time.
+ * One V8 isolate (isolated-vm) with its compiled scripts, cached by a hash
+ * of their source: a script version is compiled once per isolate. Each
+ * login gets one fresh context for all of its scripts (the prelude puts the
+ * globals and built-ins back between them, see sandbox-source.ts), made
+ * ahead while the isolate is idle: making one costs about 0.8 ms of the
+ * isolate's CPU (V8's context, the hardening, the prelude), off the login's
+ * path. The context is dropped when the login is done and never lent to
+ * another login. An isolate runs one piece of JavaScript at a time; the
+ * sandbox (isolate.ts) lends it to one login at a time.
  */
 export class IsolateSlot {
   readonly isolate: ivm.Isolate;
-  private scripts = new Map<string, Promise<ivm.Script>>();
-  private warm: Promise<FreshContext>[] = [];
+  private scripts = new LRUCache<string, Promise<ivm.Script>>({ max: MAX_CACHED_SCRIPTS });
+  /** The context made ahead for the next login. */
+  private warm: Promise<FreshContext> | undefined;
+  /** The current login's context, and the login (lease) it belongs to. */
+  private current: { owner: object; fresh: Promise<FreshContext> } | undefined;
   /** performance.now() when the slot last went back to the pool. */
   idleSince = 0;
 
@@ -47,8 +52,8 @@ export class IsolateSlot {
     return this.isolate.isDisposed;
   }
 
+  /** The compiled script of `source`, compiled on first use in this isolate. */
   compile(source: string): Promise<ivm.Script> {
-    if (this.scripts.size >= MAX_CACHED_SCRIPTS) this.scripts.clear();
     const key = createHash('sha256').update(source).digest('base64url');
     let script = this.scripts.get(key);
     if (!script) {
@@ -62,20 +67,42 @@ export class IsolateSlot {
     return script;
   }
 
-  /** A fresh context: one made ahead when there is one. */
-  take(): Promise<FreshContext> {
-    return this.warm.shift() ?? this.prepare();
+  /**
+   * The context of the login `owner` (its lease): the one made ahead on the
+   * login's first script, the same one for its later scripts. A context
+   * made for another login is never handed out.
+   */
+  take(owner: object): Promise<FreshContext> {
+    if (this.current?.owner !== owner) {
+      this.endLogin();
+      const fresh = this.warm ?? this.prepare();
+      this.warm = undefined;
+      this.current = { owner, fresh };
+    }
+    return this.current.fresh;
   }
 
-  /** Makes contexts ahead, up to `count` (called when the slot is idle). */
-  topUp(count = WARM_CONTEXTS): void {
-    while (this.warm.length < count && !this.disposed) {
-      const fresh = this.prepare();
-      fresh.catch(() => {
-        this.warm = this.warm.filter((w) => w !== fresh);
-      });
-      this.warm.push(fresh);
-    }
+  /** Drops the login's context (its prelude could not put everything back) for a new one. */
+  replace(owner: object): Promise<FreshContext> {
+    this.endLogin();
+    return this.take(owner);
+  }
+
+  /** Drops the current login's context: no later login sees anything of it. */
+  endLogin(): void {
+    const done = this.current;
+    this.current = undefined;
+    done?.fresh.then(release, () => {});
+  }
+
+  /** Makes the next login's context ahead (called when the slot is idle). */
+  topUp(): void {
+    if (this.warm || this.disposed) return;
+    const fresh = this.prepare();
+    this.warm = fresh;
+    fresh.catch(() => {
+      if (this.warm === fresh) this.warm = undefined;
+    });
   }
 
   /**
@@ -84,8 +111,8 @@ export class IsolateSlot {
    * prelude), which is not the login's doing and must not count as its.
    */
   async prime(): Promise<void> {
-    this.topUp(1);
-    await Promise.allSettled(this.warm);
+    this.topUp();
+    await this.warm?.catch(() => {});
   }
 
   private async prepare(): Promise<FreshContext> {
@@ -98,6 +125,17 @@ export class IsolateSlot {
   }
 
   dispose(): void {
+    this.current = undefined;
+    this.warm = undefined;
     if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}
+
+function release({ context, drive }: FreshContext): void {
+  try {
+    drive.release();
+    context.release();
+  } catch {
+    // The isolate is gone already.
   }
 }
