@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { LoginContext } from '../login/context.js';
 import { errors } from '../errors/index.js';
 import { getSetting, getTenantSettings } from '../store/repos/settings.js';
@@ -12,6 +13,13 @@ import {
   ScriptFailure,
   type ScriptId,
 } from './types.js';
+
+/**
+ * Published once per login that ran scripts, with `{ ms }`: the wall time
+ * of its scripts from the lease to the release (bench/rules.ts listens;
+ * nothing is measured without a subscriber).
+ */
+export const scriptsTiming = channel('tessera:rules.scripts');
 
 /** What the rule and action runners share during one login. */
 export interface RunEnv {
@@ -35,6 +43,7 @@ export interface RunEnv {
  */
 export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts): Promise<void> {
   const { rt } = ctx;
+  const started = scriptsTiming.hasSubscribers ? performance.now() : 0;
   const sandbox = sandboxFor(rt);
   const [tenant, configs] = await Promise.all([
     getTenantSettings(rt.store.db),
@@ -78,6 +87,7 @@ export async function runLoginScripts(ctx: LoginContext, scripts: LoginScripts):
     throw errors.ruleFailed(`${describeScript(err.script)}: ${err.reason}`);
   } finally {
     if (lease) sandbox.release(lease);
+    if (started) scriptsTiming.publish({ ms: performance.now() - started });
   }
 }
 

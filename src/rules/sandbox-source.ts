@@ -219,11 +219,14 @@ export const SANDBOX_PRELUDE = `'use strict';
   }
 
   let armed = false;
+  let used = false;
   /** The tenant's script is compiled as ENTRY_KEY(script): its first step, before any of its code. */
   const entry = function () {
     if (!armed) return undefined;
     armed = false;
-    if (!putBack()) return dirty;
+    // Nothing to put back before a context's first script.
+    if (used && !putBack()) return dirty;
+    used = true;
     try {
       begin();
       if (input.kind === 'rule') {

@@ -6,6 +6,8 @@ import { SANDBOX_PRELUDE } from './sandbox-source.js';
 
 /** Compiled script versions kept per isolate (least recently used dropped first). */
 const MAX_CACHED_SCRIPTS = 256;
+/** Fresh contexts made ahead per isolate, while it is idle. */
+const WARM_CONTEXTS = 4;
 
 /** A new context, hardened, with the prelude run in it; no tenant script has run in it. */
 export interface FreshContext {
@@ -16,20 +18,25 @@ export interface FreshContext {
 
 /**
  * One V8 isolate (isolated-vm) with its compiled scripts, cached by a hash
- * of their source: a script version is compiled once per isolate. Each
- * login gets one fresh context for all of its scripts (the prelude puts the
- * globals and built-ins back between them, see sandbox-source.ts), made
- * ahead while the isolate is idle: making one costs about 0.8 ms of the
- * isolate's CPU (V8's context, the hardening, the prelude), off the login's
- * path. The context is dropped when the login is done and never lent to
- * another login. An isolate runs one piece of JavaScript at a time; the
- * sandbox (isolate.ts) lends it to one login at a time.
+ * of their source: a script version is compiled once per isolate. Fresh
+ * contexts (hardened, prelude run) are made ahead while the isolate is
+ * idle: making one costs about 0.8 ms of the isolate's CPU, off the login's
+ * path. A login's script runs in one of them when there is one; otherwise
+ * in the login's current context, where the prelude first puts back the
+ * globals and built-ins the earlier scripts changed (shared-state.ts, about
+ * 0.2–0.4 ms, cheaper than a context made on demand). A context belongs to
+ * one login: dropped when the login is done, never lent to another. An
+ * isolate runs one piece of JavaScript at a time; the sandbox (isolate.ts)
+ * lends it to one login at a time.
  */
 export class IsolateSlot {
   readonly isolate: ivm.Isolate;
   private scripts = new LRUCache<string, Promise<ivm.Script>>({ max: MAX_CACHED_SCRIPTS });
-  /** The context made ahead for the next login. */
-  private warm: Promise<FreshContext> | undefined;
+  /** Contexts made ahead (`ready` once made). */
+  private warm: { fresh: Promise<FreshContext>; ready: boolean }[] = [];
+  /** How many scripts the last login ran: how many contexts to make ahead. */
+  private lastScripts = 1;
+  private scriptsNow = 0;
   /** The current login's context, and the login (lease) it belongs to. */
   private current: { owner: object; fresh: Promise<FreshContext> } | undefined;
   /** performance.now() when the slot last went back to the pool. */
@@ -68,41 +75,56 @@ export class IsolateSlot {
   }
 
   /**
-   * The context of the login `owner` (its lease): the one made ahead on the
-   * login's first script, the same one for its later scripts. A context
-   * made for another login is never handed out.
+   * The context for the next script of the login `owner` (its lease): one
+   * made ahead when there is one, else the login's current one, else a new
+   * one. A context of another login is never handed out.
    */
   take(owner: object): Promise<FreshContext> {
-    if (this.current?.owner !== owner) {
-      this.endLogin();
-      const fresh = this.warm ?? this.prepare();
-      this.warm = undefined;
-      this.current = { owner, fresh };
+    if (this.current?.owner !== owner) this.endLogin();
+    this.scriptsNow++;
+    // A context still being made is only waited for when the login has none yet.
+    const i = this.warm.findIndex((w) => w.ready || !this.current);
+    const ahead = i >= 0 ? this.warm.splice(i, 1)[0] : undefined;
+    if (ahead) {
+      this.endLogin(false);
+      this.current = { owner, fresh: ahead.fresh };
     }
+    this.current ??= { owner, fresh: this.prepare() };
     return this.current.fresh;
   }
 
   /** Drops the login's context (its prelude could not put everything back) for a new one. */
   replace(owner: object): Promise<FreshContext> {
-    this.endLogin();
-    return this.take(owner);
+    this.endLogin(false);
+    this.current = { owner, fresh: this.prepare() };
+    return this.current.fresh;
   }
 
   /** Drops the current login's context: no later login sees anything of it. */
-  endLogin(): void {
+  endLogin(loginDone = true): void {
+    if (loginDone && this.scriptsNow > 0) {
+      this.lastScripts = this.scriptsNow;
+      this.scriptsNow = 0;
+    }
     const done = this.current;
     this.current = undefined;
     done?.fresh.then(release, () => {});
   }
 
-  /** Makes the next login's context ahead (called when the slot is idle). */
-  topUp(): void {
-    if (this.warm || this.disposed) return;
-    const fresh = this.prepare();
-    this.warm = fresh;
-    fresh.catch(() => {
-      if (this.warm === fresh) this.warm = undefined;
-    });
+  /** Makes contexts ahead: as many as the last login ran scripts, or `count`, at most WARM_CONTEXTS. */
+  topUp(count = this.lastScripts): void {
+    while (this.warm.length < Math.min(count, WARM_CONTEXTS) && !this.disposed) {
+      const entry = { fresh: this.prepare(), ready: false };
+      entry.fresh.then(
+        () => {
+          entry.ready = true;
+        },
+        () => {
+          this.warm = this.warm.filter((w) => w !== entry);
+        },
+      );
+      this.warm.push(entry);
+    }
   }
 
   /**
@@ -111,8 +133,8 @@ export class IsolateSlot {
    * prelude), which is not the login's doing and must not count as its.
    */
   async prime(): Promise<void> {
-    this.topUp();
-    await this.warm?.catch(() => {});
+    this.topUp(1);
+    await Promise.allSettled(this.warm.map((w) => w.fresh));
   }
 
   private async prepare(): Promise<FreshContext> {
@@ -126,7 +148,7 @@ export class IsolateSlot {
 
   dispose(): void {
     this.current = undefined;
-    this.warm = undefined;
+    this.warm = [];
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }
