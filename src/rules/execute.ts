@@ -68,7 +68,9 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     // The login's context, put back as it was (shared-state.ts); a new one
     // when an earlier script left something that cannot be put back.
     for (let attempt = 0; ; attempt++) {
-      fresh.drive.applySync(undefined, ['input', input, fetchRef], budget());
+      // Queued ahead of the run on the isolate's thread (never a sync call:
+      // that would hold the event loop while the isolate makes a context).
+      fresh.drive.applyIgnored(undefined, ['input', input, fetchRef]);
       answer = await script.run(fresh.context, budget());
       if (!isDirty(answer)) break;
       if (attempt > 0) throw new ScriptFailure(id, 'its context could not be made ready');

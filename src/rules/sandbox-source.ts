@@ -11,7 +11,7 @@ export const ENTRY_KEY = '__tesseraEntry';
  * `configuration` for rules) and evaluates to a driver function the host
  * calls with a command:
  *
- * - `input(inputJson, fetchRef)` (called synchronously, runs no script
+ * - `input(inputJson, fetchRef)` (queued just before the script, runs no script
  *   code): keeps the script's data (a JSON copy) and the host's fetch bridge
  *   (an isolated-vm Reference, kept in this closure so the tenant's code
  *   never sees it) for the script compiled next to run;
@@ -269,7 +269,7 @@ export const SANDBOX_PRELUDE = `'use strict';
 
   return function drive(cmd, a, b) {
     if (cmd === 'input') {
-      // Sync from the host: no script code runs here, it only keeps the values.
+      // No script code runs here: it only keeps the values.
       inputJson = a;
       fetchRef = b;
       input = null;
