@@ -1,11 +1,8 @@
-import { availableParallelism } from 'node:os';
 import { IsolateSlot } from './slot.js';
 import { Strikes } from './strikes.js';
 import { DEFAULT_RULES_LIMITS, type RulesLimits } from './types.js';
 
 export type { FreshContext } from './slot.js';
-
-const CORES = availableParallelism();
 
 /** How often a lease past its first fastCpuMs is checked, in ms. */
 const WATCH_EVERY_MS = 10;
@@ -192,10 +189,8 @@ export class Sandbox {
     }
     slot.idleSince = performance.now();
     this.idle.push(slot);
-    // Refill once the login is done with the isolate, so making contexts does
-    // not delay it: a context per script when cores are free, else only the
-    // next login's first (its later scripts reuse it, put back: less CPU).
-    setImmediate(() => this.idle.includes(slot) && slot.topUp(this.leased.size < CORES ? undefined : 1));
+    // Refill once the login is done with the isolate, so making contexts does not delay it.
+    setImmediate(() => this.idle.includes(slot) && slot.topUp());
     this.scheduleTrim();
   }
 

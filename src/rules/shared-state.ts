@@ -15,15 +15,17 @@
  * script in a new context. It uses only functions taken before any script
  * ran, and indexed loops.
  *
- * Cheap enough to run before every script (about 0.05 ms): every recorded
- * property is read back (a data property by value, an accessor by its
- * functions); added properties are looked for by all own keys on the
- * global object and the prototypes scripts usually extend (Object, Array,
- * Function, String), by enumerable keys elsewhere (`X.prototype.y = …`).
+ * Cheap enough to run before every script: on the global object and what
+ * scripts usually change (the Object, Array, Function, String, Number,
+ * Promise and Error prototypes, JSON, Math) every own property is checked
+ * (a data property by value, an accessor by its functions); on the other
+ * built-ins, the enumerable ones, which is where a script's assignments
+ * (`Date.prototype.x = …`) land.
  *
  * Not covered (a script would have to reach for them on purpose, and they
- * only reach the same login's later scripts): non-enumerable or symbol
- * properties added with defineProperty to other built-ins, properties set
+ * only reach the same login's later scripts): replacing an existing method
+ * of another built-in (`Date.prototype.toISOString = …`), non-enumerable or
+ * symbol properties added to one with defineProperty, properties set
  * on built-in functions themselves (`Array.prototype.map.x`), objects
  * reached only through other built-ins' results, a data property turned
  * into an accessor that returns the original value, and top-level
@@ -42,29 +44,35 @@ export const SHARED_STATE = `(function (global) {
   const keysOf = Object.keys;
   const hasOwn = Object.hasOwn;
   /** Where all own keys are compared (scripts extend these); elsewhere the enumerable ones. */
-  const fully = [global, Object.prototype, Array.prototype, Function.prototype, String.prototype];
+  const fully = [
+    global,
+    Object.prototype,
+    Array.prototype,
+    Function.prototype,
+    String.prototype,
+    Number.prototype,
+    Promise.prototype,
+    Error.prototype,
+    JSON,
+    Math,
+  ];
   const records = [];
   const seen = new Set();
 
   function remember(o) {
     if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) return;
     seen.add(o);
-    const keys = ownKeys(o);
-    const descs = [];
-    for (let i = 0; i < keys.length; i++) descs[i] = getDesc(o, keys[i]);
-    const data = [];
-    for (let i = 0; i < keys.length; i++) data[i] = 'value' in descs[i];
     const full = fully.indexOf(o) !== -1;
-    const record = {
-      o: o,
-      proto: getProto(o),
-      extensible: isExtensible(o),
-      keys: keys,
-      descs: descs,
-      data: data,
-      full: full,
-      listed: full ? keys : keysOf(o),
-    };
+    // Elsewhere only the enumerable keys: built-ins have none of their own,
+    // so a script's assignments show, and the check stays cheap.
+    const keys = full ? ownKeys(o) : keysOf(o);
+    const descs = [];
+    const data = [];
+    for (let i = 0; i < keys.length; i++) {
+      descs[i] = getDesc(o, keys[i]);
+      data[i] = 'value' in descs[i];
+    }
+    const record = { o: o, proto: getProto(o), extensible: isExtensible(o), keys: keys, descs: descs, data: data, full: full };
     if (full) records.unshift(record);
     else records.push(record);
   }
@@ -132,7 +140,7 @@ export const SHARED_STATE = `(function (global) {
       if (isExtensible(o) !== r.extensible) return false;
       const keys = r.keys;
       const now = r.full ? ownKeys(o) : keysOf(o);
-      if (!same(now, r.listed)) {
+      if (!same(now, keys)) {
         for (let j = 0; j < now.length; j++) {
           let known = false;
           for (let k = 0; !known && k < keys.length; k++) known = keys[k] === now[j];

@@ -6,8 +6,8 @@ import { SANDBOX_PRELUDE } from './sandbox-source.js';
 
 /** Compiled script versions kept per isolate (least recently used dropped first). */
 const MAX_CACHED_SCRIPTS = 256;
-/** Fresh contexts made ahead per isolate, while it is idle. */
-const WARM_CONTEXTS = 4;
+/** Fresh contexts made ahead per isolate, while it is idle: the next login's. */
+const WARM_CONTEXTS = 1;
 
 /** A new context, hardened, with the prelude run in it; no tenant script has run in it. */
 export interface FreshContext {
@@ -18,25 +18,21 @@ export interface FreshContext {
 
 /**
  * One V8 isolate (isolated-vm) with its compiled scripts, cached by a hash
- * of their source: a script version is compiled once per isolate. Fresh
- * contexts (hardened, prelude run) are made ahead while the isolate is
- * idle: making one costs about 0.8 ms of the isolate's CPU, off the login's
- * path. A login's script runs in one of them when there is one; otherwise
- * in the login's current context, where the prelude first puts back the
- * globals and built-ins the earlier scripts changed (shared-state.ts, about
- * 0.2–0.4 ms, cheaper than a context made on demand). A context belongs to
- * one login: dropped when the login is done, never lent to another. An
- * isolate runs one piece of JavaScript at a time; the sandbox (isolate.ts)
- * lends it to one login at a time.
+ * of their source: a script version is compiled once per isolate. Each
+ * login runs all of its scripts in one fresh context (hardened, prelude
+ * run), made ahead while the isolate is idle: making one costs about 0.8 ms
+ * of the isolate's CPU, off the login's path. Before each script after the
+ * first, the prelude puts back the globals and built-ins the earlier ones
+ * changed (shared-state.ts), far cheaper than a context per script. A
+ * context belongs to one login: dropped when the login is done, never lent
+ * to another. An isolate runs one piece of JavaScript at a time; the
+ * sandbox (isolate.ts) lends it to one login at a time.
  */
 export class IsolateSlot {
   readonly isolate: ivm.Isolate;
   private scripts = new LRUCache<string, Promise<ivm.Script>>({ max: MAX_CACHED_SCRIPTS });
   /** Contexts made ahead (`ready` once made). */
   private warm: { fresh: Promise<FreshContext>; ready: boolean }[] = [];
-  /** How many scripts the last login ran: how many contexts to make ahead. */
-  private lastScripts = 1;
-  private scriptsNow = 0;
   /** The current login's context, and the login (lease) it belongs to. */
   private current: { owner: object; fresh: Promise<FreshContext> } | undefined;
   /** performance.now() when the slot last went back to the pool. */
@@ -81,38 +77,29 @@ export class IsolateSlot {
    */
   take(owner: object): Promise<FreshContext> {
     if (this.current?.owner !== owner) this.endLogin();
-    this.scriptsNow++;
-    // A context still being made is only waited for when the login has none yet.
-    const i = this.warm.findIndex((w) => w.ready || !this.current);
-    const ahead = i >= 0 ? this.warm.splice(i, 1)[0] : undefined;
-    if (ahead) {
-      this.endLogin(false);
-      this.current = { owner, fresh: ahead.fresh };
+    if (!this.current) {
+      const ahead = this.warm.shift();
+      this.current = { owner, fresh: ahead?.fresh ?? this.prepare() };
     }
-    this.current ??= { owner, fresh: this.prepare() };
     return this.current.fresh;
   }
 
   /** Drops the login's context (its prelude could not put everything back) for a new one. */
   replace(owner: object): Promise<FreshContext> {
-    this.endLogin(false);
+    this.endLogin();
     this.current = { owner, fresh: this.prepare() };
     return this.current.fresh;
   }
 
   /** Drops the current login's context: no later login sees anything of it. */
-  endLogin(loginDone = true): void {
-    if (loginDone && this.scriptsNow > 0) {
-      this.lastScripts = this.scriptsNow;
-      this.scriptsNow = 0;
-    }
+  endLogin(): void {
     const done = this.current;
     this.current = undefined;
     done?.fresh.then(release, () => {});
   }
 
-  /** Makes contexts ahead: as many as the last login ran scripts, or `count`, at most WARM_CONTEXTS. */
-  topUp(count = this.lastScripts): void {
+  /** Makes contexts ahead, up to `count` (called when the slot is idle). */
+  topUp(count = WARM_CONTEXTS): void {
     while (this.warm.length < Math.min(count, WARM_CONTEXTS) && !this.disposed) {
       const entry = { fresh: this.prepare(), ready: false };
       entry.fresh.then(
