@@ -31,8 +31,8 @@ export interface FreshContext {
 export class IsolateSlot {
   readonly isolate: ivm.Isolate;
   private scripts = new LRUCache<string, Promise<ivm.Script>>({ max: MAX_CACHED_SCRIPTS });
-  /** Contexts made ahead (`ready` once made). */
-  private warm: { fresh: Promise<FreshContext>; ready: boolean }[] = [];
+  /** Contexts made ahead. */
+  private warm: { fresh: Promise<FreshContext> }[] = [];
   /** The current login's context, and the login (lease) it belongs to. */
   private current: { owner: object; fresh: Promise<FreshContext> } | undefined;
   /** performance.now() when the slot last went back to the pool. */
@@ -101,15 +101,10 @@ export class IsolateSlot {
   /** Makes contexts ahead, up to `count` (called when the slot is idle). */
   topUp(count = WARM_CONTEXTS): void {
     while (this.warm.length < Math.min(count, WARM_CONTEXTS) && !this.disposed) {
-      const entry = { fresh: this.prepare(), ready: false };
-      entry.fresh.then(
-        () => {
-          entry.ready = true;
-        },
-        () => {
-          this.warm = this.warm.filter((w) => w !== entry);
-        },
-      );
+      const entry = { fresh: this.prepare() };
+      entry.fresh.catch(() => {
+        this.warm = this.warm.filter((w) => w !== entry);
+      });
       this.warm.push(entry);
     }
   }
