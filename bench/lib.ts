@@ -76,6 +76,8 @@ export interface Tessera {
   url: string;
   /** The temporary directory holding the database (SQLite), or where the PostgreSQL schema is. */
   dir: string;
+  /** The HTTP server (to time requests from inside it). */
+  server: import('node:http').Server;
 }
 
 /** A fresh PostgreSQL schema for the bench (dropped by `close`), migrated. */
@@ -149,6 +151,7 @@ export async function withTessera(
           rt,
           url: `http://127.0.0.1:${port}/oauth/token`,
           dir: DATABASE === 'postgres' ? `PostgreSQL schema ${rt.store.schema}` : dir,
+          server: app.server,
         });
       } finally {
         closeLoad();

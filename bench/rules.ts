@@ -1,57 +1,55 @@
 // First: sizes libuv's thread pool before anything uses it (see the module).
 import { THREADPOOL_SIZE } from './threadpool.js';
 
+import { spawn } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { Options } from 'autocannon';
+import type { Server } from 'node:http';
 import { decodeJwt } from 'jose';
-import { passwordLoginContext } from '../src/login/build.js';
-import type { LoginContext } from '../src/login/context.js';
-import { rulesRun } from '../src/login/steps/rules-run.js';
-import { resolveAudience } from '../src/oauth/audience.js';
-import { defaultConnection } from '../src/oauth/realm.js';
-import { decideScopes, parseScope } from '../src/oauth/scopes.js';
 import type { Runtime } from '../src/runtime.js';
-import { findClient } from '../src/store/repos/clients.js';
 import { putSetting } from '../src/store/repos/settings.js';
-import { findUserByIdentifier, upsertUser } from '../src/store/repos/users.js';
+import { upsertUser } from '../src/store/repos/users.js';
 import { ALICE, API, SECRET, addUser } from '../test/helpers/app.js';
-import {
-  CONCURRENCY,
-  type GrantSlice,
-  MAX_ERROR_SHARE,
-  type OpsSlice,
-  alternateRounds,
-  benchTiming,
-  grantSlice,
-  opsSlice,
-  percentile,
-  postForm,
-  report,
-  run,
-  withTessera,
-} from './lib.js';
+import { percentile, postForm, run, withTessera } from './lib.js';
 
 /**
- * What do three typical rules add to a password login? Two measurements in
- * one run:
+ * What do three typical rules add to a password login? In one run, with the
+ * load from a separate process (the autocannon CLI, so the server's event
+ * loop and CPU figures are the server's alone): the password grant with no
+ * rules and with the three rules, at 1 and at 16 connections, in
+ * alternating rounds (argon2id dominates both sides; the rules are the
+ * difference). Printed per concurrency: p50 and p99 on each side, the p50
+ * the rules add (ms) and the ratio p50 with ÷ without, and the server's CPU
+ * per login on each side; and, measured in the server through the sandbox's
+ * timing channel, the time each login spends in its scripts (lease to
+ * release): that is what the rules add, without argon2's noise. Aim: < 0.5
+ * ms p50 at both concurrencies. A 503 (admission control refusing a login
+ * on an overloaded machine) is counted, not timed.
  *
- * 1. the password grant with the rules against the same grant without, in
- *    alternating rounds, 16 in flight (argon2id dominates both);
- * 2. the `rules.run` step alone, called with the login context the grant
- *    builds, with the rules and without: back to back, paced (one call
- *    every ~20 ms, as logins arrive between argon2id verifications) and 16
- *    at once. The added latency per login without argon2's noise. Aim:
- *    < 2 ms (p50).
+ * Latency is taken in the server (from the request's first byte to the end
+ * of its answer, performance.now()): autocannon's own histogram counts whole
+ * milliseconds, too coarse for the aim. autocannon's p50 is printed too.
+ *
+ * Usage: npm run bench:rules [-- --duration SECONDS --rounds N]
  */
 
-const AIM_MS = 2;
+const AIM_MS = 0.5;
 const NS = 'https://acme.test/';
+const CONCURRENCIES = [1, 16] as const;
 
-const { values: args } = parseArgs({ options: { duration: { type: 'string' } } });
-const timing = benchTiming(args.duration);
+const { values: args } = parseArgs({
+  options: { duration: { type: 'string' }, rounds: { type: 'string' } },
+});
+/** Seconds of each slice (one side at one concurrency) and how many rounds of them. */
+const SLICE_SECONDS = Number(args.duration ?? process.env.BENCH_DURATION ?? 4);
+const ROUNDS = Number(args.rounds ?? 3);
+if (!(SLICE_SECONDS > 0) || !(ROUNDS >= 1)) {
+  console.error('--duration and --rounds must be positive numbers');
+  process.exit(2);
+}
 
 /** The three rules: a roles claim, a deny by metadata flag, a scope by role. */
 const RULES = [
@@ -163,267 +161,198 @@ async function checkGrants(rt: Runtime, url: string): Promise<void> {
 }
 
 /**
- * The login context of Alice's grant as the password grant builds it, as
- * identity.verify leaves it (user loaded, password wiped); a fresh copy of
- * the parts the rules change for every call.
+ * What the server saw while `on`: latencies of the logins answered 200,
+ * how many were refused with 503 (admission control on a loaded machine),
+ * other answers, and the time each login spent in its scripts (from the
+ * sandbox's timing channel, src/rules/engine.ts).
  */
-async function loginContextFactory(rt: Runtime): Promise<() => LoginContext> {
-  const client = (await findClient(rt.store.db, FORM.client_id))!.client;
-  const connection = await defaultConnection(rt, client);
-  const api = await resolveAudience(rt, FORM.audience);
-  const requestedScopes = parseScope(FORM.scope);
-  const { granted, differs } = decideScopes(requestedScopes, api, { allowOffline: false });
-  const found = await findUserByIdentifier(rt.store.db, connection.id, FORM.username);
-  if (!found) throw new Error('the bench user is missing');
-  const { password_hash: _hash, ...user } = found;
-  const { password: _password, client_secret: _secret, ...body } = FORM;
-  const request = {
-    ip: '127.0.0.1',
-    clientIp: '127.0.0.1',
-    userAgent: 'bench-rules/1.0',
-    hostname: '127.0.0.1',
+function recorder(server: Server) {
+  let on = false;
+  let took = { latencies: [] as number[], scripts: [] as number[], refused: 0, other: 0 };
+  server.prependListener('request', (_req, res) => {
+    if (!on) return;
+    const t0 = performance.now();
+    res.once('finish', () => {
+      if (!on) return;
+      if (res.statusCode === 200) took.latencies.push(performance.now() - t0);
+      else if (res.statusCode === 503) took.refused++;
+      else took.other++;
+    });
+  });
+  subscribe('tessera:rules.scripts', (m) => {
+    if (on) took.scripts.push((m as { ms: number }).ms);
+  });
+  return {
+    take() {
+      const out = took;
+      took = { latencies: [], scripts: [], refused: 0, other: 0 };
+      return out;
+    },
+    on(v: boolean) {
+      on = v;
+    },
   };
-  return () => ({
-    ...passwordLoginContext(
-      { rt, client, request: { ...request, body: { ...body } } },
-      {
-        grantType: 'password',
-        connection,
-        username: FORM.username,
-        password: '',
-        api,
-        requestedScopes,
-        scopes: [...granted],
-        echoScope: differs,
-      },
-    ),
-    password: undefined,
-    user: { ...user, logins_count: user.logins_count + 1 },
+}
+
+interface Cannon {
+  p50: number;
+  total: number;
+  failed: number;
+}
+
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+/** Runs the autocannon CLI in its own process for `seconds` at `connections`; its JSON summary. */
+function autocannon(url: string, connections: number, seconds: number): Promise<Cannon> {
+  const argv = [
+    AUTOCANNON,
+    ...['-c', String(connections), '-d', String(seconds), '-m', 'POST', '-j', '-n'],
+    ...['-H', 'content-type=application/x-www-form-urlencoded', '-b', GRANT_FORM, url],
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
+      const r = JSON.parse(out);
+      resolve({ p50: r.latency.p50, total: r.requests.total, failed: r.non2xx + r.errors + r.timeouts });
+    });
   });
 }
 
-/**
- * The pause between paced calls: about one argon2id verification, the time
- * that separates a server's logins, in which the sandbox makes contexts ahead.
- */
-const PAUSE_MS = 20;
-
-/**
- * How the step is called: calls in flight, the pause between a chain's
- * calls, and the share of a round's time (the paced mode makes few calls).
- */
-const MODES = [
-  { label: 'back to back', concurrency: 1, pauseMs: 0, share: 1 / 3 },
-  { label: `paced (${PAUSE_MS} ms apart)`, concurrency: 1, pauseMs: PAUSE_MS, share: 1 },
-  { label: `${CONCURRENCY} at once`, concurrency: CONCURRENCY, pauseMs: 0, share: 1 / 3 },
-] as const;
-
-interface StepSide {
-  mode: (typeof MODES)[number];
+interface Side {
+  connections: number;
   on: boolean;
-  slices: OpsSlice[];
+  latencies: number[];
+  scripts: number[];
+  refused: number;
+  cannonP50: number[];
+  logins: number;
+  failed: number;
+  cpuMs: number;
+  seconds: number;
 }
 
-/**
- * `op` in `concurrency` chains for `seconds`, each call timed, with an
- * untimed pause between a chain's calls. The CPU figure covers the pauses
- * too: what the sandbox does between logins (making contexts ahead) counts.
- */
-async function stepSlice(
-  seconds: number,
-  op: () => Promise<void>,
-  concurrency: number,
-  pauseMs: number,
-): Promise<OpsSlice> {
-  if (pauseMs === 0) return opsSlice(seconds, op, concurrency);
-  const latencies: number[] = [];
+async function slice(rt: Runtime, url: string, rec: ReturnType<typeof recorder>, side: Side): Promise<void> {
+  await setRules(rt, side.on);
   const cpu = process.cpuUsage();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const chain = async () => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      await op();
-      latencies.push(performance.now() - t0);
-      await sleep(pauseMs);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, chain));
-  const elapsed = (performance.now() - start) / 1000;
+  const t0 = performance.now();
+  rec.on(true);
+  const c = await autocannon(url, side.connections, SLICE_SECONDS);
+  rec.on(false);
   const used = process.cpuUsage(cpu);
-  return {
-    latencies,
-    count: latencies.length,
-    seconds: elapsed,
-    rate: latencies.length / elapsed,
-    cpuMs: (used.user + used.system) / 1000,
-  };
+  side.seconds += (performance.now() - t0) / 1000;
+  side.cpuMs += (used.user + used.system) / 1000;
+  const took = rec.take();
+  side.latencies.push(...took.latencies);
+  side.scripts.push(...took.scripts);
+  side.logins += took.latencies.length;
+  side.refused += took.refused;
+  side.cannonP50.push(c.p50);
+  side.failed += took.other;
 }
 
-/**
- * The `rules.run` step with the three rules and with none, alternating in
- * rounds, in each mode: back to back (every fresh context is made on
- * demand), paced (contexts made ahead between calls, as between a server's
- * logins) and 16 at once.
- */
-async function measureStep(rt: Runtime): Promise<StepSide[]> {
-  const newContext = await loginContextFactory(rt);
-  const step = (on: boolean) => async () => {
-    const ctx = newContext();
-    await rulesRun.run(ctx);
-    if (on && (ctx.scopes.length !== 2 || !ctx.accessTokenClaims[`${NS}roles`])) {
-      throw new Error(`the rules did not apply: ${JSON.stringify(ctx.scopes)}`);
-    }
-  };
-  const sides: StepSide[] = MODES.flatMap((mode) => [
-    { mode, on: false, slices: [] },
-    { mode, on: true, slices: [] },
-  ]);
-  const slice = async (side: StepSide, seconds: number) => {
-    await setRules(rt, side.on);
-    return stepSlice(seconds, step(side.on), side.mode.concurrency, side.mode.pauseMs);
-  };
-  // Warm-up (JIT, the isolates, the compiled scripts), not counted.
-  for (const side of sides.filter((s) => s.on)) await slice(side, timing.warmupSeconds / MODES.length);
-  for (let i = 0; i < timing.rounds; i++) {
-    for (const side of sides) side.slices.push(await slice(side, timing.sliceSeconds * side.mode.share));
-  }
-  return sides;
-}
-
-const sorted = (slices: { latencies: number[] }[]) =>
-  slices.flatMap((s) => s.latencies).sort((a, b) => a - b);
-const cpuPerOp = (slices: { cpuMs: number; count: number }[]) =>
-  slices.reduce((t, s) => t + s.cpuMs, 0) / slices.reduce((n, s) => n + s.count, 0);
-const ms = (v: number, digits = 3) => `${v.toFixed(digits)} ms`;
-
-/** One line of added latency: p50 and p99 with rules minus without, and the aim's verdict. */
-function addedLine(label: string, none: number[], rules: number[]): string {
-  const p50 = percentile(rules, 50) - percentile(none, 50);
-  const p99 = percentile(rules, 99) - percentile(none, 99);
-  const verdict = p50 < AIM_MS ? 'PASS' : 'BELOW AIM';
-  return `  added per login, ${label}: p50 +${ms(p50)}, p99 +${ms(p99)}; aim p50 < ${AIM_MS} ms: ${verdict}`;
-}
-
-function reportStep(sides: StepSide[]): void {
-  const label = (side: StepSide) => `${side.mode.label}, ${side.on ? '3 rules' : 'no rules'}`;
-  const width = Math.max(...sides.map((s) => label(s).length)) + 2;
-  console.log(
-    `\n  ${'rules.run step'.padEnd(width)}${'calls'.padStart(8)}${'calls/s'.padStart(10)}` +
-      `${'p50'.padStart(12)}${'p99'.padStart(12)}${'CPU/call'.padStart(12)}`,
+const ms = (v: number, digits = 2) => `${v.toFixed(digits)} ms`;
+const q = (values: number[], p: number) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    p,
   );
-  for (const side of sides) {
-    const lat = sorted(side.slices);
-    const seconds = side.slices.reduce((t, s) => t + s.seconds, 0);
+
+function report(sides: Side[]): boolean {
+  let pass = true;
+  console.log(
+    `\n  ${'side'.padEnd(26)}${'logins'.padStart(8)}${'logins/s'.padStart(10)}${'p50'.padStart(11)}` +
+      `${'p99'.padStart(11)}${'ac p50'.padStart(9)}${'CPU/login'.padStart(11)}${'503s'.padStart(7)}` +
+      `${'scripts p50'.padStart(13)}${'scripts p99'.padStart(13)}`,
+  );
+  for (const s of sides) {
+    const lat = [...s.latencies].sort((a, b) => a - b);
     console.log(
-      `  ${label(side).padEnd(width)}${String(lat.length).padStart(8)}` +
-        `${(lat.length / seconds).toFixed(0).padStart(10)}` +
-        `${ms(percentile(lat, 50)).padStart(12)}${ms(percentile(lat, 99)).padStart(12)}` +
-        `${ms(cpuPerOp(side.slices)).padStart(12)}`,
+      `  ${`c=${s.connections}, ${s.on ? '3 rules' : 'no rules'}`.padEnd(26)}${String(s.logins).padStart(8)}` +
+        `${(s.logins / s.seconds).toFixed(1).padStart(10)}${ms(percentile(lat, 50)).padStart(11)}` +
+        `${ms(percentile(lat, 99)).padStart(11)}${`${percentile(
+          [...s.cannonP50].sort((a, b) => a - b),
+          50,
+        )} ms`.padStart(9)}` +
+        `${ms(s.cpuMs / Math.max(1, s.logins)).padStart(11)}${String(s.refused).padStart(7)}` +
+        `${(s.on ? ms(q(s.scripts, 50), 3) : '-').padStart(13)}${(s.on ? ms(q(s.scripts, 99), 3) : '-').padStart(13)}`,
     );
   }
   console.log('');
-  for (const mode of MODES) {
-    const [none, rules] = [false, true].map((on) => sides.find((s) => s.mode === mode && s.on === on)!);
-    console.log(addedLine(mode.label, sorted(none!.slices), sorted(rules!.slices)));
+  for (const c of CONCURRENCIES) {
+    const [none, rules] = [false, true].map((on) => sides.find((s) => s.connections === c && s.on === on)!);
+    const p = (s: Side) =>
+      percentile(
+        [...s.latencies].sort((a, b) => a - b),
+        50,
+      );
+    const added = p(rules!) - p(none!);
+    const scripts = q(rules!.scripts, 50);
+    const cpu = rules!.cpuMs / rules!.logins - none!.cpuMs / none!.logins;
+    const ok = scripts < AIM_MS;
+    pass &&= ok;
+    console.log(
+      `  c=${c}: the 3 rules' own time p50 ${ms(scripts, 3)} (p99 ${ms(q(rules!.scripts, 99), 3)}); ` +
+        `aim < ${AIM_MS} ms: ${ok ? 'PASS' : 'BELOW AIM'}`,
+    );
+    console.log(
+      `        login p50 with / without: ${ms(p(rules!))} / ${ms(p(none!))} = ${(p(rules!) / p(none!)).toFixed(3)} ` +
+        `(${added >= 0 ? '+' : ''}${ms(added)}, within the noise of argon2 and the machine); ` +
+        `server CPU per login ${cpu >= 0 ? '+' : ''}${ms(cpu)}`,
+    );
   }
-  const cpu = MODES.map((mode) => {
-    const [none, rules] = [false, true].map((on) => sides.find((s) => s.mode === mode && s.on === on)!);
-    return `${ms(cpuPerOp(rules!.slices) - cpuPerOp(none!.slices))} ${mode.label}`;
-  });
-  console.log(`  added CPU per login (all threads): ${cpu.join(', ')}`);
-  console.log(
-    `  (${CONCURRENCY} at once: the latency is mostly waiting for an isolate, about ${CONCURRENCY} / calls/s)`,
-  );
+  return pass;
 }
-
-/** The grant's own view: latency and CPU per login with the rules minus without. */
-function reportGrantAdded(baseline: GrantSlice[], grants: GrantSlice[]): void {
-  const none = sorted(baseline);
-  const rules = sorted(grants);
-  console.log(
-    `  grant latency, ${CONCURRENCY} in flight: p50 ${ms(percentile(none, 50), 1)} -> ${ms(percentile(rules, 50), 1)} ` +
-      `(${signed(percentile(rules, 50) - percentile(none, 50))}), ` +
-      `p99 ${ms(percentile(none, 99), 1)} -> ${ms(percentile(rules, 99), 1)} ` +
-      `(${signed(percentile(rules, 99) - percentile(none, 99))})`,
-  );
-  console.log(
-    `  grant CPU per login (incl. autocannon): ${signed(cpuPerOp(grants) - cpuPerOp(baseline))} with the rules ` +
-      '(argon2id dominates: the step figures below are the direct measure)',
-  );
-}
-
-const plainSent = (slices: GrantSlice[]) =>
-  slices.reduce((n, g) => n + g.raw['2xx'] + g.raw.non2xx + g.raw.errors + g.raw.timeouts, 0);
-
-const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms`;
 
 run(() =>
   withTessera(seed, async (tessera) => {
     const { rt, url } = tessera;
     await checkGrants(rt, url);
-
     console.log(
       `rules bench: ${availableParallelism()} cores, UV_THREADPOOL_SIZE=${THREADPOOL_SIZE}, ` +
-        `${CONCURRENCY} in flight, ${timing.duration} s of each, scope="${SCOPE}", ` +
-        `${RULES.length} rules (roles claim, deny by app_metadata, scope by role), ` +
-        `attack protection off, SQLite (WAL) in ${tessera.dir}`,
+        `load from the autocannon CLI (own process), ${ROUNDS} rounds of ${SLICE_SECONDS} s per side, ` +
+        `c=${CONCURRENCIES.join(' and c=')}, ${RULES.length} rules (roles claim, deny by app_metadata, ` +
+        `scope by role), attack protection off, SQLite (WAL) in ${tessera.dir}`,
     );
-    const options: Options = {
-      url,
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: GRANT_FORM,
-      connections: CONCURRENCY,
-    };
-    // Both sides are grant runs of a fixed number of logins, sized from the
-    // side's previous rate, so no request is left over for the next round.
-    const sized = async (on: boolean, amount: number) => {
-      await setRules(rt, on);
-      return grantSlice(options, amount);
-    };
-    let plainRate = (await sized(false, CONCURRENCY * 4)).rate;
-    const rounds = await alternateRounds({
-      timing,
-      baseline: async (seconds) => {
-        const s = await sized(false, Math.max(CONCURRENCY * 2, Math.round(plainRate * seconds)));
-        plainRate = s.rate;
-        return s;
-      },
-      grant: (amount) => sized(true, amount),
-    });
-    report({
-      timing,
-      rounds,
-      baseline: {
-        label: 'grant, no rules',
-        unit: 'req/s',
-        series: 'no-rules rounds',
-        rateName: 'plain_rps',
-      },
-      grant: {
-        label: 'grant, 3 rules',
-        unit: 'req/s',
-        series: 'rules rounds',
-        rateName: 'rules_rps',
-        options,
-        noun: 'grant',
-        op: 'login',
-        plural: 'logins',
-        latency: 'measured',
-      },
-    });
-    reportGrantAdded(rounds.baseline, rounds.grants);
-    // report() checks the rules rounds' answers; the no-rules rounds must be clean too.
-    const plainFailed = rounds.baseline.reduce((n, b) => n + b.raw.non2xx + b.raw.errors + b.raw.timeouts, 0);
-    if (plainFailed > Math.max(1, plainSent(rounds.baseline) * MAX_ERROR_SHARE)) {
-      console.error(`\n  FAILED: ${plainFailed} no-rules grant requests did not answer 200.`);
+    const rec = recorder(tessera.server);
+    const sides: Side[] = CONCURRENCIES.flatMap((connections) =>
+      [false, true].map((on) => ({
+        connections,
+        on,
+        latencies: [],
+        scripts: [],
+        refused: 0,
+        cannonP50: [],
+        logins: 0,
+        failed: 0,
+        cpuMs: 0,
+        seconds: 0,
+      })),
+    );
+    // Warm-up (JIT, the isolates, the compiled scripts), not counted.
+    for (const s of sides) {
+      await setRules(rt, s.on);
+      await autocannon(url, s.connections, 1);
+      rec.take();
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which side goes first, so a drift in the machine's load hits both alike.
+      const order = round % 2 === 0 ? sides : [...sides].reverse();
+      for (const s of order) await slice(rt, url, rec, s);
+    }
+    const pass = report(sides);
+    const failed = sides.reduce((n, s) => n + s.failed, 0);
+    if (failed > 0) {
+      console.error(`\n  FAILED: ${failed} logins answered neither 200 nor 503.`);
       process.exitCode = 1;
     }
-
-    const t0 = performance.now();
-    const sides = await measureStep(rt);
-    reportStep(sides);
-    console.log(`  (step measured for ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `\n  ${pass ? 'all aims met' : 'an aim was not met'} (the machine's other load counts in both sides)`,
+    );
   }),
 );

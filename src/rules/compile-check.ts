@@ -1,4 +1,15 @@
-import ivm from 'isolated-vm';
+import { createRequire } from 'node:module';
+import type IvmModule from 'isolated-vm';
+
+// Loaded on the first compile, not on import: the tenant modules (and so the
+// server, through the Management API) import this file, and a tenant without
+// scripts must never load isolated-vm (test/rules/hot-path.test.ts).
+const requireHere = createRequire(import.meta.url);
+let ivm: typeof IvmModule | undefined;
+function isolatedVm(): typeof IvmModule {
+  ivm ??= requireHere('isolated-vm') as typeof IvmModule;
+  return ivm;
+}
 
 const FILENAME = 'tenant-script';
 
@@ -17,7 +28,7 @@ export interface ScriptSource {
  */
 export function compileErrors(scripts: ScriptSource[]): (string | undefined)[] {
   if (scripts.length === 0) return [];
-  const isolate = new ivm.Isolate({ memoryLimit: 16 });
+  const isolate = new (isolatedVm().Isolate)({ memoryLimit: 16 });
   try {
     return scripts.map(({ source, linesBefore }) => {
       try {

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { LoginContext } from '../login-types/context.js';
 import type { Runtime } from '../runtime.js';
 import { errors } from '../errors/index.js';
@@ -13,6 +14,13 @@ import {
   ScriptFailure,
   type ScriptId,
 } from './types.js';
+
+/**
+ * Published once per login that ran scripts, with `{ ms }`: the wall time
+ * of its scripts from the lease to the release (bench/rules.ts listens;
+ * nothing is measured without a subscriber).
+ */
+export const scriptsTiming = channel('tessera:rules.scripts');
 
 /** What the rule and action runners share during one login. */
 export interface RunEnv {
@@ -36,6 +44,7 @@ export interface RunEnv {
  */
 export async function runLoginScripts(ctx: LoginContext<Runtime>, scripts: LoginScripts): Promise<void> {
   const { rt } = ctx;
+  const started = scriptsTiming.hasSubscribers ? performance.now() : 0;
   const sandbox = sandboxFor(rt);
   const [tenant, configs] = await Promise.all([
     getTenantSettings(rt.store.db),
@@ -79,6 +88,7 @@ export async function runLoginScripts(ctx: LoginContext<Runtime>, scripts: Login
     throw errors.ruleFailed(`${describeScript(err.script)}: ${err.reason}`);
   } finally {
     if (lease) sandbox.release(lease);
+    if (started) scriptsTiming.publish({ ms: performance.now() - started });
   }
 }
 

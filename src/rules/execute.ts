@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import ivm from 'isolated-vm';
 import { bridgedFetch, type FetchPolicy } from './fetch-bridge.js';
-import type { FreshContext, IsolateLease } from './isolate.js';
+import type { IsolateLease } from './isolate.js';
+import { entrySource } from './sandbox-source.js';
 import { cut, ScriptFailure, type ScriptId } from './types.js';
 
 /** The final state of a script, read back from the sandbox as JSON (see sandbox-source.ts). */
@@ -32,7 +33,8 @@ export interface Execution {
 }
 
 /**
- * Runs one tenant script in a fresh context of the login's isolate and
+ * Runs one tenant script in the login's context of its isolate (made
+ * ahead, the login's alone; what earlier scripts changed is put back) and
  * returns its outcome (`done` or `unauthorized`); any failure is a
  * ScriptFailure. The isolate is the login's alone, so a failure here is
  * this script's own doing (or the sandbox stopping it: `lease.stopped`).
@@ -54,19 +56,27 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     return { timeout: Math.ceil(ms) };
   };
   const fetchRef = new ivm.Reference((url: unknown, init: unknown) => bridgedFetch(url, init, policy));
-  let fresh: FreshContext | undefined;
-  let entry: ivm.Reference | undefined;
   let state: ScriptState | undefined;
   try {
-    fresh = await slot.take();
-    const script = await slot.compile(x.source).catch((err: unknown) => {
+    const script = await slot.compile(entrySource(x.source)).catch((err: unknown) => {
       if (slot.disposed) throw err;
       throw new ScriptFailure(id, `does not compile: ${message(err)}`);
     });
-    const { context, drive } = fresh;
-    entry = await script.run(context, { ...budget(), reference: true });
     const input = JSON.stringify(x.input);
-    let answer = await drive.apply(undefined, ['start', entry.derefInto(), input, fetchRef], budget());
+    let fresh = await slot.take(lease);
+    let answer: unknown;
+    // The login's context, put back as it was (shared-state.ts); a new one
+    // when an earlier script left something that cannot be put back.
+    for (let attempt = 0; ; attempt++) {
+      // Queued ahead of the run on the isolate's thread (never a sync call:
+      // that would hold the event loop while the isolate makes a context).
+      fresh.drive.applyIgnored(undefined, ['input', input, fetchRef]);
+      answer = await script.run(fresh.context, budget());
+      if (!isDirty(answer)) break;
+      if (attempt > 0) throw new ScriptFailure(id, 'its context could not be made ready');
+      fresh = await slot.replace(lease);
+    }
+    const { drive } = fresh;
     for (;;) {
       answer ??= await drive.apply(undefined, ['state'], budget());
       const json = String(answer);
@@ -92,13 +102,6 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     throw toFailure(x, err);
   } finally {
     if (state?.logs?.length) x.log(state.logs);
-    try {
-      entry?.release();
-      fresh?.drive.release();
-      fresh?.context.release();
-    } catch {
-      // The isolate is gone already.
-    }
     fetchRef.release();
   }
   if (state.status === 'failed') {
@@ -106,6 +109,13 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
   }
   return state;
 }
+
+/** The script's run answered that the context could not be put back (see sandbox-source.ts). */
+function isDirty(answer: unknown): boolean {
+  return typeof answer === 'string' && answer === DIRTY;
+}
+
+const DIRTY = JSON.stringify({ status: 'dirty' });
 
 function timedOut(x: Execution): ScriptFailure {
   // A script stopped mid-way (time limit, memory, the sandbox's caps) may

@@ -87,12 +87,46 @@ export class Sandbox {
   private waiting: Waiter[] = [];
   /** New isolates being primed for a login (slot.prime). */
   private starting = 0;
+  /** New isolates being made ahead for the idle pool (prewarm). */
+  private warming = 0;
   private busyCount = 0;
   private slowCount = 0;
   private trimTimer: NodeJS.Timeout | undefined;
   private strikes = new Strikes();
 
+  /** Bumped by dispose(): an isolate made ahead before it is not kept. */
+  private generation = 0;
+
   constructor(public limits: RulesLimits) {}
+
+  /**
+   * Makes isolates ahead, up to `warmIsolates` idle ones, off any login's
+   * path (a new isolate costs about 25 ms of CPU): the first logins, and
+   * logins after a quiet spell, then find one waiting.
+   */
+  prewarm(): void {
+    const room =
+      Math.max(1, this.limits.isolates) - this.leased.size - this.starting - this.warming - this.idle.length;
+    const want = Math.min(room, this.limits.warmIsolates - this.idle.length - this.warming);
+    for (let i = 0; i < want; i++) {
+      const slot = new IsolateSlot(this.limits.memoryLimitMb);
+      const generation = this.generation;
+      this.warming++;
+      slot.prime().then(() => {
+        this.warming--;
+        if (generation !== this.generation || slot.disposed) return slot.dispose();
+        const next = this.waiting.shift();
+        if (next) {
+          clearTimeout(next.timer);
+          next.resolve(this.start(slot, next.user));
+          return;
+        }
+        slot.idleSince = performance.now();
+        this.idle.unshift(slot);
+        this.scheduleTrim();
+      });
+    }
+  }
 
   /**
    * An isolate for one login of `user`: idle, new, or the next one released
@@ -105,7 +139,7 @@ export class Sandbox {
     // (the login waits for its first one only); their few tenths of a ms
     // of CPU each count as the login's, far below fastCpuMs.
     if (slot) return this.start(slot, user);
-    if (this.leased.size + this.starting < Math.max(1, this.limits.isolates)) {
+    if (this.leased.size + this.starting + this.warming < Math.max(1, this.limits.isolates)) {
       const fresh = new IsolateSlot(this.limits.memoryLimitMb);
       return this.startAfter(fresh, fresh.prime(), user);
     }
@@ -129,6 +163,8 @@ export class Sandbox {
   release(lease: IsolateLease): void {
     if (!this.leased.delete(lease)) return;
     clearTimeout(lease.timer);
+    // The login's context goes with it: the next login gets a fresh one.
+    lease.slot.endLogin();
     if (lease.busy) this.busyCount--;
     if (lease.slow) this.slowCount--;
     const { slot } = lease;
@@ -147,6 +183,7 @@ export class Sandbox {
     const next = this.waiting.shift();
     if (next) {
       clearTimeout(next.timer);
+      slot.topUp(1);
       next.resolve(this.start(slot, next.user));
       return;
     }
@@ -168,6 +205,7 @@ export class Sandbox {
   }
 
   dispose(): void {
+    this.generation++;
     for (const slot of this.idle) slot.dispose();
     this.idle = [];
     clearTimeout(this.trimTimer);
@@ -270,6 +308,7 @@ export function sandboxFor(rt: object): Sandbox {
   if (!sandbox) {
     sandbox = new Sandbox({ ...DEFAULT_RULES_LIMITS });
     sandboxes.set(rt, sandbox);
+    sandbox.prewarm();
   }
   return sandbox;
 }

@@ -20,6 +20,9 @@
  *   `toLocaleString` and `localeCompare`
  *   keep working (their ICU objects are temporary and collected).
  *
+ * The Intl count is per script: the prelude takes `RESET_INTL_KEY` (and
+ * deletes it) to start it over between a login's scripts.
+ *
  * The originals are kept only in this closure: a script reaches the
  * replacements through `globalThis`, `Function('return this')()` and
  * `.constructor` of instances and prototypes alike (each context is fresh,
@@ -27,6 +30,9 @@
  * gives it nothing back).
  */
 export const MAX_INTL_OBJECTS = 100;
+
+/** A global the prelude takes away at once: the Intl count's reset. */
+export const RESET_INTL_KEY = '__tesseraResetIntl';
 
 export const SANDBOX_HARDENING = `(function (global) {
   'use strict';
@@ -69,6 +75,12 @@ export const SANDBOX_HARDENING = `(function (global) {
   replace(global, 'ArrayBuffer', SafeArrayBuffer);
 
   let intlObjects = 0;
+  define(global, '${RESET_INTL_KEY}', {
+    value: function () { intlObjects = 0; },
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
   function countIntl() {
     if (++intlObjects > ${MAX_INTL_OBJECTS}) {
       throw new RangeError('a script may create at most ${MAX_INTL_OBJECTS} Intl objects');

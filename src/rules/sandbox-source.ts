@@ -1,3 +1,9 @@
+import { RESET_INTL_KEY } from './sandbox-hardening.js';
+import { SHARED_STATE } from './shared-state.js';
+
+/** The global whose getter starts a script (see entrySource). */
+export const ENTRY_KEY = '__tesseraEntry';
+
 /**
  * JavaScript that runs inside the isolate, in every fresh context, before
  * the tenant's script. It defines the globals a script may use
@@ -5,16 +11,22 @@
  * `configuration` for rules) and evaluates to a driver function the host
  * calls with a command:
  *
- * - `start(entry, inputJson, fetchRef)`: takes the login's data (a JSON
- *   copy) and the host's fetch bridge (an isolated-vm Reference, kept in
- *   this closure so the tenant's code never sees it), then calls the rule
+ * - `input(inputJson, fetchRef)` (queued just before the script, runs no script
+ *   code): keeps the script's data (a JSON copy) and the host's fetch bridge
+ *   (an isolated-vm Reference, kept in this closure so the tenant's code
+ *   never sees it) for the script compiled next to run;
+ * - the script, compiled as `ENTRY_KEY(script)` (entrySource), then reads
+ *   the entry before any of its own code runs: the prelude puts back what
+ *   the login's earlier scripts changed (shared-state.ts; a context is the
+ *   login's alone, see slot.ts), starts the script's own state, sets
+ *   `configuration` and `auth0` for rules, then calls the rule
  *   (`entry(user, context, callback)`) or loads the action module
- *   (`entry(exports, module)`) and calls `onExecutePostLogin(event, api)`;
- *   `configuration` and `fetch` work from then on (not at the top level
- *   of an action's module);
+ *   (`entry(exports, module)`) and calls `onExecutePostLogin(event, api)`.
+ *   When something cannot be put back, the state is `dirty`: the host runs
+ *   the script again in a new context;
  * - `timer()`: runs the earliest pending `setTimeout` callback (the host
  *   waits out its delay in between, outside the isolate);
- * - `start` and `timer` return the state when the script has finished
+ * - the script's run and `timer` return the state when the script has finished
  *   synchronously, saving the host a call;
  * - `state()`: the outcome as a JSON string: `done` (with the rule's user
  *   and context, or the action's effects), `unauthorized`, `failed`, or
@@ -29,23 +41,40 @@ export const SANDBOX_PRELUDE = `'use strict';
 (function (global) {
   const stringify = JSON.stringify;
   const parse = JSON.parse;
-  const logs = [];
-  const timers = [];
+  const create = Object.create;
+  const define = Reflect.defineProperty;
+  const resetIntl = global.${RESET_INTL_KEY};
+  delete global.${RESET_INTL_KEY};
+  let logs = [];
+  let timers = [];
   let clock = 0;
   let nextTimer = 1;
   let input = null;
+  let inputJson = null;
   let fetchRef = null;
   let outcome = null;
-  const effects = {
-    accessClaims: Object.create(null),
-    idClaims: Object.create(null),
-    scopeOps: [],
-    deny: null,
-    multifactor: null,
-    redirect: null,
-    appMetadata: null,
-    userMetadata: null,
-  };
+  let effects = null;
+  /** A script's own state, new for each of the login's scripts. */
+  function begin() {
+    logs = [];
+    timers = [];
+    clock = 0;
+    nextTimer = 1;
+    outcome = null;
+    effects = {
+      accessClaims: create(null),
+      idClaims: create(null),
+      scopeOps: [],
+      deny: null,
+      multifactor: null,
+      redirect: null,
+      appMetadata: null,
+      userMetadata: null,
+    };
+    if (typeof resetIntl === 'function') resetIntl();
+    input = parse(inputJson);
+    inputJson = null;
+  }
   // Metadata writes are recorded as top-level patches (null removes a key),
   // persisted by the host once the whole login succeeded.
   function patchMetadata(field, key, value) {
@@ -189,25 +218,67 @@ export const SANDBOX_PRELUDE = `'use strict';
     }
   }
 
-  return function drive(cmd, a, b, c) {
+  let armed = false;
+  let used = false;
+  /** The tenant's script is compiled as ENTRY_KEY(script): its first step, before any of its code. */
+  const entry = function () {
+    if (!armed) return undefined;
+    armed = false;
+    // Nothing to put back before a context's first script.
+    if (used && !putBack()) return dirty;
+    used = true;
+    try {
+      begin();
+      if (input.kind === 'rule') {
+        put(global, 'configuration', input.configuration);
+        put(global, 'auth0', {
+          users: {
+            updateAppMetadata: metadataWriter('appMetadata'),
+            updateUserMetadata: metadataWriter('userMetadata'),
+          },
+        });
+      }
+    } catch (e) {
+      fail(errorText(e));
+      return dirty;
+    }
+    return start;
+  };
+  function dirty() {
+    return stringify({ status: 'dirty' });
+  }
+  function put(holder, key, value) {
+    if (!define(holder, key, { value: value, writable: true, configurable: true, enumerable: true })) {
+      throw new TypeError('the global ' + key + ' cannot be set');
+    }
+  }
+  define(global, '${ENTRY_KEY}', { get: entry, enumerable: false, configurable: false });
+  // Last: what the login's scripts share is recorded as the prelude leaves it.
+  const putBack = (${SHARED_STATE})(global);
+  function start(fn) {
+    try {
+      if (input === null || outcome) return state();
+      if (typeof fn !== 'function') fail('the script does not evaluate to a function');
+      else if (input.kind === 'rule') startRule(fn);
+      else startAction(fn);
+    } catch (e) {
+      fail(errorText(e));
+    }
+    return outcome ? state() : undefined;
+  }
+
+  return function drive(cmd, a, b) {
+    if (cmd === 'input') {
+      // No script code runs here: it only keeps the values.
+      inputJson = a;
+      fetchRef = b;
+      input = null;
+      armed = true;
+      return;
+    }
     if (cmd === 'state') return state();
     try {
-      if (cmd === 'start') {
-        input = parse(b);
-        fetchRef = c;
-        if (input.kind === 'rule') {
-          global.configuration = input.configuration;
-          global.auth0 = {
-            users: {
-              updateAppMetadata: metadataWriter('appMetadata'),
-              updateUserMetadata: metadataWriter('userMetadata'),
-            },
-          };
-        }
-        if (typeof a !== 'function') fail('the script does not evaluate to a function');
-        else if (input.kind === 'rule') startRule(a);
-        else startAction(a);
-      } else if (cmd === 'timer') {
+      if (cmd === 'timer') {
         timers.sort(function (x, y) { return x.due - y.due || x.id - y.id; });
         const t = timers.shift();
         if (t) {
@@ -222,6 +293,15 @@ export const SANDBOX_PRELUDE = `'use strict';
   };
 })(globalThis);
 `;
+
+/**
+ * The source compiled for a wrapped script: the prelude's entry called with
+ * the script's value, so that one call runs the script and starts it. The
+ * entry is taken before any of the script's code runs; line numbers stay.
+ */
+export function entrySource(wrapped: string): string {
+  return `${ENTRY_KEY}(${wrapped})`;
+}
 
 /** Lines wrapRule and wrapAction put before the tenant's first line (for error positions). */
 export const WRAPPER_LINES_BEFORE = 1;

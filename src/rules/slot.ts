@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
+import { LRUCache } from 'lru-cache';
 import { SANDBOX_HARDENING } from './sandbox-hardening.js';
 import { SANDBOX_PRELUDE } from './sandbox-source.js';
 
-/** Compiled scripts kept per isolate; past this many, the cache starts over. */
+/** Compiled script versions kept per isolate (least recently used dropped first). */
 const MAX_CACHED_SCRIPTS = 256;
-/** Fresh contexts (prelude run, never used) kept ready per isolate. */
-const WARM_CONTEXTS = 4;
+/** Fresh contexts made ahead per isolate, while it is idle: the next login's. */
+const WARM_CONTEXTS = 1;
 
-/** A new context with the prelude run in it; the tenant's script has not run in it. */
+/** A new context, hardened, with the prelude run in it; no tenant script has run in it. */
 export interface FreshContext {
   context: ivm.Context;
   /** The prelude's driver function (see sandbox-source.ts). */
@@ -16,17 +17,24 @@ export interface FreshContext {
 }
 
 /**
- * One V8 isolate (isolated-vm) with its compiled scripts, cached by source
- * hash: a script version is compiled once per isolate. Each execution gets
- * a fresh context of it, so scripts share no state. Making a context costs
- * most of a script's run (about 0.7 ms), so a few are made ahead, between
- * logins. An isolate runs one piece of JavaScript at a time; the sandbox
- * (isolate.ts) lends it to one login at a time.
+ * One V8 isolate (isolated-vm) with its compiled scripts, cached by a hash
+ * of their source: a script version is compiled once per isolate. Each
+ * login runs all of its scripts in one fresh context (hardened, prelude
+ * run), made ahead while the isolate is idle: making one costs about 0.8 ms
+ * of the isolate's CPU, off the login's path. Before each script after the
+ * first, the prelude puts back the globals and built-ins the earlier ones
+ * changed (shared-state.ts), far cheaper than a context per script. A
+ * context belongs to one login: dropped when the login is done, never lent
+ * to another. An isolate runs one piece of JavaScript at a time; the
+ * sandbox (isolate.ts) lends it to one login at a time.
  */
 export class IsolateSlot {
   readonly isolate: ivm.Isolate;
-  private scripts = new Map<string, Promise<ivm.Script>>();
-  private warm: Promise<FreshContext>[] = [];
+  private scripts = new LRUCache<string, Promise<ivm.Script>>({ max: MAX_CACHED_SCRIPTS });
+  /** Contexts made ahead. */
+  private warm: { fresh: Promise<FreshContext> }[] = [];
+  /** The current login's context, and the login (lease) it belongs to. */
+  private current: { owner: object; fresh: Promise<FreshContext> } | undefined;
   /** performance.now() when the slot last went back to the pool. */
   idleSince = 0;
 
@@ -47,8 +55,8 @@ export class IsolateSlot {
     return this.isolate.isDisposed;
   }
 
+  /** The compiled script of `source`, compiled on first use in this isolate. */
   compile(source: string): Promise<ivm.Script> {
-    if (this.scripts.size >= MAX_CACHED_SCRIPTS) this.scripts.clear();
     const key = createHash('sha256').update(source).digest('base64url');
     let script = this.scripts.get(key);
     if (!script) {
@@ -62,19 +70,42 @@ export class IsolateSlot {
     return script;
   }
 
-  /** A fresh context: one made ahead when there is one. */
-  take(): Promise<FreshContext> {
-    return this.warm.shift() ?? this.prepare();
+  /**
+   * The context for the next script of the login `owner` (its lease): one
+   * made ahead when there is one, else the login's current one, else a new
+   * one. A context of another login is never handed out.
+   */
+  take(owner: object): Promise<FreshContext> {
+    if (this.current?.owner !== owner) this.endLogin();
+    if (!this.current) {
+      const ahead = this.warm.shift();
+      this.current = { owner, fresh: ahead?.fresh ?? this.prepare() };
+    }
+    return this.current.fresh;
+  }
+
+  /** Drops the login's context (its prelude could not put everything back) for a new one. */
+  replace(owner: object): Promise<FreshContext> {
+    this.endLogin();
+    this.current = { owner, fresh: this.prepare() };
+    return this.current.fresh;
+  }
+
+  /** Drops the current login's context: no later login sees anything of it. */
+  endLogin(): void {
+    const done = this.current;
+    this.current = undefined;
+    done?.fresh.then(release, () => {});
   }
 
   /** Makes contexts ahead, up to `count` (called when the slot is idle). */
   topUp(count = WARM_CONTEXTS): void {
-    while (this.warm.length < count && !this.disposed) {
-      const fresh = this.prepare();
-      fresh.catch(() => {
-        this.warm = this.warm.filter((w) => w !== fresh);
+    while (this.warm.length < Math.min(count, WARM_CONTEXTS) && !this.disposed) {
+      const entry = { fresh: this.prepare() };
+      entry.fresh.catch(() => {
+        this.warm = this.warm.filter((w) => w !== entry);
       });
-      this.warm.push(fresh);
+      this.warm.push(entry);
     }
   }
 
@@ -85,7 +116,7 @@ export class IsolateSlot {
    */
   async prime(): Promise<void> {
     this.topUp(1);
-    await Promise.allSettled(this.warm);
+    await Promise.allSettled(this.warm.map((w) => w.fresh));
   }
 
   private async prepare(): Promise<FreshContext> {
@@ -98,6 +129,17 @@ export class IsolateSlot {
   }
 
   dispose(): void {
+    this.current = undefined;
+    this.warm = [];
     if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}
+
+function release({ context, drive }: FreshContext): void {
+  try {
+    drive.release();
+    context.release();
+  } catch {
+    // The isolate is gone already.
   }
 }

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { configureRules, sandboxFor } from '../../src/rules/isolate.js';
+import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
+import { startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { storeKinds } from '../helpers/stores.js';
+import { alice, login, NS, rule, setScripts } from './helpers.js';
+
+// The sandbox does not depend on the database: SQLite is enough here.
+const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
+
+/** A rule that reports what an earlier script could have left, then leaves all of it. */
+const LEAVER = rule(
+  'leaver',
+  `context.accessToken['${NS}seen'] = [typeof globalThis.mark, typeof ({}).polluted, typeof [].map, typeof configuration.KEY];
+   globalThis.mark = user.email;
+   Object.prototype.polluted = 1;
+   Array.prototype.map = null;
+   delete configuration.KEY;
+   callback(null, user, context);`,
+);
+const CLEAN = ['undefined', 'undefined', 'function', 'string'];
+
+describe('rules sandbox: a context per login, made ahead', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp(sqlite);
+  });
+  after(() => t.close());
+  afterEach(() => configureRules(t.rt, DEFAULT_RULES_LIMITS));
+
+  it("a global set by one login's rule is not seen by the next login's, on the same isolate", async () => {
+    // One isolate: every login runs on it, one after the other.
+    configureRules(t.rt, { isolates: 1, warmIsolates: 1 });
+    sandboxFor(t.rt).dispose();
+    await setScripts(t, { rules: [LEAVER], configs: { KEY: 'v' } });
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual((await login(t)).access[`${NS}seen`], CLEAN, `login ${i + 1}`);
+    }
+    // At once, too (the waiting logins get the isolate in turn).
+    const answers = await Promise.all([1, 2, 3].map(() => tokenRequest(t.app, alice)));
+    for (const res of answers) assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(sandboxFor(t.rt).stats(), { idle: 1, leased: 0 });
+  });
+
+  it("a login's later rules do not see what an earlier one changed, even twice over", async () => {
+    await setScripts(t, {
+      rules: [LEAVER, { ...LEAVER, name: 'again' }, { ...LEAVER, name: 'third' }],
+      configs: { KEY: 'v' },
+    });
+    assert.deepEqual((await login(t)).access[`${NS}seen`], CLEAN);
+  });
+
+  it('a rule that freezes a built-in: the next rule runs in a new context', async () => {
+    await setScripts(t, {
+      rules: [
+        rule('freezer', `Object.freeze(Array.prototype); var stuck = 1; callback(null, user, context);`),
+        rule(
+          'after',
+          `context.accessToken['${NS}frozen'] = [Object.isFrozen(Array.prototype), typeof stuck];
+           callback(null, user, context);`,
+        ),
+      ],
+    });
+    assert.deepEqual((await login(t)).access[`${NS}frozen`], [false, 'undefined']);
+  });
+
+  it("the Intl cap counts each script's objects, not the login's", async () => {
+    const make = (name: string, n: number) =>
+      rule(
+        name,
+        `for (let i = 0; i < ${n}; i++) new Intl.NumberFormat('en'); callback(null, user, context);`,
+      );
+    await setScripts(t, { rules: [make('a', 60), make('b', 60)] });
+    await login(t);
+    await setScripts(t, { rules: [make('c', 101)] });
+    assert.equal((await tokenRequest(t.app, alice)).statusCode, 403);
+  });
+
+  it('isolates are made ahead: a login finds one idle and does not wait for it', async () => {
+    const fresh = await startTestApp(sqlite);
+    try {
+      const sandbox = sandboxFor(fresh.rt);
+      const until = performance.now() + 10_000;
+      while (sandbox.stats().idle < DEFAULT_RULES_LIMITS.warmIsolates && performance.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.deepEqual(sandbox.stats(), { idle: DEFAULT_RULES_LIMITS.warmIsolates, leased: 0 });
+      const lease = sandbox.lease(performance.now() + 1000);
+      assert.ok(!(lease instanceof Promise), 'lent at once');
+      sandbox.release(lease);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
