@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseIpRange } from '../protection/ip.js';
+import { DEFAULTS as ALL_DEFAULTS } from './defaults.js';
 
 /**
  * Server configuration: every setting, its environment variable and its
@@ -65,27 +66,8 @@ export interface Config {
   purgeIntervalMinutes: number;
 }
 
-export const DEFAULTS = {
-  dataDir: '.tessera',
-  host: '0.0.0.0',
-  port: 3000,
-  logLevel: 'info',
-  bodyLimit: 64 * 1024,
-  smtpFrom: 'Tessera <no-reply@localhost>',
-  redisPrefix: 'tessera:',
-  refreshRetryWindowSec: 30,
-  clockSkewSec: 60,
-  dbConnectTimeoutMs: 2_000,
-  dbAcquireTimeoutMs: 2_000,
-  dbStatementTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  admissionBudgetMs: 1_000,
-  redisCommandTimeoutMs: 500,
-  redisConnectTimeoutMs: 1_000,
-  retryAfterSeconds: 5,
-  logRetentionDays: 30,
-  purgeIntervalMinutes: 60,
-} as const;
+/** The settings' defaults (defaults.ts, `DEFAULTS.settings`). */
+export const DEFAULTS = ALL_DEFAULTS.settings;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -2,6 +2,7 @@ import type { Runtime } from '../runtime.js';
 import { type ResourceServer, findResourceServer } from '../store/repos/resource-servers.js';
 import { getTenantSettings } from '../store/repos/settings.js';
 import { errors } from '../errors/index.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * The API a token is asked for: `audience`, else the tenant's
@@ -36,7 +37,7 @@ function mfaApi(identifier: string): ResourceServer {
     name: 'MFA API',
     identifier,
     scopes: [{ value: 'enroll' }, { value: 'read:authenticators' }, { value: 'remove:authenticators' }],
-    token_lifetime: 600,
+    token_lifetime: DEFAULTS.tokens.mfaApiLifetimeS,
     allow_offline_access: false,
   };
 }

@@ -7,6 +7,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import { throttledWarn } from '../store/throttled-log.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { UnavailableError } from '../errors/index.js';
 
 /**
@@ -63,7 +64,7 @@ function bucketState(
 }
 
 /** Failed attempts older than this are forgotten (kept under setTimeout's 24.8-day limit). */
-export const ATTEMPTS_WINDOW_S = 7 * 24 * 3600;
+export const ATTEMPTS_WINDOW_S = DEFAULTS.protection.attemptsWindowS;
 
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
@@ -237,7 +238,7 @@ export interface RedisOptions {
 }
 
 /** Reconnecting after a Redis outage waits at most this long between tries, so service is back within it. */
-export const REDIS_RECONNECT_MAX_MS = 250;
+export const REDIS_RECONNECT_MAX_MS = DEFAULTS.protection.redisReconnectMaxMs;
 
 /** Where a Redis URL points, without its password (for logs). */
 export const redisAddress = (url: string) => {

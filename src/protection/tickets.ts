@@ -1,7 +1,8 @@
 import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** How long an unblock link works. */
-export const TICKET_TTL_MS = 24 * 3600 * 1000;
+export const TICKET_TTL_MS = DEFAULTS.tickets.unblockTtlMs;
 
 export interface TicketPayload {
   /** The block the ticket lifts. */

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.js';
 /**
  * JavaScript run first in every fresh context, before the prelude
  * (sandbox-source.ts): it takes away what lets a script allocate memory that
@@ -26,7 +27,7 @@
  * so a script can only undo this for itself, and only by deleting what
  * gives it nothing back).
  */
-export const MAX_INTL_OBJECTS = 100;
+export const MAX_INTL_OBJECTS = DEFAULTS.rules.intlObjects;
 
 export const SANDBOX_HARDENING = `(function (global) {
   'use strict';
