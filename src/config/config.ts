@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseIpRange } from '../protection/ip.js';
+import { isIP } from 'node:net';
+import proxyAddr from 'proxy-addr';
 import { DEFAULTS as ALL_DEFAULTS } from './defaults.js';
 
 /**
@@ -198,13 +199,28 @@ const listOf = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boole
 function parseTrustProxy(v: string | undefined): string[] {
   const list = listOf(v);
   for (const e of list) {
-    if (!parseIpRange(e)) {
+    if (!isProxyRange(e)) {
       throw new ConfigError(
         `TESSERA_TRUST_PROXY must list IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1), got "${e}"`,
       );
     }
   }
   return list;
+}
+
+/**
+ * An address or CIDR range as proxy-addr, which matches the proxies
+ * (http/client-ip.ts), reads it; its range names (`loopback`…) and legacy
+ * IPv4 spellings are refused.
+ */
+function isProxyRange(entry: string): boolean {
+  if (isIP(entry.split('/')[0]!) === 0) return false;
+  try {
+    proxyAddr.compile([entry]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseAdminEmails(v: string | undefined): string[] {
