@@ -22,7 +22,7 @@ function page(reply: FastifyReply, status: number, text: string) {
 
 /**
  * GET /unblock?ticket=…: the link of the brute-force email. The ticket is
- * signed (HMAC, key derived from the server secret), expires, and works once
+ * an HS256 JWT (key derived from the server secret), expires, and works once
  * (its id is recorded before the block is lifted). Also ties attack
  * protection's resources (Redis) to the server's life.
  */
@@ -32,7 +32,7 @@ export function unblockRoutes(app: FastifyInstance, rt: Runtime): void {
     const { ticket } = request.query as { ticket?: unknown };
     if (typeof ticket !== 'string' || ticket === '') return page(reply, 400, UNBLOCK_PAGES.invalid);
     const now = rt.now();
-    const check = rt.protection.tickets.verify(ticket, now);
+    const check = await rt.protection.tickets.verify(ticket, now);
     if (!check.ok) return page(reply, 400, UNBLOCK_PAGES[check.reason]);
     const { payload } = check;
     if (!(await useTicket(rt.store.db, payload.j, now, payload.e)))
