@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  fromTokens,
-  giveBackToken,
-  peekToken,
-  takeToken,
-  toTokens,
-} from '../../src/store/token-bucket.js';
+import { fromTokens, giveBackToken, peekToken, takeToken, toTokens } from '../../src/store/token-bucket.js';
 
 const SHAPE = { capacity: 3, rateMs: 1_000 };
 const T0 = 1_000_000;
@@ -34,7 +28,12 @@ describe('store/token-bucket (GCRA)', () => {
 
   it('peeks without taking, and gives a token back never above capacity', () => {
     const first = takeToken(undefined, SHAPE, T0);
-    assert.deepEqual(peekToken(first.tat, SHAPE, T0), { ok: true, waitMs: 0, remaining: 2, fullAt: T0 + 1_000 });
+    assert.deepEqual(peekToken(first.tat, SHAPE, T0), {
+      ok: true,
+      waitMs: 0,
+      remaining: 2,
+      fullAt: T0 + 1_000,
+    });
     assert.equal(giveBackToken(first.tat, SHAPE.rateMs, T0), undefined, 'full again: nothing to store');
     const second = takeToken(first.tat, SHAPE, T0);
     assert.equal(giveBackToken(second.tat, SHAPE.rateMs, T0), T0 + 1_000);
@@ -51,6 +50,9 @@ describe('store/token-bucket (GCRA)', () => {
     // Empty (0.5 tokens): refused, as the count said.
     assert.equal(takeToken(fromTokens(0.5, T0, SHAPE), SHAPE, T0).ok, false);
     // Long unused: full, never more.
-    assert.equal(toTokens(takeToken(fromTokens(0, T0, SHAPE), SHAPE, T0 + 60_000).tat, T0 + 60_000, SHAPE), 2);
+    assert.equal(
+      toTokens(takeToken(fromTokens(0, T0, SHAPE), SHAPE, T0 + 60_000).tat, T0 + 60_000, SHAPE),
+      2,
+    );
   });
 });
