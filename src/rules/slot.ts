@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
+import { LRUCache } from 'lru-cache';
 import { SANDBOX_HARDENING } from './sandbox-hardening.js';
 import { SANDBOX_PRELUDE } from './sandbox-source.js';
+import { DEFAULTS } from '../config/defaults.js';
 
-/** Compiled scripts kept per isolate; past this many, the cache starts over. */
-const MAX_CACHED_SCRIPTS = 256;
+/** Compiled scripts kept per isolate; past this many, the least recently used is dropped. */
+const MAX_CACHED_SCRIPTS = DEFAULTS.rules.cachedScripts;
 /** Fresh contexts (prelude run, never used) kept ready per isolate. */
-const WARM_CONTEXTS = 4;
+const WARM_CONTEXTS = DEFAULTS.rules.warmContexts;
 
 /** A new context with the prelude run in it; the tenant's script has not run in it. */
 export interface FreshContext {
@@ -25,7 +27,7 @@ export interface FreshContext {
  */
 export class IsolateSlot {
   readonly isolate: ivm.Isolate;
-  private scripts = new Map<string, Promise<ivm.Script>>();
+  private scripts = new LRUCache<string, Promise<ivm.Script>>({ max: MAX_CACHED_SCRIPTS });
   private warm: Promise<FreshContext>[] = [];
   /** performance.now() when the slot last went back to the pool. */
   idleSince = 0;
@@ -48,7 +50,6 @@ export class IsolateSlot {
   }
 
   compile(source: string): Promise<ivm.Script> {
-    if (this.scripts.size >= MAX_CACHED_SCRIPTS) this.scripts.clear();
     const key = createHash('sha256').update(source).digest('base64url');
     let script = this.scripts.get(key);
     if (!script) {
