@@ -48,6 +48,13 @@ export function readTextFile(file: string, what: string): string {
   }
 }
 
+/** A command-line option that must be a whole number of at least 1, with an error naming it. */
+export function positiveInteger(option: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${option} must be a positive integer, got "${value}"`);
+  return n;
+}
+
 /** Runs a CLI action and turns a thrown error into a message and exit code 1. */
 export function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,

@@ -11,7 +11,7 @@ import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
 import { blocksCommand } from './blocks.js';
-import { action, devSecret, openMigratedStore, readTextFile } from './context.js';
+import { action, devSecret, openMigratedStore, positiveInteger, readTextFile } from './context.js';
 import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
 import { rolesCommand } from './roles.js';
@@ -116,9 +116,7 @@ program
   .description('print the latest audit events, newest first')
   .action(
     action(async (opts: { limit: string; type?: string; user?: string; json?: boolean }) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
+      const limit = positiveInteger('--limit', opts.limit);
       if (opts.type !== undefined && !Object.hasOwn(EVENT_TYPES, opts.type)) {
         throw new Error(
           `--type must be an event code Tessera records (${Object.keys(EVENT_TYPES).join(', ')}), got "${opts.type}"`,
@@ -170,9 +168,7 @@ program
   )
   .action(
     action(async (opts: { limit: string; to?: string }) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
+      const limit = positiveInteger('--limit', opts.limit);
       const config = loadConfig();
       const secret = config.secret || devSecret(config, () => {});
       const store = await openMigratedStore(config);

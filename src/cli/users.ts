@@ -12,7 +12,7 @@ import {
 import type { Store } from '../store/db.js';
 import { listConnections } from '../store/repos/connections.js';
 import type { User } from '../store/repos/users.js';
-import { action, openMigratedStore, readTextFile } from './context.js';
+import { action, openMigratedStore, positiveInteger, readTextFile } from './context.js';
 import { userMfaCommand } from './users-mfa.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -215,9 +215,7 @@ export function usersCommand(): Command {
     )
     .action(
       action(async (file: string, opts: { connection: string; batchSize: string }) => {
-        const batchSize = Number(opts.batchSize);
-        if (!Number.isInteger(batchSize) || batchSize < 1)
-          throw new Error(`--batch-size must be a positive integer, got "${opts.batchSize}"`);
+        const batchSize = positiveInteger('--batch-size', opts.batchSize);
         const text = readTextFile(file, 'the users file');
         let records: unknown;
         try {

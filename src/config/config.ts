@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
+import { EMAIL_PATTERN } from '../schemas/common.js';
 import { DEFAULTS as ALL_DEFAULTS } from './defaults.js';
 
 /**
@@ -226,7 +227,7 @@ function isProxyRange(entry: string): boolean {
 function parseAdminEmails(v: string | undefined): string[] {
   const list = listOf(v);
   for (const e of list) {
-    if (!/^[^\s@]+@[^\s@]+$/.test(e))
+    if (!EMAIL_PATTERN.test(e))
       throw new ConfigError(`TESSERA_ADMIN_EMAILS must list email addresses, got "${e}"`);
   }
   return list;
