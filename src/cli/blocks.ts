@@ -5,7 +5,7 @@ import { loadPolicy } from '../protection/policy.js';
 import type { Store } from '../store/db.js';
 import { type BlockFilter, type BlockRow, listBlocks, listLeaks } from '../store/repos/blocks.js';
 import { findUserById } from '../store/repos/users.js';
-import { action, openMigratedStore } from './context.js';
+import { action, withStore } from './context.js';
 
 interface Selector {
   user?: string;
@@ -72,8 +72,7 @@ export function blocksCommand(): Command {
     .description('list the blocks in force, and users whose password was found in a breach')
     .action(
       action(async (opts: Selector & { json?: boolean }) => {
-        const store = await openMigratedStore();
-        try {
+        await withStore(async (store) => {
           const rows = await listBlocks(store.db, await filterOf(store, opts));
           const leaks = opts.identifier || opts.ip ? [] : await listLeaks(store.db, opts.user);
           for (const b of rows)
@@ -87,9 +86,7 @@ export function blocksCommand(): Command {
             );
           }
           if (!opts.json && rows.length + leaks.length === 0) process.stdout.write('no blocks\n');
-        } finally {
-          await store.close();
-        }
+        });
       }),
     );
   blocks
@@ -102,15 +99,12 @@ export function blocksCommand(): Command {
       action(async (opts: Selector) => {
         if (!opts.user && !opts.identifier && !opts.ip)
           throw new Error('name what to unblock: --user, --identifier or --ip');
-        const store = await openMigratedStore();
-        try {
+        await withStore(async (store) => {
           const now = Date.now();
           const description = 'Unblocked by an administrator';
           const n = (await lift(store.db, await filterOf(store, opts), now, description)).length;
           process.stdout.write(`lifted ${n} block${n === 1 ? '' : 's'}\n`);
-        } finally {
-          await store.close();
-        }
+        });
       }),
     );
   return blocks;

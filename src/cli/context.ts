@@ -12,6 +12,19 @@ export async function openMigratedStore(config: Config = loadConfig()): Promise<
   return store;
 }
 
+/** Runs `fn` on the configured, migrated database and closes it however `fn` ends. */
+export async function withStore<T>(
+  fn: (store: Store) => Promise<T>,
+  config: Config = loadConfig(),
+): Promise<T> {
+  const store = await openMigratedStore(config);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * The secret for `tessera dev`: TESSERA_SECRET when set, else one generated
  * once into the data directory (with a warning: fine for a laptop, not for

@@ -5,7 +5,7 @@ import { DEFAULT_ROTATION_DELAY_S, longestTokenLifetimeMs } from '../keys/rotati
 import { SecretBox } from '../keys/secret-box.js';
 import { ClusterClock, databaseNow } from '../store/clock.js';
 import type { Store } from '../store/db.js';
-import { action, devSecret, openMigratedStore } from './context.js';
+import { action, devSecret, withStore } from './context.js';
 
 /** `tessera keys …`: inspect the signing keys. */
 export function keysCommand(): Command {
@@ -17,8 +17,7 @@ export function keysCommand(): Command {
       action(async () => {
         const config = loadConfig();
         const secret = config.secret || devSecret(config, () => {});
-        const store = await openMigratedStore(config);
-        try {
+        await withStore(async (store) => {
           const clock = await databaseClock(store);
           const ks = new KeyStore(store, new SecretBox(secret), clock);
           await ks.reload();
@@ -29,9 +28,7 @@ export function keysCommand(): Command {
               `${k.kid}  ${k.alg}  ${state.padEnd(8)} activates ${new Date(k.activatesAt).toISOString()}${k.retiredAt ? `  retired ${new Date(k.retiredAt).toISOString()}` : ''}\n`,
             );
           }
-        } finally {
-          await store.close();
-        }
+        }, config);
       }),
     );
   keys
@@ -51,8 +48,7 @@ export function keysCommand(): Command {
           throw new Error(`--delay must be a whole number of seconds, got "${opts.delay}"`);
         const config = loadConfig();
         const secret = config.secret || devSecret(config, () => {});
-        const store = await openMigratedStore(config);
-        try {
+        await withStore(async (store) => {
           const ks = new KeyStore(store, new SecretBox(secret), await databaseClock(store));
           const retention = (await longestTokenLifetimeMs(store)) + delay * 1000;
           const r = await ks.rotate(delay * 1000, retention);
@@ -62,9 +58,7 @@ export function keysCommand(): Command {
                 ? `retiring ${r.retired.join(', ')} then; published until ${new Date(r.activatesAt + retention).toISOString()}\n`
                 : ''),
           );
-        } finally {
-          await store.close();
-        }
+        }, config);
       }),
     );
   return keys;

@@ -12,22 +12,20 @@ import {
 import type { Store } from '../store/db.js';
 import { listConnections } from '../store/repos/connections.js';
 import type { User } from '../store/repos/users.js';
-import { action, openMigratedStore, positiveInteger, readTextFile } from './context.js';
+import { action, positiveInteger, readTextFile, withStore as withOpenStore } from './context.js';
 import { userMfaCommand } from './users-mfa.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
+/** withStore, with a password the connection's policy refuses told in words. */
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openMigratedStore();
   try {
-    return await fn(store);
+    return await withOpenStore(fn);
   } catch (err) {
     if (err instanceof PasswordPolicyError) {
       throw new Error(`the password does not meet the connection's policy:\n  ${err.failures.join('\n  ')}`);
     }
     throw err;
-  } finally {
-    await store.close();
   }
 }
 
