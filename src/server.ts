@@ -11,6 +11,8 @@ import { tokenRoutes } from './http/token.js';
 import { unblockRoutes } from './http/unblock.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
+import { isManagementPath, managementApi, managementPrefix } from './management/index.js';
+import { sendManagementError } from './management/wire.js';
 import { pageRoutes } from './pages/index.js';
 import { REDACT, type Runtime } from './runtime.js';
 
@@ -39,6 +41,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     // no hook runs for them, so the security headers are set here.
     frameworkErrors: (err, request, reply) => {
       setSecurityHeaders(reply, { tls: Boolean(opts.https) });
+      if (isManagementPath(request.url, rt.config.issuer)) return sendManagementError(err, request, reply);
       return answerError(err, request, reply, rt.config.retryAfterSeconds);
     },
   };
@@ -51,15 +54,20 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   installErrorHandler(app, { retryAfterSeconds: rt.config.retryAfterSeconds });
   installSecurityHeaders(app, { tls: Boolean(opts.https) });
   installLifecycle(app, rt.config);
-  tokenRoutes(app, rt);
-  revokeRoutes(app, rt);
-  introspectRoutes(app, rt);
-  userinfoRoutes(app, rt);
-  mfaRoutes(app, rt);
-  wellKnownRoutes(app, rt);
-  unblockRoutes(app, rt);
+  // The routes, each a plugin: they inherit the hooks, parsers and error handler installed above.
+  const routes = { rt };
+  app.register(tokenRoutes, routes);
+  app.register(revokeRoutes, routes);
+  app.register(introspectRoutes, routes);
+  app.register(userinfoRoutes, routes);
+  app.register(mfaRoutes, routes);
+  app.register(wellKnownRoutes, routes);
+  app.register(unblockRoutes, routes);
   // Sign-up, password reset and email verification: the endpoints and the pages of their links.
-  await dbconnectionsRoutes(app, rt);
-  await pageRoutes(app, rt);
+  app.register(dbconnectionsRoutes, routes);
+  app.register(pageRoutes, routes);
+  // The Management API v2 under <issuer>api/v2/, with its own error shape.
+  app.register(managementApi, { rt, prefix: managementPrefix(rt.config.issuer) });
+  await app.after();
   return app;
 }

@@ -52,6 +52,8 @@ const defaults = {
     idTokenLifetimeS: 36_000,
     /** An access token for the built-in MFA API (`<issuer>mfa/`), s (10 minutes). */
     mfaApiLifetimeS: 600,
+    /** An access token for the built-in Management API (`<issuer>api/v2/`), s (24 h, as Auth0's). */
+    managementApiLifetimeS: 86_400,
   },
 
   /** Refresh tokens. */

@@ -41,6 +41,8 @@ export const EVENT_TYPES = {
   fcp: 'Failed change password',
   sv: 'Successful verification email',
   fv: 'Failed verification email',
+  sapi: 'Success API Operation',
+  fapi: 'Failed API Operation',
 } as const satisfies Record<string, string>;
 
 export type EventType = keyof typeof EVENT_TYPES;

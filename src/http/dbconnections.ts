@@ -1,11 +1,11 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError, accountErrors } from '../errors/account.js';
 import { CHANGE_PASSWORD_ANSWER, requestPasswordReset } from '../identity/reset.js';
 import { type SignupInput, signUp } from '../identity/signup.js';
 import { EMAIL_PATTERN } from '../identity/users.js';
 import { backgroundOf } from '../notify/background.js';
 import { toOAuth } from '../oauth/wire.js';
-import { Repeated } from './params.js';
+import { Repeated } from '../oauth/params.js';
 import type { Runtime } from '../runtime.js';
 import { requestInfo } from './request-info.js';
 
@@ -213,7 +213,11 @@ function onError(err: FastifyError, request: FastifyRequest, reply: FastifyReply
   return send(reply, 500, 'InternalServerError', 'server_error', 'Internal error');
 }
 
-export async function dbconnectionsRoutes(app: FastifyInstance, rt: Runtime): Promise<void> {
+/**
+ * Sign-up and the password-reset request (Auth0's `/dbconnections/*`), as a
+ * Fastify plugin with its own error shape (`onError`).
+ */
+export const dbconnectionsRoutes: FastifyPluginAsync<{ rt: Runtime }> = async (app, { rt }) => {
   // Emails still under way go out before the server closes.
   app.addHook('preClose', () => backgroundOf(rt, rt.log).idle());
   await app.register(async (scope) => {
@@ -229,4 +233,4 @@ export async function dbconnectionsRoutes(app: FastifyInstance, rt: Runtime): Pr
       return reply.code(200).type('text/plain; charset=utf-8').send(CHANGE_PASSWORD_ANSWER);
     });
   });
-}
+};

@@ -1,13 +1,16 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { errors } from '../errors/index.js';
 import { recordEvent } from '../events/log.js';
 import type { RequestInfo } from '../login/context.js';
-import { authenticateClient } from '../oauth/client-auth.js';
-import { errors } from '../errors/index.js';
+import { authenticateClient, type ClientAuthResult } from '../oauth/client-auth.js';
 import { GRANTS } from '../oauth/grants/index.js';
+import type { Grant } from '../oauth/grants/types.js';
+import { Params } from '../oauth/params.js';
+import type { TokenResponse } from '../oauth/tokens.js';
 import { normalizeIp } from '../protection/ip.js';
 import type { Runtime } from '../runtime.js';
 import { resolveRequestIp } from './client-ip.js';
-import { type InvalidInput, Params } from './params.js';
+import type { InvalidInput } from './params.js';
 
 /** What the login pipeline learns about the HTTP request. */
 export function requestInfo(request: FastifyRequest, reply: FastifyReply, params: Params): RequestInfo {
@@ -27,29 +30,107 @@ export function requestInfo(request: FastifyRequest, reply: FastifyReply, params
   };
 }
 
-/** The grants that check a password (admission control: identity/admission.ts). */
-const HASHING_GRANTS = new Set(['password', 'http://auth0.com/oauth/grant-type/password-realm']);
+/** What the token endpoint's middlewares learn, each from the ones before it. */
+export interface TokenContext {
+  rt: Runtime;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  /** Every parameter sent (parseParams); rules and logs see these, secrets left out. */
+  params?: Params;
+  grant?: Grant;
+  auth?: ClientAuthResult;
+  /** `grant_type` and the grant's declared parameters only (stripGrantIrrelevantParams). */
+  grantParams?: Params;
+  response?: TokenResponse;
+}
+
+/** One named step of the token endpoint (oidc-provider's `lib/actions/token.js`). */
+export interface TokenMiddleware {
+  name: string;
+  run(ctx: TokenContext): void | Promise<void>;
+}
+
+/** The parameters every grant keeps: the grant's own name (client credentials are read before). */
+const ALWAYS_KEPT = ['grant_type'];
 
 /**
- * POST /oauth/token: parse, pick the grant, refuse the excess of password
- * logins when overloaded, authenticate the client, check the client may use
- * the grant, then hand over to the grant.
+ * POST /oauth/token, in this order: no caching, parse, check the grant type
+ * is served, refuse the excess of password logins when overloaded,
+ * authenticate the client, check the client may use the grant, strip the
+ * parameters the grant does not declare, then hand over to the grant. An
+ * error ends the chain: e.g. an unknown grant_type is refused before any
+ * client authentication.
  */
-export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
-  app.post('/oauth/token', { config: { onInvalidInput: recordRefused } }, async (request, reply) => {
-    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    const params = new Params(request.body);
-    const grantType = params.required('grant_type');
-    const grant = GRANTS.get(grantType);
-    if (!grant) throw errors.unsupportedGrantType(grantType);
+export const TOKEN_CHAIN: readonly TokenMiddleware[] = [
+  {
+    name: 'noCache',
+    run: ({ reply }) => {
+      reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    },
+  },
+  {
+    name: 'parseParams',
+    run: (ctx) => {
+      ctx.params = new Params(ctx.request.body);
+    },
+  },
+  {
+    name: 'supportedGrantTypeCheck',
+    run: (ctx) => {
+      const grantType = ctx.params!.required('grant_type');
+      const grant = GRANTS.get(grantType);
+      if (!grant) throw errors.unsupportedGrantType(grantType);
+      ctx.grant = grant;
+    },
+  },
+  {
     // Overloaded: the excess of password logins is refused before anything else is done for it.
-    if (HASHING_GRANTS.has(grantType)) rt.admission.precheck();
-    const auth = await authenticateClient(rt, params, request.headers.authorization);
-    const { client } = auth;
-    if (!client.grant_types.includes(grantType)) throw errors.unauthorizedClient(grantType);
-    // Only now is it known whether the client may name the end user's IP.
-    const ips = resolveRequestIp(rt.config, request, auth);
-    return grant.handle({ rt, client, params, request: { ...requestInfo(request, reply, params), ...ips } });
+    name: 'admissionPrecheck',
+    run: ({ rt, grant }) => {
+      if (grant!.hashesPassword) rt.admission.precheck();
+    },
+  },
+  {
+    name: 'authenticateClient',
+    run: async (ctx) => {
+      ctx.auth = await authenticateClient(ctx.rt, ctx.params!, ctx.request.headers.authorization);
+    },
+  },
+  {
+    name: 'allowedGrantTypeCheck',
+    run: ({ auth, grant }) => {
+      if (!auth!.client.grant_types.includes(grant!.grantType))
+        throw errors.unauthorizedClient(grant!.grantType);
+    },
+  },
+  {
+    name: 'stripGrantIrrelevantParams',
+    run: (ctx) => {
+      ctx.grantParams = ctx.params!.pick(new Set([...ALWAYS_KEPT, ...ctx.grant!.parameters]));
+    },
+  },
+  {
+    name: 'callTokenHandler',
+    run: async (ctx) => {
+      const { rt, request, reply, auth } = ctx;
+      // Only now is it known whether the client may name the end user's IP.
+      const ips = resolveRequestIp(rt.config, request, auth!);
+      ctx.response = await ctx.grant!.handle({
+        rt,
+        client: auth!.client,
+        params: ctx.grantParams!,
+        request: { ...requestInfo(request, reply, ctx.params!), ...ips },
+      });
+    },
+  },
+];
+
+/** The token endpoint as a Fastify plugin: `app.register(tokenRoutes, { rt })`. */
+export const tokenRoutes: FastifyPluginAsync<{ rt: Runtime }> = async (app, { rt }) => {
+  app.post('/oauth/token', { config: { onInvalidInput: recordRefused } }, async (request, reply) => {
+    const ctx: TokenContext = { rt, request, reply };
+    for (const middleware of TOKEN_CHAIN) await middleware.run(ctx);
+    return ctx.response;
   });
 
   /**
@@ -71,4 +152,4 @@ export function tokenRoutes(app: FastifyInstance, rt: Runtime): void {
       details: { grant_type: grantType, reason: 'invalid_input', [bad.kind]: bad.name },
     });
   }
-}
+};

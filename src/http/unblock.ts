@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Runtime } from '../runtime.js';
-import { useTicket } from '../store/repos/blocks.js';
+import { redeemUnblockTicket } from '../protection/unblock.js';
 
 /** The pages of the unblock link: fixed text, nothing from the request is echoed. */
 export const UNBLOCK_PAGES = {
@@ -23,21 +23,15 @@ function page(reply: FastifyReply, status: number, text: string) {
 /**
  * GET /unblock?ticket=…: the link of the brute-force email. The ticket is
  * an HS256 JWT (key derived from the server secret), expires, and works once
- * (its id is recorded before the block is lifted). Also ties attack
- * protection's resources (Redis) to the server's life.
+ * (protection/unblock.ts). Also ties attack protection's resources (Redis)
+ * to the server's life.
  */
-export function unblockRoutes(app: FastifyInstance, rt: Runtime): void {
+export const unblockRoutes: FastifyPluginAsync<{ rt: Runtime }> = async (app, { rt }) => {
   app.addHook('onClose', () => rt.protection.close());
   app.get('/unblock', async (request, reply) => {
     const { ticket } = request.query as { ticket?: unknown };
     if (typeof ticket !== 'string' || ticket === '') return page(reply, 400, UNBLOCK_PAGES.invalid);
-    const now = rt.now();
-    const check = await rt.protection.tickets.verify(ticket, now);
-    if (!check.ok) return page(reply, 400, UNBLOCK_PAGES[check.reason]);
-    const { payload } = check;
-    if (!(await useTicket(rt.store.db, payload.j, now, payload.e)))
-      return page(reply, 400, UNBLOCK_PAGES.used);
-    await rt.protection.liftBlock(rt, payload.b, request.ip, 'Unblocked by the link in the email');
-    return page(reply, 200, UNBLOCK_PAGES.done);
+    const outcome = await redeemUnblockTicket(rt, ticket, request.ip);
+    return page(reply, outcome === 'done' ? 200 : 400, UNBLOCK_PAGES[outcome]);
   });
-}
+};

@@ -1,12 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { OIDC_SCOPES } from '../oauth/scopes.js';
 import { GRANTS } from '../oauth/grants/index.js';
 import type { Runtime } from '../runtime.js';
 import { Jwks, OpenIdConfiguration } from '../schemas/discovery.js';
 
 /** OpenID Connect discovery and the JWKS, which APIs fetch to validate tokens. */
-export function wellKnownRoutes(server: FastifyInstance, rt: Runtime): void {
+export const wellKnownRoutes: FastifyPluginAsync<{ rt: Runtime }> = async (server, { rt }) => {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const issuer = rt.config.issuer;
   const discovery: OpenIdConfiguration = {
@@ -49,4 +49,4 @@ export function wellKnownRoutes(server: FastifyInstance, rt: Runtime): void {
     // jose's JWK type leaves every member optional; a published key always has its kty.
     return (await rt.keys.jwks()) as Jwks;
   });
-}
+};

@@ -1,7 +1,11 @@
 import type { Runtime } from '../runtime.js';
-import { type AuthenticatorRow, listAuthenticators } from '../store/repos/mfa-authenticators.js';
+import {
+  type AuthenticatorRow,
+  deleteAuthenticator,
+  listAuthenticators,
+} from '../store/repos/mfa-authenticators.js';
 import type { MfaCaller } from './caller.js';
-import { mfaErrors } from '../errors/index.js';
+import { errors, mfaErrors } from '../errors/index.js';
 import { maskName } from './oob.js';
 import type { MfaTransaction } from './transactions.js';
 
@@ -61,6 +65,14 @@ export async function authorizeMfa(
   }
   if (action === 'read' || caller.mfa || !isEnrolled(auths)) return auths;
   throw action === 'enroll' ? mfaErrors.alreadyEnrolled() : mfaErrors.mfaStepUpRequired();
+}
+
+/** Removes one of the caller's authenticators, when `authorizeMfa` lets it: else 404 when it is not the user's. */
+export async function removeAuthenticator(rt: Runtime, caller: MfaCaller, id: string): Promise<void> {
+  await authorizeMfa(rt, caller, 'remove');
+  if (!(await deleteAuthenticator(rt.store.db, caller.userId, id))) {
+    throw errors.notFound('Authenticator not found');
+  }
 }
 
 /**

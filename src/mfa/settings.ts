@@ -1,4 +1,5 @@
 import type { Runtime } from '../runtime.js';
+import { GRANT_TYPE } from '../schemas/grant-types.js';
 import { getSetting } from '../store/repos/settings.js';
 import { DEFAULTS } from '../config/defaults.js';
 
@@ -28,11 +29,11 @@ export function mfaAudience(rt: Runtime): string {
   return `${rt.config.issuer}mfa/`;
 }
 
-/** The grant types that complete an MFA login. */
+/** The grant types that complete an MFA login (named in `schemas/grant-types.ts`, served by oauth/grants/). */
 export const MFA_GRANTS = {
-  otp: 'http://auth0.com/oauth/grant-type/mfa-otp',
-  oob: 'http://auth0.com/oauth/grant-type/mfa-oob',
-  recovery: 'http://auth0.com/oauth/grant-type/mfa-recovery-code',
+  otp: GRANT_TYPE.mfaOtp,
+  oob: GRANT_TYPE.mfaOob,
+  recovery: GRANT_TYPE.mfaRecoveryCode,
 } as const;
 
 /** Lifetimes and limits of spec section 5. */

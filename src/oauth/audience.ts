@@ -3,6 +3,7 @@ import { type ResourceServer, findResourceServer } from '../store/repos/resource
 import { getTenantSettings } from '../store/repos/settings.js';
 import { errors } from '../errors/index.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { MANAGEMENT_SCOPES, managementAudience } from '../schemas/management.js';
 
 /**
  * The API a token is asked for: `audience`, else the tenant's
@@ -21,9 +22,10 @@ export async function resolveAudience(
   return api;
 }
 
-/** An API by identifier: a configured one, or the built-in MFA API. */
+/** An API by identifier: a configured one, or a built-in one (the MFA API, the Management API). */
 export function findApi(rt: Runtime, identifier: string): Promise<ResourceServer | undefined> {
   if (identifier === `${rt.config.issuer}mfa/`) return Promise.resolve(mfaApi(identifier));
+  if (identifier === managementAudience(rt.config.issuer)) return Promise.resolve(managementApi(identifier));
   return findResourceServer(rt.store.db, identifier);
 }
 
@@ -38,6 +40,22 @@ function mfaApi(identifier: string): ResourceServer {
     identifier,
     scopes: [{ value: 'enroll' }, { value: 'read:authenticators' }, { value: 'remove:authenticators' }],
     token_lifetime: DEFAULTS.tokens.mfaApiLifetimeS,
+    allow_offline_access: false,
+  };
+}
+
+/**
+ * The built-in Management API (`<issuer>api/v2/`, spec section 11): tokens
+ * for it come from client_credentials with a client grant, and carry Auth0's
+ * management scopes. They live 24 hours, as Auth0's do.
+ */
+function managementApi(identifier: string): ResourceServer {
+  return {
+    id: 'rs_management',
+    name: 'Management API',
+    identifier,
+    scopes: MANAGEMENT_SCOPES.map((value) => ({ value })),
+    token_lifetime: DEFAULTS.tokens.managementApiLifetimeS,
     allow_offline_access: false,
   };
 }

@@ -1,4 +1,4 @@
-import type { Params } from '../http/params.js';
+import type { Params } from './params.js';
 import type { Runtime } from '../runtime.js';
 import { type Client, findClient } from '../store/repos/clients.js';
 import { isText } from '../store/safe-text.js';

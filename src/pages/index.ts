@@ -1,15 +1,13 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import view from '@fastify/view';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Liquid } from 'liquidjs';
-import { clientPolicy, explainPolicy } from '../identity/password-rules.js';
 import { requestInfo } from '../http/request-info.js';
 import { completeReset, verifyEmail } from '../identity/reset.js';
-import { openTicket, type TicketProblem, ticketHash } from '../identity/tickets.js';
+import { openResetForm, tenantName } from '../identity/reset-form.js';
+import { type TicketProblem, ticketHash } from '../identity/tickets.js';
 import { toOAuth } from '../oauth/wire.js';
 import type { Runtime } from '../runtime.js';
-import { findConnectionById } from '../store/repos/connections.js';
-import { getTenantSettings } from '../store/repos/settings.js';
 import { PAGE_TEMPLATES } from './templates.js';
 
 /**
@@ -41,7 +39,8 @@ function cookie(request: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
-export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<void> {
+/** The pages of the emailed links (above), as a Fastify plugin: `app.register(pageRoutes, { rt })`. */
+export const pageRoutes: FastifyPluginAsync<{ rt: Runtime }> = async (app, { rt }) => {
   const key = Buffer.from(hkdfSync('sha256', rt.config.secret, 'tessera', 'reset-form csrf v1', 32));
   const formToken = (nonce: string, ticket: string) =>
     createHmac('sha256', key)
@@ -61,7 +60,7 @@ export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<voi
 
     async function render(reply: FastifyReply, status: number, page: string, data: Record<string, unknown>) {
       const nonce = randomBytes(16).toString('base64');
-      const tenant = (await getTenantSettings(rt.store.db)).friendly_name ?? 'Tessera';
+      const tenant = await tenantName(rt);
       const html = await reply.viewAsync(`${page}.liquid`, { ...data, tenant, nonce });
       return reply
         .code(status)
@@ -99,9 +98,8 @@ export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<voi
       status: number,
       error?: string,
     ) {
-      const opened = await openTicket(rt.store.db, 'reset', ticket, rt.now());
-      if (!opened.ok) return message(reply, 400, 'Reset your password', TICKET_PAGES[opened.reason]);
-      const conn = (await findConnectionById(rt.store.db, opened.user.connection_id)) ?? {};
+      const form = await openResetForm(rt, ticket);
+      if (!form.ok) return message(reply, 400, 'Reset your password', TICKET_PAGES[form.reason]);
       let nonce = cookie(request, CSRF_COOKIE);
       if (!nonce || !/^[A-Za-z0-9_-]{43}$/.test(nonce)) {
         nonce = randomBytes(32).toString('base64url');
@@ -110,17 +108,17 @@ export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<voi
           `${CSRF_COOKIE}=${nonce}; Path=/lo; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`,
         );
       }
-      const rules = explainPolicy(conn).map((r) => {
+      const rules = form.rules.map((r) => {
         let i = 0;
         return { ...r, text: r.message.replace(/%[ds]/g, () => String(r.format?.[i++] ?? '')) };
       });
       return render(reply, status, 'reset', {
         title: 'Reset your password',
-        account: opened.user.email ?? opened.user.username,
+        account: form.account,
         ticket,
         csrf: formToken(nonce, ticket),
         rules,
-        policy: clientPolicy(conn),
+        policy: form.policy,
         error,
       });
     }
@@ -199,4 +197,4 @@ export async function pageRoutes(app: FastifyInstance, rt: Runtime): Promise<voi
       );
     });
   });
-}
+};

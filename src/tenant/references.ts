@@ -1,3 +1,4 @@
+import { isManagementAudience, MANAGEMENT_SCOPES } from '../schemas/management.js';
 import type { TenantDoc } from './schema.js';
 
 /** Names that exist outside the file (in the database) and may be referred to. */
@@ -82,6 +83,16 @@ export function referenceErrors(doc: TenantDoc, known?: KnownNames): string[] {
   const apiScopes = new Map((doc.resourceServers ?? []).map((r) => [r.identifier, r.scopes ?? []]));
   doc.clientGrants?.forEach((g, i) => {
     ref(clients, 'client', g.client_id, `clientGrants[${i}].client_id`);
+    if (isManagementAudience(g.audience) && !apis.has(g.audience)) {
+      // The built-in Management API (<issuer>api/v2/): Auth0's scopes, no API definition.
+      g.scope.forEach((s, j) => {
+        if (!MANAGEMENT_SCOPES.includes(s))
+          errors.push(
+            `clientGrants[${i}].scope[${j}]: "${s}" is not a Management API scope (e.g. read:users)`,
+          );
+      });
+      return;
+    }
     ref(apis, 'API', g.audience, `clientGrants[${i}].audience`);
     const scopes = apiScopes.get(g.audience);
     g.scope.forEach((s, j) => {

@@ -58,9 +58,6 @@ const KNOWN_VIOLATIONS: string[] = [
   'mfa/caller.ts -> oauth/scopes.ts',
   'rules/effects.ts -> oauth/tokens.ts',
   'tenant/apply.ts -> oauth/client-secret.ts',
-  // Item 4: `Params` moves from http/ into oauth/.
-  'oauth/client-auth.ts -> http/params.ts',
-  'oauth/grants/types.ts -> http/params.ts',
   // Item 2: the login context and step types move below the domain modules.
   'mfa/transactions.ts -> login/context.ts',
   'protection/attempt.ts -> login/context.ts',

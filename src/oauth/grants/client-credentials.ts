@@ -21,6 +21,7 @@ export interface ClientGrant {
  */
 export const clientCredentialsGrant: Grant = {
   grantType: 'client_credentials',
+  parameters: new Set(['audience', 'scope']),
   failureEvent: 'feccft',
   async handle(req) {
     try {

@@ -18,6 +18,7 @@ import type { Grant } from './types.js';
  */
 export const mfaOobGrant: Grant = {
   grantType: MFA_GRANTS.oob,
+  parameters: new Set(['mfa_token', 'oob_code', 'binding_code']),
   failureEvent: 'feoobft',
   async handle(req) {
     const { rt } = req;

@@ -16,6 +16,7 @@ import type { Grant } from './types.js';
  */
 export const mfaOtpGrant: Grant = {
   grantType: MFA_GRANTS.otp,
+  parameters: new Set(['mfa_token', 'otp']),
   failureEvent: 'feotpft',
   async handle(req) {
     const { rt } = req;

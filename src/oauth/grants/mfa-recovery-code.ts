@@ -15,6 +15,7 @@ import type { Grant } from './types.js';
  */
 export const mfaRecoveryCodeGrant: Grant = {
   grantType: MFA_GRANTS.recovery,
+  parameters: new Set(['mfa_token', 'recovery_code']),
   failureEvent: 'fercft',
   async handle(req) {
     const { rt } = req;

@@ -9,6 +9,8 @@ import type { Grant } from './types.js';
  */
 export const passwordGrant: Grant = {
   grantType: 'password',
+  parameters: new Set(['username', 'password', 'realm', 'audience', 'scope']),
+  hashesPassword: true,
   failureEvent: 'fepft',
   async handle(req) {
     const realm = req.params.optional('realm');

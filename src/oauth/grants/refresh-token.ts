@@ -17,6 +17,7 @@ import type { Grant, GrantRequest } from './types.js';
  */
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
+  parameters: new Set(['refresh_token', 'scope']),
   failureEvent: 'fertft',
   async handle(req) {
     let ctx: LoginContext;

@@ -1,0 +1,74 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/** The largest `per_page` (Auth0's). */
+export const MAX_PER_PAGE = 100;
+/** `per_page` when none is given (Auth0's). */
+export const DEFAULT_PER_PAGE = 50;
+
+/** Query fields of every list endpoint: spread them into the route's querystring schema. */
+export const PagingFields = {
+  page: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'Page index, 0-based.' })),
+  per_page: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_PER_PAGE,
+      description: `Results per page (at most ${MAX_PER_PAGE}).`,
+    }),
+  ),
+  include_totals: Type.Optional(
+    Type.Boolean({ description: 'Answer {start, limit, length, total, <items>} instead of a bare list.' }),
+  ),
+};
+
+/** The querystring of a list endpoint with only paging. */
+export const PagingQuery = Type.Object(PagingFields, { additionalProperties: false });
+export type PagingQuery = Static<typeof PagingQuery>;
+
+/** Which slice a query asks for: skip `offset`, take `limit`. */
+export interface Page {
+  offset: number;
+  limit: number;
+  includeTotals: boolean;
+}
+
+/** The slice a paging query asks for. */
+export function pageOf(q: { page?: number; per_page?: number; include_totals?: boolean }): Page {
+  const limit = q.per_page ?? DEFAULT_PER_PAGE;
+  return { offset: (q.page ?? 0) * limit, limit, includeTotals: q.include_totals === true };
+}
+
+/**
+ * A list answer: the items, or with `include_totals`
+ * `{start, limit, length, total, [key]: items}` (Auth0's shape).
+ */
+export function pagedAnswer<T>(
+  key: string,
+  items: T[],
+  total: number,
+  page: Page,
+): T[] | Record<string, unknown> {
+  if (!page.includeTotals) return items;
+  return { start: page.offset, limit: page.limit, length: items.length, total, [key]: items };
+}
+
+/** Slices a list held in memory (small lists: connections, roles…). */
+export function pageArray<T>(key: string, all: T[], page: Page): T[] | Record<string, unknown> {
+  return pagedAnswer(key, all.slice(page.offset, page.offset + page.limit), all.length, page);
+}
+
+/** The response schema of a list endpoint whose items are `item`, under `key` with include_totals. */
+export function PagedResponse(
+  key: string,
+  item: ReturnType<typeof Type.Object> | ReturnType<typeof Type.Any>,
+) {
+  return Type.Union([
+    Type.Array(item),
+    Type.Object({
+      start: Type.Integer(),
+      limit: Type.Integer(),
+      length: Type.Integer(),
+      total: Type.Integer(),
+      [key]: Type.Array(item),
+    }),
+  ]);
+}

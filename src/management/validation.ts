@@ -1,0 +1,33 @@
+import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { managementErrors } from '../errors/index.js';
+import { compile, formatIssue } from '../schemas/validate.js';
+
+/**
+ * TypeBox validation for management routes (the shared schemas use
+ * TypeBox's formats and `errorMessage`, which Fastify's Ajv refuses).
+ * Query strings and path parameters are converted first (`"5"` → 5,
+ * `"true"` → true); bodies are taken as sent. A failure is a management
+ * error naming every field: 400 `invalid_body`, `invalid_query_string` or
+ * `invalid_uri`.
+ */
+const compiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+  const validator = compile(schema);
+  return (data: unknown) => {
+    const value = httpPart === 'body' ? data : Value.Convert(schema, data);
+    if (validator.check(value)) return { value };
+    const text = validator.issues(value).map(formatIssue).join('; ');
+    if (httpPart === 'querystring')
+      return { error: managementErrors.invalidQuery(`Query validation error: ${text}`) };
+    if (httpPart === 'params')
+      return { error: managementErrors.invalidUri(`Path validation error: ${text}`) };
+    return { error: managementErrors.invalidBody(`Payload validation error: ${text}`) };
+  };
+};
+
+/** Installs the TypeBox validator and a plain JSON serializer (response schemas document; they never drop fields). */
+export function installValidation(app: FastifyInstance): void {
+  app.setValidatorCompiler(compiler as FastifySchemaCompiler<FastifySchema>);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+}
