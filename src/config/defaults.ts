@@ -226,6 +226,16 @@ const defaults = {
     auditRetryAfterS: 30,
   },
 
+  /** The Management API (Auth0's). */
+  management: {
+    /** Per client: 50 requests in a burst, 15 a second after. */
+    rateLimit: { capacity: 50, perSecond: 15 },
+    /** `per_page` when none is given. */
+    perPage: 50,
+    /** The largest `per_page`. */
+    maxPerPage: 100,
+  },
+
   /** Outgoing calls. */
   outbound: {
     /** How long the SMS gateway may take to accept a message. */
