@@ -4,7 +4,7 @@ import { ADMIN_UNBLOCK, type BlockSelector, blockFilterOf } from '../protection/
 import { lift } from '../protection/lift.js';
 import type { Store } from '../store/db.js';
 import { type BlockFilter, type BlockRow, listBlocks, listLeaks } from '../store/repos/blocks.js';
-import { action, openMigratedStore } from './context.js';
+import { action, withStore } from './context.js';
 
 /** The blocks a selector names (protection/admin-blocks.ts); its refusals as CLI errors. */
 async function filterOf(store: Store, s: BlockSelector): Promise<BlockFilter> {
@@ -40,8 +40,7 @@ export function blocksCommand(): Command {
     .description('list the blocks in force, and users whose password was found in a breach')
     .action(
       action(async (opts: BlockSelector & { json?: boolean }) => {
-        const store = await openMigratedStore();
-        try {
+        await withStore(async (store) => {
           const rows = await listBlocks(store.db, await filterOf(store, opts));
           const leaks = opts.identifier || opts.ip ? [] : await listLeaks(store.db, opts.user);
           for (const b of rows)
@@ -55,9 +54,7 @@ export function blocksCommand(): Command {
             );
           }
           if (!opts.json && rows.length + leaks.length === 0) process.stdout.write('no blocks\n');
-        } finally {
-          await store.close();
-        }
+        });
       }),
     );
   blocks
@@ -70,14 +67,11 @@ export function blocksCommand(): Command {
       action(async (opts: BlockSelector) => {
         if (!opts.user && !opts.identifier && !opts.ip)
           throw new Error('name what to unblock: --user, --identifier or --ip');
-        const store = await openMigratedStore();
-        try {
+        await withStore(async (store) => {
           const now = Date.now();
           const n = (await lift(store.db, await filterOf(store, opts), now, ADMIN_UNBLOCK)).length;
           process.stdout.write(`lifted ${n} block${n === 1 ? '' : 's'}\n`);
-        } finally {
-          await store.close();
-        }
+        });
       }),
     );
   return blocks;

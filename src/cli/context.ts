@@ -12,6 +12,19 @@ export async function openMigratedStore(config: Config = loadConfig()): Promise<
   return store;
 }
 
+/** Runs `fn` on the configured, migrated database and closes it however `fn` ends. */
+export async function withStore<T>(
+  fn: (store: Store) => Promise<T>,
+  config: Config = loadConfig(),
+): Promise<T> {
+  const store = await openMigratedStore(config);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * The secret for `tessera dev`: TESSERA_SECRET when set, else one generated
  * once into the data directory (with a warning: fine for a laptop, not for
@@ -46,6 +59,13 @@ export function readTextFile(file: string, what: string): string {
             : (err as Error).message;
     throw new Error(`cannot read ${what} ${file}: ${why}`);
   }
+}
+
+/** A command-line option that must be a whole number of at least 1, with an error naming it. */
+export function positiveInteger(option: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${option} must be a positive integer, got "${value}"`);
+  return n;
 }
 
 /** Runs a CLI action and turns a thrown error into a message and exit code 1. */

@@ -6,7 +6,7 @@ import { DEFAULT_ROTATION_DELAY_S } from '../keys/rotation.js';
 import { SecretBox } from '../keys/secret-box.js';
 import { ClusterClock, databaseNow } from '../store/clock.js';
 import type { Store } from '../store/db.js';
-import { action, devSecret, openMigratedStore } from './context.js';
+import { action, devSecret, withStore } from './context.js';
 
 /** `tessera keys …`: inspect the signing keys. */
 export function keysCommand(): Command {
@@ -18,8 +18,7 @@ export function keysCommand(): Command {
       action(async () => {
         const config = loadConfig();
         const secret = config.secret || devSecret(config, () => {});
-        const store = await openMigratedStore(config);
-        try {
+        await withStore(async (store) => {
           const clock = await databaseClock(store);
           const ks = new KeyStore(store, new SecretBox(secret), clock);
           await ks.reload();
@@ -30,9 +29,7 @@ export function keysCommand(): Command {
               `${k.kid}  ${k.alg}  ${state.padEnd(8)} activates ${new Date(k.activatesAt).toISOString()}${k.retiredAt ? `  retired ${new Date(k.retiredAt).toISOString()}` : ''}\n`,
             );
           }
-        } finally {
-          await store.close();
-        }
+        }, config);
       }),
     );
   keys
@@ -52,8 +49,7 @@ export function keysCommand(): Command {
           throw new Error(`--delay must be a whole number of seconds, got "${opts.delay}"`);
         const config = loadConfig();
         const secret = config.secret || devSecret(config, () => {});
-        const store = await openMigratedStore(config);
-        try {
+        await withStore(async (store) => {
           const ks = new KeyStore(store, new SecretBox(secret), await databaseClock(store));
           const r = await rotateSigningKeys(store, ks, delay);
           const retention = r.retention;
@@ -63,9 +59,7 @@ export function keysCommand(): Command {
                 ? `retiring ${r.retired.join(', ')} then; published until ${new Date(r.activatesAt + retention).toISOString()}\n`
                 : ''),
           );
-        } finally {
-          await store.close();
-        }
+        }, config);
       }),
     );
   return keys;

@@ -12,7 +12,7 @@ import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
 import { blocksCommand } from './blocks.js';
 import { defaultWorkers, isWorker, parseWorkers, runWorker, startCluster } from './cluster.js';
-import { action, devSecret, openMigratedStore, readTextFile } from './context.js';
+import { action, devSecret, positiveInteger, readTextFile, withStore } from './context.js';
 import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
 import { rolesCommand } from './roles.js';
@@ -85,17 +85,14 @@ program
       const doc = parseTenantFile(readTextFile(file, 'the tenant file'), process.env, {
         keepStoredSecrets: true,
       });
-      const store = await openMigratedStore();
-      try {
+      await withStore(async (store) => {
         const report = await applyTenant(store, doc, { prune: Boolean(opts.prune) });
         for (const k of report.kept ?? []) process.stdout.write(`${k}\n`);
         for (const c of report.created) process.stdout.write(`created ${c}\n`);
         for (const u of report.updated) process.stdout.write(`updated ${u}\n`);
         for (const d of report.deleted) process.stdout.write(`deleted ${d}\n`);
         process.stdout.write(`${report.unchanged} unchanged\n`);
-      } finally {
-        await store.close();
-      }
+      });
     }),
   );
 
@@ -105,14 +102,11 @@ program
   .description('write the tenant as a tenant file (no secrets, no passwords)')
   .action(
     action(async (opts: { out?: string }) => {
-      const store = await openMigratedStore();
-      try {
+      await withStore(async (store) => {
         const text = stringifyTenant(await exportTenant(store));
         if (opts.out) writeFileSync(opts.out, text);
         else process.stdout.write(text);
-      } finally {
-        await store.close();
-      }
+      });
     }),
   );
 
@@ -125,16 +119,13 @@ program
   .description('print the latest audit events, newest first')
   .action(
     action(async (opts: { limit: string; type?: string; user?: string; json?: boolean }) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
+      const limit = positiveInteger('--limit', opts.limit);
       if (opts.type !== undefined && !Object.hasOwn(EVENT_TYPES, opts.type)) {
         throw new Error(
           `--type must be an event code Tessera records (${Object.keys(EVENT_TYPES).join(', ')}), got "${opts.type}"`,
         );
       }
-      const store = await openMigratedStore();
-      try {
+      await withStore(async (store) => {
         const events = await listEvents(store.db, { limit, type: opts.type, userId: opts.user });
         for (const e of events) {
           if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
@@ -146,9 +137,7 @@ program
             );
           }
         }
-      } finally {
-        await store.close();
-      }
+      });
     }),
   );
 
@@ -160,13 +149,10 @@ program
   .action(
     action(async () => {
       const config = loadConfig();
-      const store = await openMigratedStore(config);
-      try {
+      await withStore(async (store) => {
         const counts = await purgeExpired(store, Date.now(), { logRetentionDays: config.logRetentionDays });
         for (const [what, n] of Object.entries(counts)) process.stdout.write(`${what}: ${n} deleted\n`);
-      } finally {
-        await store.close();
-      }
+      }, config);
     }),
   );
 
@@ -179,22 +165,17 @@ program
   )
   .action(
     action(async (opts: { limit: string; to?: string }) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new Error(`--limit must be a positive integer, got "${opts.limit}"`);
+      const limit = positiveInteger('--limit', opts.limit);
       const config = loadConfig();
       const secret = config.secret || devSecret(config, () => {});
-      const store = await openMigratedStore(config);
-      try {
+      await withStore(async (store) => {
         for (const m of await readOutbox(store, secret, { limit, recipient: opts.to })) {
           const when = new Date(m.created_at).toISOString();
           process.stdout.write(
             `${when}  ${m.channel} to ${m.recipient}${m.subject ? `  "${m.subject}"` : ''}\n${m.body.replace(/^/gm, '    ')}\n\n`,
           );
         }
-      } finally {
-        await store.close();
-      }
+      }, config);
     }),
   );
 

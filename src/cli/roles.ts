@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
 import { checkPermissions } from '../identity/manage-roles.js';
 import { resolveUser } from '../identity/users.js';
 import type { Store } from '../store/db.js';
@@ -14,16 +13,7 @@ import {
   upsertRole,
   userRoleNames,
 } from '../store/repos/roles.js';
-import { action, openMigratedStore } from './context.js';
-
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openMigratedStore(loadConfig());
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+import { action, withStore } from './context.js';
 
 async function roleNamed(store: Store, name: string): Promise<Role> {
   const role = await findRoleByName(store.db, name);

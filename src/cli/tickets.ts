@@ -3,7 +3,7 @@ import { loadConfig } from '../config/config.js';
 import { issueTicket, type TicketKind, ticketLifetimeS, ticketUrl } from '../identity/tickets.js';
 import { resolveUser } from '../identity/users.js';
 import { findUserById } from '../store/repos/users.js';
-import { action, openMigratedStore } from './context.js';
+import { action, withStore } from './context.js';
 
 /**
  * `tessera tickets password-change|email-verification USER`: prints a
@@ -27,8 +27,7 @@ function ticketCommand(name: string, kind: TicketKind, description: string): Com
           throw new Error('--ttl-sec must be a whole number of seconds from 60 to 2592000 (30 days)');
         }
         const config = loadConfig();
-        const store = await openMigratedStore(config);
-        try {
+        await withStore(async (store) => {
           const found = await resolveUser(store, ref, opts.connection);
           const user = (await findUserById(store.db, found.user_id))!;
           if (kind === 'verify' && !user.email)
@@ -40,9 +39,7 @@ function ticketCommand(name: string, kind: TicketKind, description: string): Com
           process.stderr.write(
             `single use, for ${user.user_id}, until ${new Date(now + ttlS * 1000).toISOString()}\n`,
           );
-        } finally {
-          await store.close();
-        }
+        }, config);
       }),
     );
 }

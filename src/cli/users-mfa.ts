@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { resolveUser } from '../identity/users.js';
 import { deleteUserAuthenticators, listAuthenticators } from '../store/repos/mfa-authenticators.js';
-import { action, openMigratedStore } from './context.js';
+import { action, withStore } from './context.js';
 
 /** `tessera users mfa list|reset --user ID`: see and remove a user's MFA authenticators. */
 export function userMfaCommand(): Command {
@@ -13,8 +13,7 @@ export function userMfaCommand(): Command {
     .description('list the authenticators (type, id, confirmed or not)')
     .action(
       action(async (opts: { user: string; connection?: string }) => {
-        const store = await openMigratedStore();
-        try {
+        await withStore(async (store) => {
           const user = await resolveUser(store, opts.user, opts.connection);
           const rows = await listAuthenticators(store.db, user.user_id);
           if (rows.length === 0) process.stdout.write(`${user.user_id} has no authenticator\n`);
@@ -24,9 +23,7 @@ export function userMfaCommand(): Command {
               `${a.id}  ${a.type.padEnd(13)} ${(a.active ? 'active' : 'pending').padEnd(7)}${a.name ? `  ${a.name}` : ''}  enrolled ${when}\n`,
             );
           }
-        } finally {
-          await store.close();
-        }
+        });
       }),
     );
   mfa
@@ -36,14 +33,11 @@ export function userMfaCommand(): Command {
     .description('remove every authenticator: the user enrolls again at the next login that needs MFA')
     .action(
       action(async (opts: { user: string; connection?: string }) => {
-        const store = await openMigratedStore();
-        try {
+        await withStore(async (store) => {
           const user = await resolveUser(store, opts.user, opts.connection);
           const n = await deleteUserAuthenticators(store.db, user.user_id);
           process.stdout.write(`removed ${n} authenticator${n === 1 ? '' : 's'} of ${user.user_id}\n`);
-        } finally {
-          await store.close();
-        }
+        });
       }),
     );
   return mfa;

@@ -12,22 +12,20 @@ import {
 import type { Store } from '../store/db.js';
 import { listConnections } from '../store/repos/connections.js';
 import type { User } from '../store/repos/users.js';
-import { action, openMigratedStore, readTextFile } from './context.js';
+import { action, positiveInteger, readTextFile, withStore as withOpenStore } from './context.js';
 import { userMfaCommand } from './users-mfa.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
+/** withStore, with a password the connection's policy refuses told in words. */
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openMigratedStore();
   try {
-    return await fn(store);
+    return await withOpenStore(fn);
   } catch (err) {
     if (err instanceof PasswordPolicyError) {
       throw new Error(`the password does not meet the connection's policy:\n  ${err.failures.join('\n  ')}`);
     }
     throw err;
-  } finally {
-    await store.close();
   }
 }
 
@@ -215,9 +213,7 @@ export function usersCommand(): Command {
     )
     .action(
       action(async (file: string, opts: { connection: string; batchSize: string }) => {
-        const batchSize = Number(opts.batchSize);
-        if (!Number.isInteger(batchSize) || batchSize < 1)
-          throw new Error(`--batch-size must be a positive integer, got "${opts.batchSize}"`);
+        const batchSize = positiveInteger('--batch-size', opts.batchSize);
         const text = readTextFile(file, 'the users file');
         let records: unknown;
         try {

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseIpRange } from '../protection/ip.js';
+import { isIP } from 'node:net';
+import proxyAddr from 'proxy-addr';
+import { EMAIL_PATTERN } from '../schemas/common.js';
+import { DEFAULTS as ALL_DEFAULTS } from './defaults.js';
 
 /**
  * Server configuration: every setting, its environment variable and its
@@ -65,27 +68,8 @@ export interface Config {
   purgeIntervalMinutes: number;
 }
 
-export const DEFAULTS = {
-  dataDir: '.tessera',
-  host: '0.0.0.0',
-  port: 3000,
-  logLevel: 'info',
-  bodyLimit: 64 * 1024,
-  smtpFrom: 'Tessera <no-reply@localhost>',
-  redisPrefix: 'tessera:',
-  refreshRetryWindowSec: 30,
-  clockSkewSec: 60,
-  dbConnectTimeoutMs: 2_000,
-  dbAcquireTimeoutMs: 2_000,
-  dbStatementTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  admissionBudgetMs: 1_000,
-  redisCommandTimeoutMs: 500,
-  redisConnectTimeoutMs: 1_000,
-  retryAfterSeconds: 5,
-  logRetentionDays: 30,
-  purgeIntervalMinutes: 60,
-} as const;
+/** The settings' defaults (defaults.ts, `DEFAULTS.settings`). */
+export const DEFAULTS = ALL_DEFAULTS.settings;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -216,7 +200,7 @@ const listOf = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boole
 function parseTrustProxy(v: string | undefined): string[] {
   const list = listOf(v);
   for (const e of list) {
-    if (!parseIpRange(e)) {
+    if (!isProxyRange(e)) {
       throw new ConfigError(
         `TESSERA_TRUST_PROXY must list IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1), got "${e}"`,
       );
@@ -225,10 +209,25 @@ function parseTrustProxy(v: string | undefined): string[] {
   return list;
 }
 
+/**
+ * An address or CIDR range as proxy-addr, which matches the proxies
+ * (http/client-ip.ts), reads it; its range names (`loopback`…) and legacy
+ * IPv4 spellings are refused.
+ */
+function isProxyRange(entry: string): boolean {
+  if (isIP(entry.split('/')[0]!) === 0) return false;
+  try {
+    proxyAddr.compile([entry]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function parseAdminEmails(v: string | undefined): string[] {
   const list = listOf(v);
   for (const e of list) {
-    if (!/^[^\s@]+@[^\s@]+$/.test(e))
+    if (!EMAIL_PATTERN.test(e))
       throw new ConfigError(`TESSERA_ADMIN_EMAILS must list email addresses, got "${e}"`);
   }
   return list;

@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.js';
 import { diskFullMessage } from '../store/disk-full.js';
 import { insertEvent, type LogEvent } from '../store/repos/events.js';
 import type { Database } from '../store/schema.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** Auth0's event codes that Tessera records, with their descriptions. */
 export const EVENT_TYPES = {
@@ -49,7 +50,7 @@ export const EVENT_TYPES = {
 export type EventType = keyof typeof EVENT_TYPES;
 
 /** How long a client is asked to wait when the audit log cannot be written. */
-export const AUDIT_RETRY_AFTER_SECONDS = 30;
+export const AUDIT_RETRY_AFTER_SECONDS = DEFAULTS.retention.auditRetryAfterS;
 
 /**
  * Records an audit event. What is not recorded must not happen: when the

@@ -3,6 +3,7 @@ import { MFA_LIMITS } from '../mfa/settings.js';
 import { ATTEMPTS_WINDOW_S } from '../protection/counters.js';
 import type { Store } from '../store/db.js';
 import { deleteInBatches, type PurgeTarget } from '../store/repos/purge.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 const DAY_MS = 86_400_000;
 
@@ -11,10 +12,10 @@ const DAY_MS = 86_400_000;
  * nodes whose clocks differ a little still agree that it is over, and an
  * operator looking into an incident finds yesterday's rows.
  */
-export const EXPIRED_GRACE_MS = DAY_MS;
+export const EXPIRED_GRACE_MS = DEFAULTS.retention.expiredGraceMs;
 
 /** Rows per DELETE statement: short statements never hold the database for long. */
-export const PURGE_BATCH_SIZE = 1000;
+export const PURGE_BATCH_SIZE = DEFAULTS.retention.purgeBatchSize;
 
 export interface RetentionOptions {
   /** Audit events and outbox messages older than this go (TESSERA_LOG_RETENTION_DAYS). */

@@ -22,7 +22,7 @@ function page(reply: FastifyReply, status: number, text: string) {
 
 /**
  * GET /unblock?ticket=…: the link of the brute-force email. The ticket is
- * signed (HMAC, key derived from the server secret), expires, and works once
+ * an HS256 JWT (key derived from the server secret), expires, and works once
  * (protection/unblock.ts). Also ties attack protection's resources (Redis)
  * to the server's life.
  */

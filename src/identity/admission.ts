@@ -2,9 +2,10 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { errors } from '../errors/index.js';
 import { clientGone } from '../store/deadline.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** A hash's cost before any was measured, ms (about argon2id's with our parameters on one core). */
-const DEFAULT_COST_MS = 50;
+const DEFAULT_COST_MS = DEFAULTS.admission.initialHashCostMs;
 
 export interface AdmissionOptions {
   /** The longest a login may be expected to wait for the hash pool before it is refused, ms. */

@@ -1,3 +1,4 @@
+import { HASH_FORMAT } from '../schemas/user.js';
 import type { UserProfile, UserWrite } from '../store/repos/users.js';
 import { EMAIL_PATTERN, databaseUserId, newUserId } from './users.js';
 
@@ -6,11 +7,6 @@ import { EMAIL_PATTERN, databaseUserId, newUserId } from './users.js';
  * https://auth0.com/docs/manage-users/user-migration/bulk-user-imports
  */
 
-// Whole-string formats, so a truncated hash is refused here rather than failing every login.
-const HASH_FORMAT = {
-  bcrypt: /^\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}$/,
-  argon2: /^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/,
-};
 const HASH_EXAMPLE = {
   bcrypt: '$2b$10$… (60 characters)',
   argon2: '$argon2id$v=19$m=…,t=…,p=…$salt$hash',

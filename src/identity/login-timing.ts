@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { dummyHashFor, hashProfile, OUR_PROFILE, type VerifyResult, verifyPassword } from './passwords.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /*
  * Timing must not tell which usernames exist, or which users were imported
@@ -35,11 +36,11 @@ const TARGET_PERCENTILE = 0.95;
 /** Dummy verifications that measure a profile when it is first seen. */
 const CALIBRATION_RUNS = 3;
 /** How long a connection's profile list is trusted before it is read again (in the background). */
-const PROFILES_TTL_MS = 30_000;
+const PROFILES_TTL_MS = DEFAULTS.admission.profilesTtlMs;
 /** A profile without a sample for this long is measured again when its connection is read. */
-const RECALIBRATE_MS = 10 * 60_000;
+const RECALIBRATE_MS = DEFAULTS.admission.recalibrateMs;
 /** Only samples this recent count (the cost follows the load), or else the latest MIN_SAMPLES. */
-const WINDOW_MS = 60_000;
+const WINDOW_MS = DEFAULTS.admission.sampleWindowMs;
 const MIN_SAMPLES = 3;
 /**
  * A failure padded to a profile whose newest sample is older than this
@@ -47,7 +48,7 @@ const MIN_SAMPLES = 3;
  * often): when only faster hashes fail, say under load an attacker makes,
  * the target must still follow what the slowest hash costs now.
  */
-const FRESH_MS = 5_000;
+const FRESH_MS = DEFAULTS.admission.freshSampleMs;
 
 export interface LoginTimingDeps {
   /** The hash profiles of a connection's users (users repo). */

@@ -1,7 +1,8 @@
+import { PASSWORD_POLICIES } from '../schemas/connection.js';
 import { isCommonPassword } from './common-passwords.js';
 
-/** Auth0's password policy levels for database connections. */
-export const POLICY_LEVELS = ['none', 'low', 'fair', 'good', 'excellent'] as const;
+/** Auth0's password policy levels for database connections (the tenant file's list). */
+export const POLICY_LEVELS = PASSWORD_POLICIES;
 export type PolicyLevel = (typeof POLICY_LEVELS)[number];
 
 /**

@@ -4,6 +4,7 @@ import { DEFAULT_URL_LIFETIME_S, templateSetting } from '../notify/templates.js'
 import { findTicketByHash, insertTicket, purgeTickets, type TicketRow } from '../store/repos/tickets.js';
 import { findUserById, type UserWithSecret } from '../store/repos/users.js';
 import type { Database } from '../store/schema.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * The tickets of the reset and verification links: 32 random bytes
@@ -20,7 +21,7 @@ const TEMPLATE: Record<TicketKind, 'reset_email' | 'verify_email'> = {
   verify: 'verify_email',
 };
 
-const KEEP_EXPIRED_MS = 30 * 24 * 3600 * 1000;
+const KEEP_EXPIRED_MS = DEFAULTS.tickets.keepExpiredMs;
 const TICKET_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
 export function ticketHash(ticket: string): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isBreachedPassword } from '../protection/breached.js';
 import { liftUserBlocks } from '../protection/lift.js';
+import { EMAIL_PATTERN } from '../schemas/common.js';
 import type { Store } from '../store/db.js';
 import { getSetting } from '../store/repos/settings.js';
 import { deleteUserAuthenticators } from '../store/repos/mfa-authenticators.js';
@@ -44,7 +45,7 @@ export class UserError extends Error {
   }
 }
 
-export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+export { EMAIL_PATTERN };
 
 /** A new user of a database connection (Auth0's Management API fields). */
 export interface NewUser extends UserProfile {

@@ -10,6 +10,7 @@ import {
   retireSigningKeys,
 } from '../store/repos/keys.js';
 import type { SecretBox } from './secret-box.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 const generateRsa = promisify(generateKeyPair);
 
@@ -30,7 +31,7 @@ export interface SigningKey {
  * key rotated elsewhere (`tessera keys rotate`, another node) is in this
  * node's JWKS within this time. The re-read is one small query.
  */
-export const KEYS_RELOAD_MS = 5_000;
+export const KEYS_RELOAD_MS = DEFAULTS.keys.reloadMs;
 
 /**
  * A signing key's state, from its three times. One state machine:

@@ -1,4 +1,5 @@
 import type { Runtime } from '../runtime.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** The per-client rate limit: a token bucket of `capacity` requests, refilled at `perSecond`. */
 export interface RateLimitOptions {
@@ -31,4 +32,4 @@ declare module 'fastify' {
 }
 
 /** Auth0's default: 50 requests in a burst, 15 a second after. */
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { capacity: 50, perSecond: 15 };
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = DEFAULTS.management.rateLimit;

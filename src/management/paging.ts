@@ -1,9 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** The largest `per_page` (Auth0's). */
-export const MAX_PER_PAGE = 100;
+export const MAX_PER_PAGE = DEFAULTS.management.maxPerPage;
 /** `per_page` when none is given (Auth0's). */
-export const DEFAULT_PER_PAGE = 50;
+export const DEFAULT_PER_PAGE = DEFAULTS.management.perPage;
 
 /** Query fields of every list endpoint: spread them into the route's querystring schema. */
 export const PagingFields = {

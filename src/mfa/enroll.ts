@@ -4,6 +4,7 @@ import {
   deletePendingAuthenticators,
   insertAuthenticator,
 } from '../store/repos/mfa-authenticators.js';
+import { EMAIL_PATTERN } from '../schemas/common.js';
 import { getTenantSettings } from '../store/repos/settings.js';
 import { findUserById } from '../store/repos/users.js';
 import { authenticatorId, codeHash, recoveryCode } from './codes.js';
@@ -86,7 +87,7 @@ export async function associate(
     throw errors.invalidRequest('phone_number must be in E.164 format, such as +14155550123');
   }
   // 254: the longest address SMTP carries (RFC 5321), and within the stored name's column.
-  if (factor === 'email' && (!name || name.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(name))) {
+  if (factor === 'email' && (!name || name.length > 254 || !EMAIL_PATTERN.test(name))) {
     throw errors.invalidRequest('email must be an email address');
   }
   const auth: AuthenticatorRow = {

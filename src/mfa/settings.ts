@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime.js';
 import { GRANT_TYPE } from '../schemas/grant-types.js';
 import { getSetting } from '../store/repos/settings.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** The factors Tessera implements, by their Guardian names. */
 export const FACTORS = ['otp', 'sms', 'email', 'recovery-code'] as const;
@@ -36,14 +37,4 @@ export const MFA_GRANTS = {
 } as const;
 
 /** Lifetimes and limits of spec section 5. */
-export const MFA_LIMITS = {
-  tokenTtlMs: 10 * 60_000,
-  oobTtlMs: 5 * 60_000,
-  pollIntervalMs: 5_000,
-  bucketCapacity: 10,
-  bucketRefillMs: 6 * 60_000,
-  /** SMS and email codes: at most one per user in this interval (any login), so a script cannot flood a phone. */
-  sendIntervalMs: 30_000,
-  /** ... and at most this many per mfa_token. */
-  sendsPerToken: 5,
-} as const;
+export const MFA_LIMITS = DEFAULTS.mfa;

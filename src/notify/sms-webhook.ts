@@ -1,7 +1,8 @@
 import type { Message, Sender } from './types.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** How long the SMS gateway may take to accept a message. */
-export const WEBHOOK_TIMEOUT_MS = 5_000;
+export const WEBHOOK_TIMEOUT_MS = DEFAULTS.outbound.smsWebhookTimeoutMs;
 
 /**
  * Sends text messages through a generic HTTP gateway: POST JSON

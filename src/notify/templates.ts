@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { getSetting } from '../store/repos/settings.js';
 import type { Database } from '../store/schema.js';
 import type { Message } from './types.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * The emails Tessera sends, as Auth0 email templates: the tenant file's
@@ -40,7 +41,7 @@ export interface EmailTemplateSetting {
 export type EmailTemplatesSetting = Partial<Record<TemplateName, EmailTemplateSetting>>;
 
 /** Auth0's lifetime of reset and verification links: 5 days. */
-export const DEFAULT_URL_LIFETIME_S = 432_000;
+export const DEFAULT_URL_LIFETIME_S = DEFAULTS.tickets.accountLinkLifetimeS;
 
 interface Template {
   enabled: boolean;

@@ -2,6 +2,7 @@ import type { Runtime } from '../runtime.js';
 import { type ResourceServer, findResourceServer } from '../store/repos/resource-servers.js';
 import { getTenantSettings } from '../store/repos/settings.js';
 import { errors } from '../errors/index.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { MANAGEMENT_SCOPES, managementAudience } from '../schemas/management.js';
 
 /**
@@ -38,7 +39,7 @@ function mfaApi(identifier: string): ResourceServer {
     name: 'MFA API',
     identifier,
     scopes: [{ value: 'enroll' }, { value: 'read:authenticators' }, { value: 'remove:authenticators' }],
-    token_lifetime: 600,
+    token_lifetime: DEFAULTS.tokens.mfaApiLifetimeS,
     allow_offline_access: false,
   };
 }
@@ -54,7 +55,7 @@ function managementApi(identifier: string): ResourceServer {
     name: 'Management API',
     identifier,
     scopes: MANAGEMENT_SCOPES.map((value) => ({ value })),
-    token_lifetime: 86400,
+    token_lifetime: DEFAULTS.tokens.managementApiLifetimeS,
     allow_offline_access: false,
   };
 }

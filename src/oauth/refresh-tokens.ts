@@ -16,6 +16,7 @@ import {
   touchRefreshToken,
 } from '../store/repos/refresh-tokens.js';
 import { CodedError, errors } from '../errors/index.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** The client's `refresh_token` settings, resolved with Auth0's defaults. */
 export interface RefreshPolicy {
@@ -28,13 +29,9 @@ export interface RefreshPolicy {
 }
 
 /** A non-rotating token's idle expiry is slid at most once per this interval. */
-export const IDLE_SLIDE_GRANULARITY_MS = 60_000;
+export const IDLE_SLIDE_GRANULARITY_MS = DEFAULTS.refreshTokens.idleSlideMs;
 
-export const REFRESH_DEFAULTS = {
-  leeway: 0,
-  token_lifetime: 2_592_000,
-  idle_token_lifetime: 1_296_000,
-} as const;
+export const REFRESH_DEFAULTS = DEFAULTS.refreshTokens.client;
 
 /**
  * Reads a client's refresh-token settings. Without settings a client gets

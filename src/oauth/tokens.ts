@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
 import type { User } from '../store/repos/users.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** Claims a caller may never set: they are the token's own. */
 export const RESERVED_CLAIMS = new Set([
@@ -24,8 +25,8 @@ export const RESERVED_CLAIMS = new Set([
   'acr',
 ]);
 
-export const DEFAULT_ACCESS_TOKEN_LIFETIME = 86_400;
-export const DEFAULT_ID_TOKEN_LIFETIME = 36_000;
+export const DEFAULT_ACCESS_TOKEN_LIFETIME = DEFAULTS.tokens.accessTokenLifetimeS;
+export const DEFAULT_ID_TOKEN_LIFETIME = DEFAULTS.tokens.idTokenLifetimeS;
 
 /** The successful token response body (RFC 6749 §5.1, Auth0's field order). */
 export interface TokenResponse {

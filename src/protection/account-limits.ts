@@ -6,6 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { Counters } from './counters.js';
 import { IpList } from './ip.js';
 import type { AttackProtectionSetting } from './policy.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * Limits of the account endpoints, as token buckets in the attack-protection
@@ -15,14 +16,9 @@ import type { AttackProtectionSetting } from './policy.js';
  * requests: per IP and per address, so one address cannot be flooded with
  * emails; over the limit the request is answered the same and sends nothing.
  */
-export const SIGNUP_STAGE_DEFAULTS = { maxAttempts: 50, rateMs: 1_200 } as const;
+export const SIGNUP_STAGE_DEFAULTS = DEFAULTS.protection.signupStage;
 
-export const RESET_LIMITS = {
-  /** Emails to one address: 3, then one every 20 minutes. */
-  perAddress: { capacity: 3, rateMs: 20 * 60_000 },
-  /** Requests from one IP: 20, then one every 30 seconds. */
-  perIp: { capacity: 20, rateMs: 30_000 },
-} as const;
+export const RESET_LIMITS = DEFAULTS.protection.reset;
 
 export interface SignupStage {
   maxAttempts: number;

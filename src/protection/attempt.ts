@@ -11,17 +11,18 @@ import { ipBlockId, normalizeIdentifier, userBlockId } from './block-ids.js';
 import { handleLeak } from './leaks.js';
 import type { BruteForcePolicy, IpThrottlePolicy, ProtectionPolicy } from './policy.js';
 import { blockIdentifier, throttleIp } from './shields.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** Identifiers longer than any stored email or username name nobody: not worth a counter. */
 const MAX_IDENTIFIER = 512;
 /** How long an attempt waits for attempts in flight to free the limit before it is refused. */
-export const MAX_WAIT_MS = 3_000;
+export const MAX_WAIT_MS = DEFAULTS.protection.maxWaitMs;
 /**
  * The Retry-After of a brute-force refusal. A block lasts until it is lifted
  * (the email's link, an administrator, a password change), not for a time:
  * an hour is when asking again is reasonable.
  */
-export const BLOCKED_RETRY_AFTER_S = 3_600;
+export const BLOCKED_RETRY_AFTER_S = DEFAULTS.protection.blockedRetryAfterS;
 
 /**
  * One password login under attack protection. `reserve` runs before the

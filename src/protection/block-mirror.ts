@@ -9,12 +9,13 @@ import {
   purgeBlocks,
 } from '../store/repos/blocks.js';
 import { ATTEMPTS_WINDOW_S } from './counters.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** How long a block read from the database is believed before it is read again (a lift elsewhere shows within this). */
-export const CONFIRM_MS = 5_000;
+export const CONFIRM_MS = DEFAULTS.protection.blockConfirmMs;
 /** How often blocks written by other processes are fetched. */
-export const REFRESH_MS = 5_000;
-const PURGE_MS = 3_600_000;
+export const REFRESH_MS = DEFAULTS.protection.blockRefreshMs;
+const PURGE_MS = DEFAULTS.protection.blockPurgeMs;
 
 export type BlockState = 'blocked' | 'lifted' | 'clear';
 

@@ -4,9 +4,10 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config.js';
 import { DEFAULT_BREACHED } from './breached-default.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** A single corpus file up to this size is read into memory; a larger one is searched in place (sorted by hash). */
-export const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
+export const IN_MEMORY_LIMIT = DEFAULTS.protection.breachedInMemoryBytes;
 
 const sha1 = (s: string) => createHash('sha1').update(s, 'utf8').digest('hex').toUpperCase();
 

@@ -7,16 +7,29 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import { throttledWarn } from '../store/throttled-log.js';
+import {
+  type BucketTake,
+  bucketState,
+  giveBackToken,
+  peekToken,
+  REDIS_GIVE_BACK,
+  REDIS_TAKE,
+  takeToken,
+} from '../store/token-bucket.js';
 import { UnavailableError } from '../errors/index.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * Failed-login counters. Brute-force attempts are rate-limiter-flexible
  * counters (an atomic increment with a time to live); the per-IP throttle
- * is a token bucket (GCRA: one stored time per IP), which rate-limiter-flexible
- * does not offer, kept next to them in the same backend. Memory serves a
+ * and the account limits are token buckets (store/token-bucket.ts: GCRA, one
+ * stored time per key), which rate-limiter-flexible does not offer, kept next
+ * to them in the same backend. Memory serves a
  * single process (or the workers of one `tessera serve --workers N`, held by
  * its primary: shared-counters.ts); Redis (TESSERA_REDIS_URL) serves several nodes.
  */
+export type { BucketTake };
+
 export interface Counters {
   /** Where the counts live: this process, Redis, or the cluster primary's memory (shared-counters.ts). */
   readonly kind: 'memory' | 'redis' | 'primary';
@@ -44,28 +57,8 @@ export interface Counters {
   close(): Promise<void>;
 }
 
-export interface BucketTake {
-  ok: boolean;
-  waitMs: number;
-  remaining: number;
-  fullAt: number;
-}
-
-/** The state of a bucket whose (stored) theoretical arrival time is `tat`. */
-function bucketState(
-  ok: boolean,
-  waitMs: number,
-  tat: number,
-  capacity: number,
-  rateMs: number,
-  now: number,
-) {
-  const remaining = Math.max(0, Math.floor((capacity * rateMs - Math.max(0, tat - now)) / rateMs));
-  return { ok, waitMs, remaining, fullAt: Math.max(tat, now) };
-}
-
 /** Failed attempts older than this are forgotten (kept under setTimeout's 24.8-day limit). */
-export const ATTEMPTS_WINDOW_S = 7 * 24 * 3600;
+export const ATTEMPTS_WINDOW_S = DEFAULTS.protection.attemptsWindowS;
 
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
@@ -102,24 +95,19 @@ class MemoryCounters extends AttemptCounters implements Counters {
 
   async take(key: string, capacity: number, rateMs: number, now: number) {
     this.sweep(now);
-    const stored = Math.max(this.buckets.get(key) ?? now, now);
-    const tat = stored + rateMs;
-    if (tat - now > capacity * rateMs)
-      return bucketState(false, tat - now - capacity * rateMs, stored, capacity, rateMs, now);
-    this.buckets.set(key, tat);
-    return bucketState(true, Math.max(0, tat - now - (capacity - 1) * rateMs), tat, capacity, rateMs, now);
+    const { tat, ...take } = takeToken(this.buckets.get(key), { capacity, rateMs }, now);
+    if (take.ok) this.buckets.set(key, tat);
+    return take;
   }
 
   async peek(key: string, capacity: number, rateMs: number, now: number) {
-    const tat = this.buckets.get(key) ?? now;
-    return bucketState(tat - now < capacity * rateMs, 0, tat, capacity, rateMs, now);
+    return peekToken(this.buckets.get(key), { capacity, rateMs }, now);
   }
 
   async giveBack(key: string, rateMs: number, now: number) {
-    const tat = this.buckets.get(key);
-    if (tat === undefined) return;
-    if (tat - rateMs <= now) this.buckets.delete(key);
-    else this.buckets.set(key, tat - rateMs);
+    const tat = giveBackToken(this.buckets.get(key), rateMs, now);
+    if (tat === undefined) this.buckets.delete(key);
+    else this.buckets.set(key, tat);
   }
 
   async refill(key: string) {
@@ -139,21 +127,6 @@ class MemoryCounters extends AttemptCounters implements Counters {
 
   async close() {}
 }
-
-// KEYS[1] bucket; ARGV now, rate, capacity. Returns {ok 1|0, waitMs, the stored tat}.
-const TAKE = `local now, rate, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local tat = tonumber(redis.call('get', KEYS[1]) or '0')
-if tat < now then tat = now end
-tat = tat + rate
-if tat - now > cap * rate then return {0, tat - now - cap * rate, string.format('%.0f', tat - rate)} end
-redis.call('set', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tat - now))
-return {1, math.max(0, tat - now - (cap - 1) * rate), string.format('%.0f', tat)}`;
-
-// KEYS[1] bucket; ARGV now, rate.
-const GIVE_BACK = `local now, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
-local tat = tonumber(redis.call('get', KEYS[1]) or '0') - rate
-if tat <= now then redis.call('del', KEYS[1]) else redis.call('set', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tat - now)) end
-return 1`;
 
 type BucketRedis = Redis & {
   tesseraTake(key: string, now: number, rate: number, cap: number): Promise<[number, number, string]>;
@@ -192,12 +165,12 @@ class RedisCounters extends AttemptCounters implements Counters {
     const [ok, waitMs, tat] = await this.guard(
       this.client.tesseraTake(this.bucket(key), now, rateMs, capacity),
     );
-    return bucketState(ok === 1, Number(waitMs), Number(tat), capacity, rateMs, now);
+    return bucketState(ok === 1, Number(waitMs), Number(tat), { capacity, rateMs }, now);
   }
 
   async peek(key: string, capacity: number, rateMs: number, now: number) {
-    const tat = Number((await this.guard(this.client.get(this.bucket(key)))) ?? now);
-    return bucketState(tat - now < capacity * rateMs, 0, tat, capacity, rateMs, now);
+    const tat = await this.guard(this.client.get(this.bucket(key)));
+    return peekToken(tat === null ? undefined : Number(tat), { capacity, rateMs }, now);
   }
 
   async giveBack(key: string, rateMs: number, now: number) {
@@ -239,7 +212,7 @@ export interface RedisOptions {
 }
 
 /** Reconnecting after a Redis outage waits at most this long between tries, so service is back within it. */
-export const REDIS_RECONNECT_MAX_MS = 250;
+export const REDIS_RECONNECT_MAX_MS = DEFAULTS.protection.redisReconnectMaxMs;
 
 /** Where a Redis URL points, without its password (for logs). */
 export const redisAddress = (url: string) => {
@@ -285,7 +258,7 @@ export function createCounters(redisUrl: string | undefined, prefix: string, opt
     if (down) opts.log.info({ redis: address }, 'Redis (attack-protection counters) is reachable again');
     down = false;
   });
-  client.defineCommand('tesseraTake', { numberOfKeys: 1, lua: TAKE });
-  client.defineCommand('tesseraGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
+  client.defineCommand('tesseraTake', { numberOfKeys: 1, lua: REDIS_TAKE });
+  client.defineCommand('tesseraGiveBack', { numberOfKeys: 1, lua: REDIS_GIVE_BACK });
   return new RedisCounters(client as BucketRedis, prefix);
 }

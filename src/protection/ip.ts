@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * IP addresses and ranges, one spelling each (ipaddr.js): an IPv4-mapped
@@ -29,7 +30,7 @@ export function normalizeIp(value: string): string | undefined {
 }
 
 /** How much of an IPv6 address names one attacker: a /64 is what one customer line gets. */
-export const DEFAULT_IPV6_PREFIX = 64;
+export const DEFAULT_IPV6_PREFIX = DEFAULTS.protection.ipv6PrefixLength;
 
 /**
  * What attack protection counts and blocks for an address: the IPv4

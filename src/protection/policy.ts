@@ -3,6 +3,7 @@ import { cachedConfig } from '../store/config-cache.js';
 import { getSetting } from '../store/repos/settings.js';
 import type { Database } from '../store/schema.js';
 import { DEFAULT_IPV6_PREFIX, IpList } from './ip.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** The tenant file's `attackProtection` section (Auth0's Management API names). */
 export interface AttackProtectionSetting {
@@ -28,21 +29,7 @@ export interface AttackProtectionSetting {
  * Auth0's defaults, which apply when the tenant says nothing: brute-force
  * protection and suspicious IP throttling on, breached password detection off.
  */
-export const PROTECTION_DEFAULTS = {
-  bruteForce: {
-    enabled: true,
-    mode: 'count_per_identifier_and_ip',
-    maxAttempts: 10,
-    shields: ['block', 'user_notification'],
-  },
-  ipThrottling: {
-    enabled: true,
-    maxAttempts: 100,
-    rateMs: 864_000,
-    shields: ['block', 'admin_notification'],
-  },
-  breached: { enabled: false, shields: ['block'] },
-} as const;
+export const PROTECTION_DEFAULTS = DEFAULTS.protection.tenant;
 
 export interface BruteForcePolicy {
   perIp: boolean;

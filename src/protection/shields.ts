@@ -87,7 +87,7 @@ export async function blockIdentifier(
   }
   if (!bf.notifyUser || !account?.email) return;
   const link = bf.block
-    ? `${ctx.rt.config.issuer}unblock?ticket=${p.tickets.issue(u.id, account.user_id, now)}`
+    ? `${ctx.rt.config.issuer}unblock?ticket=${await p.tickets.issue(u.id, account.user_id, now)}`
     : undefined;
   const tenant = await p.tenantName();
   const linkExpiresAt = now + TICKET_TTL_MS;

@@ -1,7 +1,9 @@
-import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hkdfSync, randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** How long an unblock link works. */
-export const TICKET_TTL_MS = 24 * 3600 * 1000;
+export const TICKET_TTL_MS = DEFAULTS.tickets.unblockTtlMs;
 
 export interface TicketPayload {
   /** The block the ticket lifts. */
@@ -16,45 +18,45 @@ export interface TicketPayload {
 
 export type TicketCheck = { ok: true; payload: TicketPayload } | { ok: false; reason: 'invalid' | 'expired' };
 
+/** The JOSE `typ` of an unblock ticket: no other JWT passes for one. */
+const TYP = 'tessera-unblock+jwt';
+
 /**
- * The signed tickets of the unblock links: `base64url(JSON).base64url(HMAC-SHA256)`,
- * with a key derived from the server secret (HKDF) for this use only.
+ * The signed tickets of the unblock links: HS256 JWTs (jose) whose claims
+ * are the block (`b`), the user (`u`), the id (`jti`) and the expiry
+ * (`exp`), with a key derived from the server secret (HKDF) for this use only.
  */
 export class UnblockTickets {
-  private readonly key: Buffer;
+  private readonly key: Uint8Array;
 
   constructor(secret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'tessera', 'unblock-ticket v1', 32));
+    this.key = new Uint8Array(hkdfSync('sha256', secret, 'tessera', 'unblock-ticket v2', 32));
   }
 
-  issue(blockId: string, userId: string | null, now: number): string {
-    const payload: TicketPayload = { b: blockId, u: userId, e: now + TICKET_TTL_MS, j: randomUUID() };
-    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-    return `${body}.${this.sign(body).toString('base64url')}`;
+  /** A ticket lifting `blockId`, valid for TICKET_TTL_MS from `now`. */
+  issue(blockId: string, userId: string | null, now: number): Promise<string> {
+    return new SignJWT({ b: blockId, u: userId })
+      .setProtectedHeader({ alg: 'HS256', typ: TYP })
+      .setJti(randomUUID())
+      .setExpirationTime(Math.floor((now + TICKET_TTL_MS) / 1000))
+      .sign(this.key);
   }
 
-  verify(ticket: string, now: number): TicketCheck {
-    const [body, sig, extra] = ticket.split('.');
-    if (!body || !sig || extra !== undefined) return { ok: false, reason: 'invalid' };
-    const expected = this.sign(body);
-    const given = Buffer.from(sig, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return { ok: false, reason: 'invalid' };
-    }
-    let payload: TicketPayload;
+  /** The ticket's claims when its signature holds and it has not expired at `now`. */
+  async verify(ticket: string, now: number): Promise<TicketCheck> {
     try {
-      payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-    } catch {
-      return { ok: false, reason: 'invalid' };
+      const { payload } = await jwtVerify(ticket, this.key, {
+        algorithms: ['HS256'],
+        typ: TYP,
+        currentDate: new Date(now),
+        requiredClaims: ['exp', 'jti'],
+      });
+      const { b, u, jti, exp } = payload;
+      if (typeof b !== 'string' || (u !== null && typeof u !== 'string') || !jti || !exp)
+        return { ok: false, reason: 'invalid' };
+      return { ok: true, payload: { b, u, e: exp * 1000, j: jti } };
+    } catch (err) {
+      return { ok: false, reason: err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
     }
-    if (typeof payload.b !== 'string' || typeof payload.e !== 'number' || typeof payload.j !== 'string') {
-      return { ok: false, reason: 'invalid' };
-    }
-    if (payload.e <= now) return { ok: false, reason: 'expired' };
-    return { ok: true, payload };
-  }
-
-  private sign(body: string): Buffer {
-    return createHmac('sha256', this.key).update(body).digest();
   }
 }

@@ -10,7 +10,7 @@ export type UnblockOutcome = 'done' | 'invalid' | 'expired' | 'used';
  */
 export async function redeemUnblockTicket(rt: Runtime, ticket: string, ip: string): Promise<UnblockOutcome> {
   const now = rt.now();
-  const check = rt.protection.tickets.verify(ticket, now);
+  const check = await rt.protection.tickets.verify(ticket, now);
   if (!check.ok) return check.reason;
   const { payload } = check;
   if (!(await useTicket(rt.store.db, payload.j, now, payload.e))) return 'used';

@@ -2,7 +2,7 @@ import type { LoginContext } from '../login-types/context.js';
 import type { Runtime } from '../runtime.js';
 import { applyActionEffects } from './effects.js';
 import type { RunEnv } from './engine.js';
-import { executeScript } from './execute.js';
+import { executeInLogin } from './execute.js';
 import { actionEvent, scriptUser } from './inputs.js';
 import { wrapAction } from './sandbox-source.js';
 import type { ActionDef, ScriptId } from './types.js';
@@ -21,14 +21,8 @@ export async function runActions(
   const user = scriptUser(ctx, ctx.user);
   for (const action of actions) {
     const id: ScriptId = { kind: 'action', name: action.name };
-    const state = await executeScript({
-      lease: env.lease,
-      id,
-      source: wrapAction(action.code),
-      input: { kind: 'action', event: actionEvent(ctx, user, env.tenant, action.secrets ?? {}) },
-      policy: env.policy,
-      log: (lines) => env.log(id, lines),
-    });
+    const event = actionEvent(ctx, user, env.tenant, action.secrets ?? {});
+    const state = await executeInLogin(env, id, wrapAction(action.code), { kind: 'action', event });
     applyActionEffects(ctx, id, state.effects, env.policy.limits);
   }
 }

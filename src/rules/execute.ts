@@ -32,6 +32,30 @@ export interface Execution {
   log(lines: string[]): void;
 }
 
+/** What the scripts of one login share: its isolate, its fetch policy, its log. */
+export interface LoginScriptEnv {
+  lease: IsolateLease;
+  policy: FetchPolicy;
+  log(id: ScriptId, lines: string[]): void;
+}
+
+/** Runs one of a login's scripts (a rule or an action) with what the login's scripts share. */
+export function executeInLogin(
+  env: LoginScriptEnv,
+  id: ScriptId,
+  source: string,
+  input: Execution['input'],
+): Promise<ScriptState> {
+  return executeScript({
+    lease: env.lease,
+    id,
+    source,
+    input,
+    policy: env.policy,
+    log: (l) => env.log(id, l),
+  });
+}
+
 /**
  * Runs one tenant script in the login's context of its isolate (made
  * ahead, the login's alone; what earlier scripts changed is put back) and

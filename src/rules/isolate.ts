@@ -1,11 +1,12 @@
 import { IsolateSlot } from './slot.js';
 import { Strikes } from './strikes.js';
 import { DEFAULT_RULES_LIMITS, type RulesLimits } from './types.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 export type { FreshContext } from './slot.js';
 
 /** How often a lease past its first fastCpuMs is checked, in ms. */
-const WATCH_EVERY_MS = 10;
+const WATCH_EVERY_MS = DEFAULTS.rules.watchEveryMs;
 
 /**
  * One login's exclusive use of an isolate, for all of its rules and

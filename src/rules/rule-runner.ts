@@ -3,7 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { errors } from '../errors/index.js';
 import { applyMetadataEffects, applyRuleContext, isObject } from './effects.js';
 import type { RunEnv } from './engine.js';
-import { executeScript } from './execute.js';
+import { executeInLogin } from './execute.js';
 import { ruleContext, scriptUser } from './inputs.js';
 import { wrapRule } from './sandbox-source.js';
 import { cut, type RuleDef, type ScriptId } from './types.js';
@@ -20,14 +20,8 @@ export async function runRules(ctx: LoginContext<Runtime>, rules: RuleDef[], env
   let context = ruleContext(ctx, env.tenant);
   for (const rule of rules) {
     const id: ScriptId = { kind: 'rule', name: rule.name };
-    const state = await executeScript({
-      lease: env.lease,
-      id,
-      source: wrapRule(rule.script),
-      input: { kind: 'rule', user, context, configuration: env.configuration },
-      policy: env.policy,
-      log: (lines) => env.log(id, lines),
-    });
+    const input = { kind: 'rule', user, context, configuration: env.configuration };
+    const state = await executeInLogin(env, id, wrapRule(rule.script), input);
     if (state.status === 'unauthorized') {
       throw errors.ruleUnauthorized(cut(state.message ?? '', env.policy.limits.maxMessageChars));
     }

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.js';
 /**
  * JavaScript run first in every fresh context, before the prelude
  * (sandbox-source.ts): it takes away what lets a script allocate memory that
@@ -29,7 +30,7 @@
  * so a script can only undo this for itself, and only by deleting what
  * gives it nothing back).
  */
-export const MAX_INTL_OBJECTS = 100;
+export const MAX_INTL_OBJECTS = DEFAULTS.rules.intlObjects;
 
 /** A global the prelude takes away at once: the Intl count's reset. */
 export const RESET_INTL_KEY = '__tesseraResetIntl';

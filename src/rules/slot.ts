@@ -3,11 +3,12 @@ import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
 import { SANDBOX_HARDENING } from './sandbox-hardening.js';
 import { SANDBOX_PRELUDE } from './sandbox-source.js';
+import { DEFAULTS } from '../config/defaults.js';
 
-/** Compiled script versions kept per isolate (least recently used dropped first). */
-const MAX_CACHED_SCRIPTS = 256;
-/** Fresh contexts made ahead per isolate, while it is idle: the next login's. */
-const WARM_CONTEXTS = 1;
+/** Compiled scripts kept per isolate; past this many, the least recently used is dropped. */
+const MAX_CACHED_SCRIPTS = DEFAULTS.rules.cachedScripts;
+/** Fresh contexts (prelude run, never used) kept ready per isolate. */
+const WARM_CONTEXTS = DEFAULTS.rules.warmContexts;
 
 /** A new context, hardened, with the prelude run in it; no tenant script has run in it. */
 export interface FreshContext {

@@ -1,5 +1,6 @@
+import { DEFAULTS } from '../config/defaults.js';
 /** Most users remembered at once; past it the oldest strikes are forgotten first. */
-const MAX_STRUCK = 10_000;
+const MAX_STRUCK = DEFAULTS.rules.struckUsers;
 
 /**
  * Users whose scripts were recently stopped, timed out or ran out of

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { availableParallelism } from 'node:os';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** A tenant file `rules` entry (Auth0's shape). */
 export interface RuleDef {
@@ -92,31 +92,8 @@ export interface RulesLimits {
 export type FetchLookup = (hostname: string) => Promise<readonly { address: string }[]>;
 
 export const DEFAULT_RULES_LIMITS: Readonly<RulesLimits> = {
-  scriptTimeoutMs: 5_000,
-  loginTimeoutMs: 10_000,
-  memoryLimitMb: 32,
-  isolates: 16,
-  warmIsolates: 2,
-  idleIsolateMs: 30_000,
-  // Legitimate scripts use a few ms; the margin is for a loaded machine,
-  // where a running script's CPU time grows while its thread waits for a core.
-  fastCpuMs: 100,
-  // Half the cores at most go to scripts that run long on the CPU: the
-  // other half keeps serving logins (argon2, HTTP, the fast path).
-  busyLogins: Math.max(1, Math.floor(availableParallelism() / 2)),
-  strikeMs: 60_000,
-  struckCpuMs: 25,
-  slowMs: 1_000,
-  slowLogins: 8,
-  fetchTimeoutMs: 5_000,
-  fetchMaxBytes: 1024 * 1024,
+  ...DEFAULTS.rules.limits,
   fetchLookup: (hostname) => lookup(hostname, { all: true, verbatim: true }),
-  maxClaims: 100,
-  maxClaimsBytes: 16 * 1024,
-  maxScopes: 100,
-  maxScopeChars: 4096,
-  maxMessageChars: 500,
-  maxResultChars: 1024 * 1024,
 };
 
 /** `text` cut to `max` characters (marked with an ellipsis) so no script can blow up a message. */

@@ -53,6 +53,9 @@ function isIpOrCidr(s: string): boolean {
   );
 }
 
+/** What Tessera takes for an email address everywhere: one `@`-separated pair without spaces. */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+
 /** The string formats our schemas use, by name, with the error each one gives. */
 export const FORMATS: Readonly<Record<string, Format>> = {
   uri: { check: (s) => URL.canParse(s), message: () => 'must be an absolute URI' },
@@ -61,7 +64,7 @@ export const FORMATS: Readonly<Record<string, Format>> = {
     check: (s) => issuerProblem(s) === undefined,
     message: (s) => issuerProblem(s) ?? 'must be an issuer URL',
   },
-  email: { check: (s) => /^[^\s@]+@[^\s@]+$/.test(s), message: () => 'must be an email address' },
+  email: { check: (s) => EMAIL_PATTERN.test(s), message: () => 'must be an email address' },
   'ip-or-cidr': { check: isIpOrCidr, message: () => 'must be an IP address or a CIDR range' },
 };
 for (const [name, format] of Object.entries(FORMATS)) FormatRegistry.Set(name, format.check);

@@ -3,8 +3,9 @@ import { Email, Metadata, Name, NonEmpty, StringEnum, strict, Text } from './com
 import { Permission } from './role.js';
 import type { Issue } from './validate.js';
 
-// Whole-string formats, so a placeholder such as "$2b$10$..." is caught here, not at login.
-const HASH_FORMAT = {
+// Whole-string formats, so a placeholder such as "$2b$10$..." is caught here, not at login
+// (the bulk import, identity/import-record.ts, checks with the same ones).
+export const HASH_FORMAT = {
   bcrypt: /^\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}$/,
   argon2: /^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/,
 };

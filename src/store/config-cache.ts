@@ -1,4 +1,5 @@
 import { outsideRequest } from './deadline.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * A short-lived read-through cache for tenant configuration (clients,
@@ -7,7 +8,7 @@ import { outsideRequest } from './deadline.js';
  * a write by another process (a `tessera apply`, another node) is seen within
  * CONFIG_CACHE_TTL_MS.
  */
-export const CONFIG_CACHE_TTL_MS = 5_000;
+export const CONFIG_CACHE_TTL_MS = DEFAULTS.caches.configTtlMs;
 
 let generation = 0;
 const caches = new WeakMap<

@@ -13,8 +13,10 @@ import {
   type SqliteDriver,
 } from 'kysely';
 import pg from 'pg';
+import { LRUCache } from 'lru-cache';
 import pino, { type Logger } from 'pino';
 import { type Config, DEFAULTS, parseDatabaseUrl, redactUrl } from '../config/config.js';
+import { DEFAULTS as ALL_DEFAULTS } from '../config/defaults.js';
 import { withStoreErrors } from './errors.js';
 import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
@@ -134,18 +136,18 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
 /**
  * Kysely prepares every query anew; the same few statements run on every
- * token request, so keep each prepared statement by its SQL text.
+ * token request, so keep each prepared statement by its SQL text (the most
+ * recently used ones: an LRU cache).
  * better-sqlite3 runs a statement to completion synchronously, so sharing
  * one is safe (nothing here iterates a statement lazily).
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const statements = new Map<string, SQLite.Statement>();
+  const statements = new LRUCache<string, SQLite.Statement>({ max: ALL_DEFAULTS.caches.sqliteStatements });
   return {
     prepare(sql: string) {
       let stmt = statements.get(sql);
       if (!stmt) {
         stmt = sqlite.prepare(sql);
-        if (statements.size >= 1000) statements.clear();
         statements.set(sql, stmt);
       }
       return stmt;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isUnbounded, remainingMs } from './deadline.js';
 import { throttledWarn } from './throttled-log.js';
 import { classifyDatabaseError, UnavailableError } from './unavailable.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 export interface PgPoolOptions {
   poolSize?: number;
@@ -19,7 +20,7 @@ export interface PgPoolOptions {
 }
 
 /** The client side waits this much longer than statement_timeout, so a live server's own cancel comes first. */
-const CLIENT_GRACE_MS = 500;
+const CLIENT_GRACE_MS = DEFAULTS.outbound.pgClientGraceMs;
 
 /**
  * A pg Pool for Kysely that an outage cannot crash or hang. Every pool and

@@ -92,7 +92,7 @@ for (const m of matrix) {
           .toString()
           .replace(/"e":\d+/, '"e":99999999999999'),
       ).toString('base64url');
-      const foreign = new UnblockTickets('another-secret-another-secret-0123456789').issue(
+      const foreign = await new UnblockTickets('another-secret-another-secret-0123456789').issue(
         'x',
         null,
         clock.now(),

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { consumeOnce } from '../consume.js';
+import { fromTokens, giveBackToken, takeToken, toTokens } from '../token-bucket.js';
 import type { Database, MfaChallengesTable, MfaTransactionsTable } from '../schema.js';
 
 export type MfaTransactionRow = MfaTransactionsTable;
@@ -109,9 +110,10 @@ export async function takeMfaAttempt(
     .values({ user_id: userId, tokens: capacity, updated_at: now })
     .onConflict((oc) => oc.column('user_id').doNothing())
     .execute();
+  const shape = { capacity, rateMs: refillMs };
   return updateBucket(db, userId, (row) => {
-    const tokens = refill(row, now, capacity, refillMs);
-    return tokens < 1 ? undefined : { tokens: tokens - 1, updated_at: now };
+    const take = takeToken(fromTokens(row.tokens, row.updated_at, shape), shape, now);
+    return take.ok ? { tokens: toTokens(take.tat, now, shape), updated_at: now } : undefined;
   });
 }
 
@@ -121,10 +123,15 @@ export async function refundMfaAttempt(
   userId: string,
   capacity: number,
 ): Promise<void> {
-  await updateBucket(db, userId, (row) => ({
-    tokens: Math.min(capacity, row.tokens + 1),
-    updated_at: row.updated_at,
-  }));
+  // One token back, counted at the row's time: the rate cancels out, any will do.
+  const shape = { capacity, rateMs: 1 };
+  await updateBucket(db, userId, (row) => {
+    const tat = giveBackToken(fromTokens(row.tokens, row.updated_at, shape), 1, row.updated_at);
+    return {
+      tokens: tat === undefined ? capacity : toTokens(tat, row.updated_at, shape),
+      updated_at: row.updated_at,
+    };
+  });
 }
 
 type BucketRow = { tokens: number; updated_at: number };
@@ -176,9 +183,6 @@ export async function hasMfaAttempt(
     .selectAll()
     .where('user_id', '=', userId)
     .executeTakeFirst();
-  return !row || refill(row, now, capacity, refillMs) >= 1;
-}
-
-function refill(row: BucketRow, now: number, capacity: number, refillMs: number): number {
-  return Math.min(capacity, row.tokens + Math.max(0, now - row.updated_at) / refillMs);
+  const shape = { capacity, rateMs: refillMs };
+  return !row || takeToken(fromTokens(row.tokens, row.updated_at, shape), shape, now).ok;
 }

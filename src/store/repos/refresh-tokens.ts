@@ -158,26 +158,26 @@ export async function touchRefreshToken(
 }
 
 /** Revokes every live token of a family (forgetting sealed successors); returns how many. */
-export async function revokeFamily(db: Kysely<Database>, familyId: string, now: number): Promise<number> {
-  const r = await db
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: now, successor_enc: null })
-    .where('family_id', '=', familyId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows);
+export function revokeFamily(db: Kysely<Database>, familyId: string, now: number): Promise<number> {
+  return revokeLive(db, 'family_id', familyId, now);
 }
 
 /** Revokes every refresh token of a user (password change, deletion, block). */
-export async function revokeUserRefreshTokens(
+export function revokeUserRefreshTokens(db: Kysely<Database>, userId: string, now: number): Promise<number> {
+  return revokeLive(db, 'user_id', userId, now);
+}
+
+/** Revokes the live tokens whose `column` is `value` (forgetting sealed successors); returns how many. */
+async function revokeLive(
   db: Kysely<Database>,
-  userId: string,
+  column: 'family_id' | 'user_id',
+  value: string,
   now: number,
 ): Promise<number> {
   const r = await db
     .updateTable('refresh_tokens')
     .set({ revoked_at: now, successor_enc: null })
-    .where('user_id', '=', userId)
+    .where(column, '=', value)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
