@@ -4,7 +4,7 @@ import './threadpool.js';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { hashClientSecret } from '../src/oauth/client-secret.js';
+import { hashClientSecret } from '../src/tokens/client-secret.js';
 import { upsertClient } from '../src/store/repos/clients.js';
 import { findConnectionById, upsertConnection } from '../src/store/repos/connections.js';
 import { ALICE, API, SECRET } from '../test/helpers/app.js';

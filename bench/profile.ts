@@ -4,7 +4,7 @@ import './threadpool.js';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
-import { hashClientSecret } from '../src/oauth/client-secret.js';
+import { hashClientSecret } from '../src/tokens/client-secret.js';
 import type { Runtime } from '../src/runtime.js';
 import { upsertClient } from '../src/store/repos/clients.js';
 import { findConnectionById, upsertConnection } from '../src/store/repos/connections.js';

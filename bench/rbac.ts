@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { passwordLoginContext } from '../src/login/build.js';
 import type { LoginContext } from '../src/login/context.js';
 import { authzLoad } from '../src/login/steps/authz-load.js';
-import { definedPermissions } from '../src/oauth/scopes.js';
+import { definedPermissions } from '../src/tokens/scopes.js';
 import { findClient } from '../src/store/repos/clients.js';
 import { findConnectionById } from '../src/store/repos/connections.js';
 import { findResourceServer, upsertResourceServer } from '../src/store/repos/resource-servers.js';

@@ -6,7 +6,7 @@ import { authenticateClient, type ClientAuthResult } from '../oauth/client-auth.
 import { GRANTS } from '../oauth/grants/index.js';
 import type { Grant } from '../oauth/grants/types.js';
 import { Params } from '../oauth/params.js';
-import type { TokenResponse } from '../oauth/tokens.js';
+import type { TokenResponse } from '../tokens/tokens.js';
 import { normalizeIp } from '../protection/ip.js';
 import type { Runtime } from '../runtime.js';
 import { resolveRequestIp } from './client-ip.js';

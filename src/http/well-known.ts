@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { OIDC_SCOPES } from '../oauth/scopes.js';
+import { OIDC_SCOPES } from '../tokens/scopes.js';
 import { GRANTS } from '../oauth/grants/index.js';
 import type { Runtime } from '../runtime.js';
 import { Jwks, OpenIdConfiguration } from '../schemas/discovery.js';

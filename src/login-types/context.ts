@@ -43,7 +43,7 @@ export interface LoginAttempt {
   checkBreached(): Promise<void>;
 }
 
-/** A presented refresh token, checked and not yet used (oauth/refresh-tokens.ts `RefreshTicket`). */
+/** A presented refresh token, checked and not yet used (tokens/refresh-tokens.ts `RefreshTicket`). */
 export interface RefreshRedemption {
   /**
    * Uses the token up once; answers its successor (undefined: a non-rotating client keeps it).

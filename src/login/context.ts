@@ -1,6 +1,6 @@
 import type { LoginContext as Context } from '../login-types/context.js';
 import type { LoginStep as Step } from '../login-types/step.js';
-import type { TokenResponse } from '../oauth/tokens.js';
+import type { TokenResponse } from '../tokens/tokens.js';
 import type { Runtime } from '../runtime.js';
 
 export type { RateLimit, RequestInfo } from '../login-types/context.js';

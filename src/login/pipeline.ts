@@ -1,6 +1,6 @@
 import { recordEvent } from '../events/log.js';
 import { CodedError } from '../errors/index.js';
-import type { TokenResponse } from '../oauth/tokens.js';
+import type { TokenResponse } from '../tokens/tokens.js';
 import { eventFields } from '../login-types/event-fields.js';
 import { failureAuditCode } from '../login-types/failure.js';
 import type { LoginContext, LoginStep } from './context.js';

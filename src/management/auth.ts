@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { managementErrors } from '../errors/index.js';
-import { verifyAccessToken } from '../oauth/access-token.js';
-import { parseScope } from '../oauth/scopes.js';
+import { verifyAccessToken } from '../tokens/access-token.js';
+import { parseScope } from '../tokens/scopes.js';
 import { takeClientRate } from './rate-limit.js';
 
 const BEARER = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i;

@@ -1,7 +1,7 @@
 import type { Runtime } from '../runtime.js';
 import { errors } from '../errors/index.js';
-import { bearerToken, verifyAccessToken } from '../oauth/access-token.js';
-import { parseScope } from '../oauth/scopes.js';
+import { bearerToken, verifyAccessToken } from '../tokens/access-token.js';
+import { parseScope } from '../tokens/scopes.js';
 import { mfaAudience } from './settings.js';
 import { type MfaTransaction, loadMfaTransaction } from './transactions.js';
 

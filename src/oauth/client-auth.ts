@@ -2,7 +2,7 @@ import type { Params } from './params.js';
 import type { Runtime } from '../runtime.js';
 import { type Client, findClient } from '../store/repos/clients.js';
 import { isText } from '../store/safe-text.js';
-import { verifyClientSecret } from './client-secret.js';
+import { verifyClientSecret } from '../tokens/client-secret.js';
 import { errors } from '../errors/index.js';
 
 export interface ClientAuthResult {

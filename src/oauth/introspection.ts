@@ -1,7 +1,7 @@
 import type { Runtime } from '../runtime.js';
 import { findRefreshTokenByHash } from '../store/repos/refresh-tokens.js';
-import { verifyAccessToken } from './access-token.js';
-import { hashToken } from './refresh-tokens.js';
+import { verifyAccessToken } from '../tokens/access-token.js';
+import { hashToken } from '../tokens/refresh-tokens.js';
 
 const INACTIVE = { active: false } as const;
 

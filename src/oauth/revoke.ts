@@ -2,7 +2,7 @@ import { recordEvent } from '../events/log.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import { findRefreshTokenByHash, revokeFamily } from '../store/repos/refresh-tokens.js';
-import { hashToken } from './refresh-tokens.js';
+import { hashToken } from '../tokens/refresh-tokens.js';
 
 /**
  * Revokes the whole family of a live refresh token issued to `client`, and

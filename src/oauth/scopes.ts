@@ -1,15 +1,9 @@
 import type { ResourceServer } from '../store/repos/resource-servers.js';
+import { OIDC_SCOPES } from '../tokens/scopes.js';
 
-/** The OpenID Connect scopes Tessera understands (not API scopes). */
-export const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'] as const;
 const OIDC = new Set<string>(OIDC_SCOPES);
 
-/** Splits a space-separated scope parameter, dropping empties and duplicates. */
-export function parseScope(scope: string | undefined): string[] {
-  if (!scope) return [];
-  return [...new Set(scope.split(' ').filter(Boolean))];
-}
-
+/** The scopes a token request is granted, and whether its response names them. */
 export interface ScopeDecision {
   granted: string[];
   /** True when the response must echo `scope` (granted differs from requested). */
@@ -42,21 +36,4 @@ export function decideScopes(
   }
   const granted = [...oidc, ...apiScopes];
   return { granted, differs: granted.join(' ') !== requested.join(' ') };
-}
-
-/**
- * RBAC (`enforce_policies`): keeps the OIDC scopes and only the API scopes the
- * user holds a permission for. The API scopes were chosen by decideScopes
- * (or are a refresh family's), so no permission for a scope the API no
- * longer defines can slip in.
- */
-export function narrowToPermissions(granted: string[], permissions: string[]): string[] {
-  const held = new Set(permissions);
-  return granted.filter((s) => OIDC.has(s) || held.has(s));
-}
-
-/** The API's scopes that a permission list may name (the `permissions` claim). */
-export function definedPermissions(api: ResourceServer, permissions: string[]): string[] {
-  const defined = new Set(api.scopes.map((s) => s.value));
-  return permissions.filter((p) => defined.has(p));
 }

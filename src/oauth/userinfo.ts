@@ -2,8 +2,8 @@ import { errors } from '../errors/index.js';
 import { userClaims } from '../identity/claims.js';
 import type { Runtime } from '../runtime.js';
 import { findUserById } from '../store/repos/users.js';
-import { bearerToken, verifyAccessToken } from './access-token.js';
-import { parseScope } from './scopes.js';
+import { bearerToken, verifyAccessToken } from '../tokens/access-token.js';
+import { parseScope } from '../tokens/scopes.js';
 
 /**
  * OIDC Core §5.3: the claims of the bearer token's user that its scopes

@@ -1,7 +1,7 @@
 import type { LoginContext } from '../login-types/context.js';
 import type { Runtime } from '../runtime.js';
 import { errors } from '../errors/index.js';
-import { RESERVED_CLAIMS } from '../oauth/tokens.js';
+import { RESERVED_CLAIMS } from '../tokens/tokens.js';
 import { oversizedMetadata } from '../store/repos/user-metadata.js';
 import { checkClaims, checkProvider, checkScopes } from './output-limits.js';
 import { cut, describeScript, type RulesLimits, type ScriptId } from './types.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { hashClientSecret } from '../oauth/client-secret.js';
+import { hashClientSecret } from '../tokens/client-secret.js';
 import type { Store } from '../store/db.js';
 import { type Client, deleteClient, listClients, upsertClient } from '../store/repos/clients.js';
 import {

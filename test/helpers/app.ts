@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
 import { hashPassword } from '../../src/identity/passwords.js';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
 import { type Client, upsertClient } from '../../src/store/repos/clients.js';

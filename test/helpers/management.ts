@@ -6,7 +6,7 @@ import { ManagementClient } from 'auth0';
 import type { FastifyInstance } from 'fastify';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { loadConfig } from '../../src/config/config.js';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
 import { upsertClient } from '../../src/store/repos/clients.js';

@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { errors } from '../../src/errors/index.js';
 import { toOAuth } from '../../src/oauth/wire.js';
-import { hashToken } from '../../src/oauth/refresh-tokens.js';
+import { hashToken } from '../../src/tokens/refresh-tokens.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { findRefreshTokenByHash } from '../../src/store/repos/refresh-tokens.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';

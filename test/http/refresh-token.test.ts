@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import { type Client, upsertClient } from '../../src/store/repos/clients.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { upsertConnection } from '../../src/store/repos/connections.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import { upsertClient } from '../../src/store/repos/clients.js';
 import { upsertConnection } from '../../src/store/repos/connections.js';
 import { listEvents } from '../../src/store/repos/events.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import { upsertClient } from '../../src/store/repos/clients.js';
 import { findConnectionById, upsertConnection } from '../../src/store/repos/connections.js';
 import { ALICE, API, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';

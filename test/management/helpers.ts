@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import type { Runtime } from '../../src/runtime.js';
 import { upsertClient } from '../../src/store/repos/clients.js';
 import { getSetting, putSetting } from '../../src/store/repos/settings.js';

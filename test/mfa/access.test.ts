@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { totpAt } from '../../src/mfa/totp.js';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
-import { startFamily } from '../../src/oauth/refresh-tokens.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
+import { startFamily } from '../../src/tokens/refresh-tokens.js';
 import { findClient, upsertClient } from '../../src/store/repos/clients.js';
 import { putSetting } from '../../src/store/repos/settings.js';
 import {

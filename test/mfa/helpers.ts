@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import { upsertClient } from '../../src/store/repos/clients.js';
 import { upsertConnection } from '../../src/store/repos/connections.js';
 import { putSetting } from '../../src/store/repos/settings.js';

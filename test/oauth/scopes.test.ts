@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideScopes, definedPermissions, narrowToPermissions, parseScope } from '../../src/oauth/scopes.js';
+import { decideScopes } from '../../src/oauth/scopes.js';
 import type { ResourceServer } from '../../src/store/repos/resource-servers.js';
 
 const ORDERS: ResourceServer = {
@@ -8,14 +8,7 @@ const ORDERS: ResourceServer = {
   identifier: 'https://api.acme.test/orders',
   scopes: [{ value: 'read:orders' }, { value: 'write:orders' }],
 };
-
 describe('oauth/scopes', () => {
-  it('splits a scope parameter on spaces, dropping empties and duplicates, in order', () => {
-    assert.deepEqual(parseScope(undefined), []);
-    assert.deepEqual(parseScope(''), []);
-    assert.deepEqual(parseScope('  openid  email openid read:orders '), ['openid', 'email', 'read:orders']);
-  });
-
   it('expands openid alone to the standard profile scopes, and says the grant differs', () => {
     assert.deepEqual(decideScopes(['openid'], undefined, { allowOffline: false }), {
       granted: ['openid', 'profile', 'email', 'address', 'phone'],
@@ -65,20 +58,5 @@ describe('oauth/scopes', () => {
       granted: ['read:orders', 'write:orders'],
       differs: true,
     });
-  });
-
-  it('narrows to the permissions held (RBAC), keeping the OIDC scopes', () => {
-    assert.deepEqual(
-      narrowToPermissions(['openid', 'offline_access', 'read:orders', 'write:orders'], ['read:orders']),
-      ['openid', 'offline_access', 'read:orders'],
-    );
-    assert.deepEqual(narrowToPermissions(['read:orders'], []), []);
-  });
-
-  it("names only the API's own scopes in the permissions claim", () => {
-    assert.deepEqual(definedPermissions(ORDERS, ['write:orders', 'admin', 'read:orders']), [
-      'write:orders',
-      'read:orders',
-    ]);
   });
 });

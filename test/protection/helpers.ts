@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import type { AttackProtectionSetting } from '../../src/protection/policy.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashKind, verifyPassword } from '../../src/identity/passwords.js';
-import { hashClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import type { Store } from '../../src/store/db.js';
 import { findClient } from '../../src/store/repos/clients.js';
 import { findConnectionByName, upsertConnection } from '../../src/store/repos/connections.js';

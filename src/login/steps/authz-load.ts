@@ -1,4 +1,4 @@
-import { narrowToPermissions } from '../../oauth/scopes.js';
+import { narrowToPermissions } from '../../tokens/scopes.js';
 import { userAuthorization } from '../../store/repos/roles.js';
 import type { LoginContext, LoginStep } from '../context.js';
 

@@ -1,5 +1,5 @@
 import { recordEvent } from '../../events/log.js';
-import { orderResponse } from '../../oauth/tokens.js';
+import { orderResponse } from '../../tokens/tokens.js';
 import type { LoginContext, LoginStep } from '../context.js';
 import { eventFields } from '../../login-types/event-fields.js';
 

@@ -1,6 +1,6 @@
-import { startFamily } from '../../oauth/refresh-tokens.js';
-import { definedPermissions } from '../../oauth/scopes.js';
-import { issueTokens } from '../../oauth/tokens.js';
+import { startFamily } from '../../tokens/refresh-tokens.js';
+import { definedPermissions } from '../../tokens/scopes.js';
+import { issueTokens } from '../../tokens/tokens.js';
 import type { LoginContext, LoginStep } from '../context.js';
 import { loadAuthorization } from './authz-load.js';
 

@@ -2,8 +2,8 @@ import { recordEvent } from '../../events/log.js';
 import { getSetting } from '../../store/repos/settings.js';
 import { resolveAudience } from '../audience.js';
 import { CodedError, errors } from '../../errors/index.js';
-import { parseScope } from '../scopes.js';
-import { orderResponse, signAccessToken, type TokenResponse } from '../tokens.js';
+import { parseScope } from '../../tokens/scopes.js';
+import { orderResponse, signAccessToken, type TokenResponse } from '../../tokens/tokens.js';
 import type { Grant, GrantRequest } from './types.js';
 
 /** A tenant file `clientGrants` entry (Auth0's shape): what a machine client may ask of an API. */

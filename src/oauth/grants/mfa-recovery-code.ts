@@ -4,7 +4,7 @@ import { codeHash, normaliseRecoveryCode, recoveryCode } from '../../mfa/codes.j
 import { mfaErrors } from '../../errors/index.js';
 import { MFA_GRANTS } from '../../mfa/settings.js';
 import { listAuthenticators, replaceRecoveryCode } from '../../store/repos/mfa-authenticators.js';
-import { orderResponse } from '../tokens.js';
+import { orderResponse } from '../../tokens/tokens.js';
 import { pendingLogin, resumeLogin } from './mfa-resume.js';
 import type { Grant } from './types.js';
 

@@ -7,7 +7,7 @@ import { findConnectionById } from '../../store/repos/connections.js';
 import { activateAuthenticators, listAuthenticators } from '../../store/repos/mfa-authenticators.js';
 import { findApi } from '../audience.js';
 import { findUserById } from '../../store/repos/users.js';
-import type { TokenResponse } from '../tokens.js';
+import type { TokenResponse } from '../../tokens/tokens.js';
 import type { GrantRequest } from './types.js';
 
 /** The pending login of the request's mfa_token, which must belong to the requesting client. */

@@ -2,8 +2,9 @@ import { passwordLoginContext } from '../../login/build.js';
 import { runLogin } from '../../login/pipeline.js';
 import type { Connection } from '../../store/repos/connections.js';
 import { resolveAudience } from '../audience.js';
-import { decideScopes, parseScope } from '../scopes.js';
-import type { TokenResponse } from '../tokens.js';
+import { decideScopes } from '../scopes.js';
+import { parseScope } from '../../tokens/scopes.js';
+import type { TokenResponse } from '../../tokens/tokens.js';
 import type { GrantRequest } from './types.js';
 
 /**

@@ -7,8 +7,8 @@ import { findApi } from '../audience.js';
 import { findUserById } from '../../store/repos/users.js';
 import { CodedError, errors } from '../../errors/index.js';
 import { toOAuth } from '../wire.js';
-import { RefreshTokenReuse, checkRefreshToken, invalidRefreshToken } from '../refresh-tokens.js';
-import { parseScope } from '../scopes.js';
+import { RefreshTokenReuse, checkRefreshToken, invalidRefreshToken } from '../../tokens/refresh-tokens.js';
+import { parseScope } from '../../tokens/scopes.js';
 import type { Grant, GrantRequest } from './types.js';
 
 /**

@@ -3,7 +3,7 @@ import type { Runtime } from '../../runtime.js';
 import type { GrantType } from '../../schemas/grant-types.js';
 import type { Client } from '../../store/repos/clients.js';
 import type { Params } from '../params.js';
-import type { TokenResponse } from '../tokens.js';
+import type { TokenResponse } from '../../tokens/tokens.js';
 
 /** A token request after client authentication. */
 export interface GrantRequest {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { hashClientSecret, verifyClientSecret } from '../../src/oauth/client-secret.js';
+import { hashClientSecret, verifyClientSecret } from '../../src/tokens/client-secret.js';
 
-describe('oauth/client-secret', () => {
+describe('tokens/client-secret', () => {
   it('stores a secret as sha256$ and the base64url SHA-256 of its UTF-8 bytes', () => {
     const secret = 'web-secret-0123456789-abcdefghij';
     const digest = createHash('sha256').update(Buffer.from(secret, 'utf8')).digest('base64url');
