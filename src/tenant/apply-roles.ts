@@ -59,7 +59,11 @@ export async function applyRoles(
   }
 }
 
-/** Gives each user of the file that has `roles` or `permissions` exactly those. */
+/**
+ * Gives each user of the file that has `roles` or `permissions` exactly those.
+ * A user this apply created is reported once, as created: its roles and
+ * permissions are part of it, not an update of it.
+ */
 export async function applyUserAuthorization(
   trx: Db,
   doc: TenantDoc,
@@ -68,8 +72,12 @@ export async function applyUserAuthorization(
 ): Promise<void> {
   if (!doc.users) return;
   const roleIds = new Map((await listRoles(trx)).map((r) => [r.name, r.id]));
+  const created = new Set(report.created);
   for (const [i, u] of doc.users.entries()) {
     const userId = userIds[i];
+    const changed = (what: string) => {
+      if (!created.has(`user ${userId}`)) report.updated.push(`${what} of user ${userId}`);
+    };
     if (u.roles) {
       const old = await userRoleNames(trx, userId);
       const want = [...new Set(u.roles)].sort();
@@ -79,14 +87,14 @@ export async function applyUserAuthorization(
           userId,
           want.map((n) => roleIds.get(n) as string),
         );
-        report.updated.push(`roles of user ${userId}`);
+        changed('roles');
       }
     }
     if (u.permissions) {
       const old = await userDirectPermissions(trx, userId);
       if (!samePerms(old, u.permissions)) {
         await setUserPermissions(trx, userId, u.permissions);
-        report.updated.push(`permissions of user ${userId}`);
+        changed('permissions');
       }
     }
   }

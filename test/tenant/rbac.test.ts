@@ -50,6 +50,9 @@ for (const kind of storeKinds) {
     it('applies roles and users’ roles and permissions, idempotently, and exports them', async () => {
       const first = await applyTenant(store, doc(), { now: 1 });
       assert.ok(first.created.includes('role reader'));
+      // A user created with its roles is one created object, not also an update.
+      assert.ok(first.created.includes('user auth0|alice'));
+      assert.deepEqual(first.updated, []);
       const api = await findResourceServer(store.db, API);
       const authz = await userAuthorization(store.db, 'auth0|alice', api?.id);
       assert.deepEqual(authz, { roles: ['reader'], permissions: ['read:orders', 'write:orders'] });
