@@ -55,6 +55,7 @@ for (const kind of storeKinds) {
           'api https://api.acme.test/orders',
           'client acme-web',
           'client acme-spa',
+          'role order-reader',
           'user auth0|alice',
           `user ${bob.user_id}`,
           'setting tenant',
@@ -64,6 +65,7 @@ for (const kind of storeKinds) {
           'setting clientGrants',
           'setting guardian',
           'setting attackProtection',
+          'setting emailTemplates',
         ],
         updated: [],
         deleted: [],
@@ -110,7 +112,7 @@ for (const kind of storeKinds) {
     it('changes nothing when the same file is applied again', async () => {
       const rows = await dump(store);
       const report = await applyTenant(store, example(), { now: T0 + 60_000 });
-      assert.deepEqual(report, { created: [], updated: [], deleted: [], unchanged: 14 });
+      assert.deepEqual(report, { created: [], updated: [], deleted: [], unchanged: 16 });
       assert.deepEqual(await dump(store), rows);
     });
 
@@ -123,7 +125,7 @@ for (const kind of storeKinds) {
         }),
         { now: T0 + 1 },
       );
-      assert.deepEqual(report, { created: [], updated: ['client acme-spa'], deleted: [], unchanged: 13 });
+      assert.deepEqual(report, { created: [], updated: ['client acme-spa'], deleted: [], unchanged: 15 });
       const after = await dump(store);
       assert.deepEqual({ ...after, clients: [] }, { ...rows, clients: [] });
       const [spa, web] = after.clients;
@@ -217,13 +219,20 @@ for (const kind of storeKinds) {
       assert.ok(await findClient(store.db, 'acme-spa'));
       assert.equal((await listUsers(store.db)).length, 3);
 
-      // default_audience names the API the smaller file drops: with prune that is an error, and nothing changes.
+      // default_audience, a role's and a user's permissions name the API the smaller file drops:
+      // with prune that is an error naming each, and nothing changes.
       const rows = await dump(store);
       const err = await rejection(() => applyTenant(store, smaller, { prune: true, now: T0 + 2 }));
-      assert.deepEqual(err.errors, ['tenant.default_audience: unknown API "https://api.acme.test/orders"']);
+      assert.deepEqual(err.errors, [
+        'tenant.default_audience: unknown API "https://api.acme.test/orders"',
+        'roles[0].permissions[0].resource_server_identifier: unknown API "https://api.acme.test/orders"',
+        'users[0].permissions[0].resource_server_identifier: unknown API "https://api.acme.test/orders"',
+      ]);
       assert.deepEqual(await dump(store), rows);
 
       delete smaller.tenant!.default_audience;
+      smaller.roles![0].permissions = [];
+      delete smaller.users![0].permissions;
       const pruned = await applyTenant(store, smaller, { prune: true, now: T0 + 3 });
       assert.deepEqual(
         sorted(pruned.deleted),

@@ -115,6 +115,10 @@ for (const kind of storeKinds) {
           name: 'Alice Example',
           app_metadata: { roles: ['admin'] },
           user_metadata: { locale: 'en' },
+          roles: ['order-reader'],
+          permissions: [
+            { resource_server_identifier: 'https://api.acme.test/orders', permission_name: 'write:orders' },
+          ],
         },
       );
       assert.equal((await exportTenant(store, { users: false })).users, undefined);
@@ -130,7 +134,7 @@ for (const kind of storeKinds) {
         'costs $$$ ${NOT_A_VAR}',
       );
       const report = await applyTenant(store, doc, { prune: true, now: T0 + 1000 });
-      assert.deepEqual(report, { created: [], updated: [], deleted: [], unchanged: 14 });
+      assert.deepEqual(report, { created: [], updated: [], deleted: [], unchanged: 16 });
       assert.deepEqual(await dump(store), rows);
       // And exporting again gives the same text.
       assert.equal(stringifyTenant(await exportTenant(store)), text);
@@ -176,7 +180,7 @@ for (const kind of storeKinds) {
         created: [],
         updated: [],
         deleted: [],
-        unchanged: 14,
+        unchanged: 16,
         kept: [
           'kept the stored secret of client acme-web (CLIENT_SECRET_ACME_WEB is not set)',
           'kept the stored secret SUPPORT_EMAIL of action deny-suspended (ACTION_SECRET_DENY_SUSPENDED_SUPPORT_EMAIL is not set)',

@@ -46,7 +46,7 @@ for (const kind of storeKinds) {
 
     it('every section and field of it, then again with no change', async () => {
       const first = await applyTenant(store, parseTenantFile(exampleText, ENV), { now: 1 });
-      assert.equal(first.created.length, 14);
+      assert.equal(first.created.length, 16);
       for (const key of [
         'tenant',
         'rules',
@@ -55,10 +55,11 @@ for (const kind of storeKinds) {
         'clientGrants',
         'guardian',
         'attackProtection',
+        'emailTemplates',
       ])
         assert.notEqual(await getSetting(store.db, key), undefined, key);
       const again = await applyTenant(store, parseTenantFile(exampleText, ENV), { prune: true, now: 2 });
-      assert.deepEqual(again, { created: [], updated: [], deleted: [], unchanged: 14 });
+      assert.deepEqual(again, { created: [], updated: [], deleted: [], unchanged: 16 });
     });
   });
 }
