@@ -30,6 +30,15 @@ export function findApi(rt: Runtime, identifier: string): Promise<ResourceServer
 }
 
 /**
+ * The API as a user's login may use it: the Management API's scopes are a
+ * machine's, granted only through client grants (client_credentials), so a
+ * password alone never buys one of them, whatever the request's `scope`.
+ */
+export function forUserLogin(api: ResourceServer | undefined): ResourceServer | undefined {
+  return api && api.id === MANAGEMENT_API_ID ? { ...api, scopes: [] } : api;
+}
+
+/**
  * The built-in MFA API (`<issuer>mfa/`): tokens for it let a user manage
  * their own authenticators through /mfa/*. They live 10 minutes.
  */
@@ -49,9 +58,11 @@ function mfaApi(identifier: string): ResourceServer {
  * for it come from client_credentials with a client grant, and carry Auth0's
  * management scopes. They live 24 hours, as Auth0's do.
  */
+const MANAGEMENT_API_ID = 'rs_management';
+
 function managementApi(identifier: string): ResourceServer {
   return {
-    id: 'rs_management',
+    id: MANAGEMENT_API_ID,
     name: 'Management API',
     identifier,
     scopes: MANAGEMENT_SCOPES.map((value) => ({ value })),

@@ -107,6 +107,14 @@ for (const kind of storeKinds) {
         scope: 'read:users',
       });
       assert.equal(res.statusCode, 200, res.body);
+      // A password alone never buys a management scope: they come from client grants only.
+      const claims = JSON.parse(Buffer.from(res.json().access_token.split('.')[1], 'base64url').toString());
+      assert.ok(
+        !String(claims.scope ?? '')
+          .split(' ')
+          .includes('read:users'),
+        claims.scope,
+      );
       const got = await call('GET', `/api/v2/users/${ALICE.id}`, res.json().access_token);
       assert.equal(got.statusCode, 401);
       assert.deepEqual(got.json(), {

@@ -1,7 +1,7 @@
 import { passwordLoginContext } from '../../login/build.js';
 import { runLogin } from '../../login/pipeline.js';
 import type { Connection } from '../../store/repos/connections.js';
-import { resolveAudience } from '../audience.js';
+import { forUserLogin, resolveAudience } from '../audience.js';
 import { decideScopes } from '../scopes.js';
 import { parseScope } from '../../tokens/scopes.js';
 import type { TokenResponse } from '../../tokens/tokens.js';
@@ -15,7 +15,7 @@ export async function passwordLogin(req: GrantRequest, connection: Connection): 
   const { rt, client, params } = req;
   const username = params.required('username');
   const password = params.required('password');
-  const api = await resolveAudience(rt, params.optional('audience'));
+  const api = forUserLogin(await resolveAudience(rt, params.optional('audience')));
   const requestedScopes = parseScope(params.optional('scope'));
   // A refresh token needs the client's refresh_token grant and an API that
   // allows offline access (a /userinfo-only token needs no API's consent).
