@@ -53,6 +53,17 @@ export interface TokenMiddleware {
 /** The parameters every grant keeps: the grant's own name (client credentials are read before). */
 const ALWAYS_KEPT = ['grant_type'];
 
+/** `grant_type` and a grant's declared parameters, made once per grant, not on every request. */
+const KEPT = new WeakMap<Grant, ReadonlySet<string>>();
+function keptFor(grant: Grant): ReadonlySet<string> {
+  let kept = KEPT.get(grant);
+  if (!kept) {
+    kept = new Set([...ALWAYS_KEPT, ...grant.parameters]);
+    KEPT.set(grant, kept);
+  }
+  return kept;
+}
+
 /**
  * POST /oauth/token, in this order: no caching, parse, check the grant type
  * is served, refuse the excess of password logins when overloaded,
@@ -106,7 +117,7 @@ export const TOKEN_CHAIN: readonly TokenMiddleware[] = [
   {
     name: 'stripGrantIrrelevantParams',
     run: (ctx) => {
-      ctx.grantParams = ctx.params!.pick(new Set([...ALWAYS_KEPT, ...ctx.grant!.parameters]));
+      ctx.grantParams = ctx.params!.pick(keptFor(ctx.grant!));
     },
   },
   {
