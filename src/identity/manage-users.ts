@@ -1,14 +1,7 @@
 import { UniqueViolation } from '../errors/index.js';
 import type { Store } from '../store/db.js';
-import { findConnectionById, listConnections } from '../store/repos/connections.js';
-import {
-  countUsers,
-  findUserById,
-  listUsersPage,
-  type User,
-  type UserProfile,
-  upsertUser,
-} from '../store/repos/users.js';
+import { findConnectionById } from '../store/repos/connections.js';
+import { findUserById, type User, type UserProfile, upsertUser } from '../store/repos/users.js';
 import {
   createUser,
   databaseConnection,
@@ -160,18 +153,4 @@ export async function updateManagedUser(
 /** Deletes a user (its refresh tokens revoked, its authenticators removed); UserError `not_found` when absent. */
 export async function deleteManagedUser(store: Store, userId: string, now: number): Promise<void> {
   await removeUser(store, userId, now);
-}
-
-/** One page of users (user_id order) and how many there are in all. */
-export async function listManagedUsers(
-  store: Store,
-  page: { offset: number; limit: number },
-): Promise<{ users: ManagedUser[]; total: number }> {
-  const names = new Map((await listConnections(store.db)).map((c) => [c.id, c.name]));
-  const rows = await listUsersPage(store.db, page);
-  const users = rows.map((u) => ({
-    user: withoutSecret(u),
-    connection: names.get(u.connection_id) ?? u.connection_id,
-  }));
-  return { users, total: await countUsers(store.db) };
 }

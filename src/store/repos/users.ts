@@ -228,27 +228,3 @@ const loginQuery = compiled((db, p) =>
 export async function deleteUser(db: Kysely<Database>, userId: string): Promise<void> {
   await db.deleteFrom('users').where('id', '=', userId).execute();
 }
-
-/** One page of every user, in user_id order. */
-export async function listUsersPage(
-  db: Kysely<Database>,
-  page: { offset: number; limit: number },
-): Promise<UserWithSecret[]> {
-  const rows = await db
-    .selectFrom('users')
-    .selectAll()
-    .orderBy('id')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  return rows.map(fromRow);
-}
-
-/** How many users there are (in every connection). */
-export async function countUsers(db: Kysely<Database>): Promise<number> {
-  const row = await db
-    .selectFrom('users')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
