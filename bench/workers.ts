@@ -26,6 +26,13 @@ import { median, postForm, run } from './lib.js';
  *                                                              and dropped; default: a temporary SQLite file)
  *       [--workers 2]                                          (the second side)
  *       [--password]                                           (also the password grant)
+ *       [--load wrk]                                           (wrk instead of autocannon: apt-get install wrk)
+ *
+ * On a machine with few cores the load generator takes part of the cores the
+ * second side would use, so the ratio is a lower bound there; the line
+ * "per busy core" divides each side's rate by the cores its server kept busy:
+ * near 1.0, the workers add no cost of their own and the rate follows the
+ * cores they get.
  */
 
 const { values: args } = parseArgs({
@@ -36,12 +43,16 @@ const { values: args } = parseArgs({
     database: { type: 'string' },
     workers: { type: 'string' },
     password: { type: 'boolean' },
+    load: { type: 'string' },
   },
 });
 const DURATION = Number(args.duration ?? process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(args.rounds ?? 3);
 const CONNECTIONS = Number(args.connections ?? 32);
 const WORKERS = Number(args.workers ?? 2);
+/** The load generator: autocannon's CLI (default), or wrk (`--load wrk`, Debian's package `wrk`), which takes far less of the cores it measures. */
+const LOADER = args.load ?? 'autocannon';
+if (LOADER !== 'autocannon' && LOADER !== 'wrk') throw new Error(`--load ${LOADER}: use autocannon or wrk`);
 const REPO = resolve(import.meta.dirname, '..');
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const SECRET = 'bench-workers-client-secret-0123456789';
@@ -138,8 +149,59 @@ interface Load {
   errors: number;
 }
 
-/** One autocannon run from its CLI, in a process of its own; its JSON summary. */
+/** wrk's report of a run, printed as JSON by the script's `done` (latencies in µs). */
+const WRK_SCRIPT = `
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = os.getenv("BENCH_FORM")
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests":%d,"non2xx":%d,"errors":%d,"duration":%d,"p50":%d,"p99":%d}\\n',
+    summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.duration, latency:percentile(50), latency:percentile(99)))
+end
+`;
+
+/** One wrk run (one thread), in a process of its own; its summary. */
+async function wrkLoad(server: Server, form: string, seconds: number, connections: number): Promise<Load> {
+  const script = join(tmpdir(), `tessera-bench-wrk-${process.pid}.lua`);
+  writeFileSync(script, WRK_SCRIPT);
+  const cpu0 = serverCpuMs(server.child.pid!);
+  const { stdout } = await promisify(execFile)(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, `${server.url}/oauth/token`],
+    { env: { ...process.env, BENCH_FORM: form }, maxBuffer: 16 * 1024 * 1024 },
+  ).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new Error('--load wrk: wrk is not installed (apt-get install wrk)');
+    throw err;
+  });
+  const cpu = serverCpuMs(server.child.pid!) - cpu0;
+  const line = stdout.split('\n').find((l) => l.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk printed no summary: ${stdout}`);
+  const r = JSON.parse(line) as {
+    requests: number;
+    non2xx: number;
+    errors: number;
+    duration: number;
+    p50: number;
+    p99: number;
+  };
+  const secs = r.duration / 1e6;
+  const ok = r.requests - r.non2xx;
+  return {
+    cpuPerOk: cpu / Math.max(1, ok),
+    cores: cpu / (secs * 1000),
+    rps: ok / secs,
+    p50: r.p50 / 1000,
+    p99: r.p99 / 1000,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+/** One run of the load generator, in a process of its own; its summary. */
 async function load(server: Server, form: string, seconds: number, connections = CONNECTIONS): Promise<Load> {
+  if (LOADER === 'wrk') return wrkLoad(server, form, seconds, connections);
   const cpu0 = serverCpuMs(server.child.pid!);
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -254,7 +316,7 @@ run(async () => {
         : []),
     ];
     console.log(
-      `${availableParallelism()} cores; ${CONNECTIONS} connections; ${ROUNDS} rounds of ${DURATION} s per side and grant; database ${args.database ? 'PostgreSQL' : 'SQLite (file, WAL)'}; no Redis`,
+      `${availableParallelism()} cores; load from ${LOADER}; ${CONNECTIONS} connections; ${ROUNDS} rounds of ${DURATION} s per side and grant; database ${args.database ? 'PostgreSQL' : 'SQLite (file, WAL)'}; no Redis`,
     );
     for (const s of servers) for (const g of grants) await load(s, g.form, 1, g.connections); // warm-up
     for (const g of grants) {
@@ -273,6 +335,10 @@ run(async () => {
       const ratio = median(ratios);
       console.log(
         `${g.name}: --workers 1 ${fmt(one)}; --workers ${WORKERS} ${fmt(many)}; per round ${ratios.map((x) => x.toFixed(2)).join(', ')}`,
+      );
+      const perCore = (l: Load[]) => median(l.map((x) => x.rps / Math.max(0.01, x.cores)));
+      console.log(
+        `  per busy core: --workers 1 ${perCore(one).toFixed(0)} req/s, --workers ${WORKERS} ${perCore(many).toFixed(0)} req/s (ratio ${(perCore(many) / perCore(one)).toFixed(2)})`,
       );
       console.log(
         `  ratio workers ${WORKERS} / workers 1 = ${ratio.toFixed(2)} (goal >= ${goal.toFixed(1)}: ${ratio >= goal ? 'met' : 'not met'})${bad ? `; ${bad} non-2xx or errors` : ''}`,
