@@ -3,10 +3,12 @@ import { recordEvent } from '../events/log.js';
 import { SecretBox } from '../keys/secret-box.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
+import type { UserWithSecret } from '../store/repos/users.js';
 import {
   type RefreshTokenRow,
   findRefreshTokenByHash,
   findRefreshTokenById,
+  findRefreshTokenWithUser,
   insertRefreshToken,
   revokeFamily,
   touchRefreshToken,
@@ -111,6 +113,8 @@ function rowFor(client: Client, now: number, familyCreatedAt: number) {
 /** A presented refresh token that passed every check but is not yet used up. */
 export interface RefreshTicket {
   row: RefreshTokenRow;
+  /** The family's user, read with the token (one statement); undefined: deleted. Not checked here. */
+  user: UserWithSecret | undefined;
   /**
    * Uses the token, once every other check of the exchange passed: rotates
    * it (answering the successor), answers the successor it was already
@@ -145,7 +149,9 @@ export async function checkRefreshToken(
 ): Promise<RefreshTicket> {
   const db = rt.store.db;
   const now = rt.now();
-  const row = await findRefreshTokenByHash(db, hashToken(presented));
+  const found = await findRefreshTokenWithUser(db, hashToken(presented));
+  const row = found?.token;
+  const user = found?.user;
   if (!row || row.client_id !== client.client_id)
     throw invalidRefreshToken("unknown token or another client's");
   if (row.revoked_at !== null) throw invalidRefreshToken('revoked');
@@ -161,6 +167,7 @@ export async function checkRefreshToken(
   if (!policy.rotating) {
     return {
       row,
+      user,
       async redeem(event) {
         // Sliding the idle expiry is a write; within a minute of the last one it is skipped
         // (the expiry then lags by at most IDLE_SLIDE_GRANULARITY_MS).
@@ -177,6 +184,7 @@ export async function checkRefreshToken(
   const checked = await planFor(rt, row, policy, now);
   return {
     row,
+    user,
     async redeem(event) {
       const now = rt.now();
       let fresh = row;
