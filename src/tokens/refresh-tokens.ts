@@ -3,12 +3,12 @@ import { recordEvent } from '../events/log.js';
 import { SecretBox } from '../keys/secret-box.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
+import { findRefreshTokenForGrant, type RefreshGrantRows } from '../store/repos/refresh-read.js';
 import type { UserWithSecret } from '../store/repos/users.js';
 import {
   type RefreshTokenRow,
   findRefreshTokenByHash,
   findRefreshTokenById,
-  findRefreshTokenWithUser,
   insertRefreshToken,
   revokeFamily,
   touchRefreshToken,
@@ -115,6 +115,8 @@ export interface RefreshTicket {
   row: RefreshTokenRow;
   /** The family's user, read with the token (one statement); undefined: deleted. Not checked here. */
   user: UserWithSecret | undefined;
+  /** The user's roles and permissions, read with the token for the stored API `apiId` (see RefreshGrantRows). */
+  authorization: RefreshGrantRows['authorization'];
   /**
    * Uses the token, once every other check of the exchange passed: rotates
    * it (answering the successor), answers the successor it was already
@@ -149,9 +151,8 @@ export async function checkRefreshToken(
 ): Promise<RefreshTicket> {
   const db = rt.store.db;
   const now = rt.now();
-  const found = await findRefreshTokenWithUser(db, hashToken(presented));
+  const found = await findRefreshTokenForGrant(db, hashToken(presented));
   const row = found?.token;
-  const user = found?.user;
   if (!row || row.client_id !== client.client_id)
     throw invalidRefreshToken("unknown token or another client's");
   if (row.revoked_at !== null) throw invalidRefreshToken('revoked');
@@ -167,7 +168,8 @@ export async function checkRefreshToken(
   if (!policy.rotating) {
     return {
       row,
-      user,
+      user: found.user,
+      authorization: found.authorization,
       async redeem(event) {
         // Sliding the idle expiry is a write; within a minute of the last one it is skipped
         // (the expiry then lags by at most IDLE_SLIDE_GRANULARITY_MS).
@@ -184,7 +186,8 @@ export async function checkRefreshToken(
   const checked = await planFor(rt, row, policy, now);
   return {
     row,
-    user,
+    user: found.user,
+    authorization: found.authorization,
     async redeem(event) {
       const now = rt.now();
       let fresh = row;

@@ -4,7 +4,6 @@ import {
   consumeRefreshToken,
   findRefreshTokenByHash,
   findRefreshTokenById,
-  findRefreshTokenWithUser,
   forgetSuccessor,
   insertRefreshToken,
   type NewRefreshToken,
@@ -14,9 +13,7 @@ import {
   supersedeSuccessor,
   touchRefreshToken,
 } from '../../src/store/repos/refresh-tokens.js';
-import { upsertConnection } from '../../src/store/repos/connections.js';
 import { insertEvent, listEvents } from '../../src/store/repos/events.js';
-import { deleteUser, findUserById, recordLogin, upsertUser } from '../../src/store/repos/users.js';
 import { AWKWARD, contract, race, rejectsUnique, T0 } from './contract.js';
 
 contract('refresh-tokens', (ctx) => {
@@ -221,45 +218,5 @@ contract('refresh-tokens', (ctx) => {
       true,
     );
     assert.equal((await findRefreshTokenById(ctx.db, 'rt_2n'))?.parent_id, 'rt_2');
-  });
-
-  it('by hash with its user, in one read: the same token row, the same user, none once deleted', async () => {
-    await upsertConnection(
-      ctx.db,
-      { id: 'con_wu', name: 'con_wu', strategy: 'auth0', enabled_clients: [] },
-      T0,
-    );
-    await upsertUser(
-      ctx.db,
-      {
-        user_id: `auth0|${AWKWARD.astral}`,
-        connection_id: 'con_wu',
-        email: `${AWKWARD.rtl}@example.com`,
-        username: AWKWARD.zwj,
-        email_verified: true,
-        blocked: true,
-        profile: { name: AWKWARD.combining },
-        app_metadata: { roles: ['a'] },
-        user_metadata: { n: 1 },
-        password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-      },
-      T0,
-    );
-    await recordLogin(ctx.db, `auth0|${AWKWARD.astral}`, T0 + 5);
-    await insertRefreshToken(
-      ctx.db,
-      token('rt_wu', { user_id: `auth0|${AWKWARD.astral}`, parent_id: 'rt_x' }),
-    );
-    await consumeRefreshToken(ctx.db, 'rt_wu', { id: 'rt_wu2', sealed: 'sealed-wu' }, T0 + 1);
-    const found = await findRefreshTokenWithUser(ctx.db, 'hash-rt_wu');
-    assert.deepEqual(found?.token, await findRefreshTokenByHash(ctx.db, 'hash-rt_wu'));
-    assert.deepEqual(found?.user, await findUserById(ctx.db, `auth0|${AWKWARD.astral}`));
-    assert.equal(found?.user?.logins_count, 1);
-    await deleteUser(ctx.db, `auth0|${AWKWARD.astral}`);
-    assert.deepEqual(await findRefreshTokenWithUser(ctx.db, 'hash-rt_wu'), {
-      token: await findRefreshTokenByHash(ctx.db, 'hash-rt_wu'),
-      user: undefined,
-    });
-    assert.equal(await findRefreshTokenWithUser(ctx.db, 'hash-none'), undefined);
   });
 });

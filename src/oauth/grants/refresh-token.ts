@@ -50,7 +50,19 @@ async function refreshLogin(req: GrantRequest): Promise<LoginContext> {
   const api = row.audience ? await findApi(rt, row.audience) : undefined;
   if (!connection || (row.audience && !api)) throw invalidRefreshToken('connection or API deleted');
 
-  return refreshLoginContext(req, { ticket, user, connection, api, requestedScopes: requested, scopes });
+  // Read with the token for the stored API of its audience: it holds when that is the API found.
+  const authorization = ticket.authorization.apiId === (api?.id ?? null) ? ticket.authorization : undefined;
+  return refreshLoginContext(req, {
+    ticket,
+    user,
+    connection,
+    api,
+    requestedScopes: requested,
+    scopes,
+    ...(authorization
+      ? { authorization: { roles: authorization.roles, permissions: authorization.permissions } }
+      : {}),
+  });
 }
 
 /** Records `fertft` for a refused refresh, and returns the error to answer with. */

@@ -1,9 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
 import { consumeOnce } from '../consume.js';
-import type { Database, RefreshTokensTable, UsersTable } from '../schema.js';
+import type { Database, RefreshTokensTable } from '../schema.js';
 import { EVENT_COLUMNS, eventValues, type LogEvent } from './events.js';
-import { fromRow, type UserWithSecret } from './users.js';
 
 export type RefreshTokenRow = RefreshTokensTable;
 
@@ -54,70 +53,6 @@ export async function findRefreshTokenByHash(
 ): Promise<RefreshTokenRow | undefined> {
   return (await byHash.execute(db, hash)).rows[0] as RefreshTokenRow | undefined;
 }
-
-/** Every column of `users`, read with a token (findRefreshTokenWithUser), each as `u_<column>`. */
-const USER_COLUMNS = [
-  'id',
-  'connection_id',
-  'email',
-  'email_lower',
-  'username',
-  'username_lower',
-  'password_hash',
-  'hash_profile',
-  'email_verified',
-  'blocked',
-  'profile',
-  'app_metadata',
-  'user_metadata',
-  'logins_count',
-  'last_login',
-  'created_at',
-  'updated_at',
-] as const satisfies readonly (keyof UsersTable)[];
-// A column added to users and not here fails to compile: the user read must be whole.
-type MissingUserColumn = Exclude<keyof UsersTable, (typeof USER_COLUMNS)[number]>;
-const _everyUserColumn: [MissingUserColumn] extends [never] ? true : never = true;
-
-/** A token found by hash, with its user as findUserById reads it (undefined: deleted). */
-export interface RefreshTokenWithUser {
-  token: RefreshTokenRow;
-  user: UserWithSecret | undefined;
-}
-
-/**
- * findRefreshTokenByHash and findUserById of its user in one statement (a
- * refresh reads both): one round trip, the joined row split back into the
- * two rows their own reads give.
- */
-export async function findRefreshTokenWithUser(
-  db: Kysely<Database>,
-  hash: string,
-): Promise<RefreshTokenWithUser | undefined> {
-  const row = (await byHashWithUser.execute(db, hash)).rows[0] as Record<string, unknown> | undefined;
-  if (!row) return undefined;
-  const token: Record<string, unknown> = {};
-  const user: Record<string, unknown> = {};
-  // No column of refresh_tokens starts with `u_`.
-  for (const [key, value] of Object.entries(row)) {
-    if (key.startsWith('u_')) user[key.slice(2)] = value;
-    else token[key] = value;
-  }
-  return {
-    token: token as unknown as RefreshTokenRow,
-    user: user.id === null ? undefined : fromRow(user as unknown as UsersTable),
-  };
-}
-
-// Every refresh reads it: compiled once (store/compiled.ts).
-const byHashWithUser = compiled((db, p) =>
-  db
-    .selectFrom('refresh_tokens as t')
-    .leftJoin('users as u', 'u.id', 't.user_id')
-    .selectAll('t')
-    .select(USER_COLUMNS.map((c) => `u.${c} as u_${c}` as const))
-    .where('t.token_hash', '=', p(0)),
-);
 
 const byId = compiled((db, p) => db.selectFrom('refresh_tokens').selectAll().where('id', '=', p(0)));
 
