@@ -1,11 +1,10 @@
-import type { Kysely } from 'kysely';
 import type { Client } from '../store/repos/clients.js';
 import type { Connection } from '../store/repos/connections.js';
+import type { LogEvent } from '../store/repos/events.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
 import type { UserAuthorization } from '../store/repos/roles.js';
 import type { MetadataPatch } from '../store/repos/user-metadata.js';
 import type { User } from '../store/repos/users.js';
-import type { Database } from '../store/schema.js';
 import type { LoginFailure } from './failure.js';
 
 /** The caller's budget of failed logins (suspicious-IP throttling), as `X-RateLimit-*` tells it. */
@@ -47,9 +46,9 @@ export interface LoginAttempt {
 export interface RefreshRedemption {
   /**
    * Uses the token up once; answers its successor (undefined: a non-rotating client keeps it).
-   * `alongside` (the success's audit event) is written in the rotation's transaction.
+   * `event` (the success's audit event) is written atomically with the rotation.
    */
-  redeem(alongside?: (db: Kysely<Database>) => Promise<void>): Promise<string | undefined>;
+  redeem(event?: Omit<LogEvent, 'id' | 'date'>): Promise<string | undefined>;
 }
 
 /**

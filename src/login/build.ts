@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import type { Connection } from '../store/repos/connections.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
+import type { UserAuthorization } from '../store/repos/roles.js';
 import type { User, UserWithSecret } from '../store/repos/users.js';
 import type { LoginContext } from './context.js';
 
@@ -134,6 +135,8 @@ export interface RefreshLoginInput {
   /** The request's `scope` (may only narrow the family's), and the scopes of the new tokens. */
   requestedScopes: string[];
   scopes: string[];
+  /** The user's roles and permissions for `api`, when already read (authz.load reads them otherwise). */
+  authorization?: UserAuthorization;
 }
 
 /** A refresh: the user was authenticated at the family's first login; the token is redeemed last. */
@@ -156,6 +159,7 @@ export function refreshLoginContext(e: Entrance, r: RefreshLoginInput): LoginCon
     idTokenClaims: {},
     gty: ['refresh_token', 'password'],
     refresh: { mode: 'redeem', ticket: r.ticket },
+    ...(r.authorization ? { authorization: r.authorization } : {}),
     successEvent: 'sertft',
     failureEvent: 'fertft',
   };

@@ -1,20 +1,19 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { recordEvent } from '../events/log.js';
 import { SecretBox } from '../keys/secret-box.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
-import type { Database } from '../store/schema.js';
+import { findRefreshTokenForGrant, type RefreshGrantRows } from '../store/repos/refresh-read.js';
+import type { UserWithSecret } from '../store/repos/users.js';
 import {
   type RefreshTokenRow,
-  consumeRefreshToken,
   findRefreshTokenByHash,
   findRefreshTokenById,
-  forgetSuccessor,
   insertRefreshToken,
   revokeFamily,
-  supersedeSuccessor,
   touchRefreshToken,
 } from '../store/repos/refresh-tokens.js';
+import { type RedeemEvent, writeRotation } from './refresh-rotate.js';
 import { CodedError, errors } from '../errors/index.js';
 import { DEFAULTS } from '../config/defaults.js';
 
@@ -114,6 +113,10 @@ function rowFor(client: Client, now: number, familyCreatedAt: number) {
 /** A presented refresh token that passed every check but is not yet used up. */
 export interface RefreshTicket {
   row: RefreshTokenRow;
+  /** The family's user, read with the token (one statement); undefined: deleted. Not checked here. */
+  user: UserWithSecret | undefined;
+  /** The user's roles and permissions, read with the token for the stored API `apiId` (see RefreshGrantRows). */
+  authorization: RefreshGrantRows['authorization'];
   /**
    * Uses the token, once every other check of the exchange passed: rotates
    * it (answering the successor), answers the successor it was already
@@ -121,15 +124,12 @@ export interface RefreshTicket {
    * non-rotating client, slides its idle expiry (answering undefined).
    * Throws `invalid_grant` when a racing request used it first.
    *
-   * `alongside` (the success's audit event) is written in the same
-   * transaction as the rotation, so that neither is written without the
-   * other; when the token needs no write, it runs on its own.
+   * `event` (the success's audit event) is written atomically with the
+   * rotation (writeRotation), so that neither is written without the other;
+   * when the token needs no write, it is written on its own.
    */
-  redeem(alongside?: Alongside): Promise<string | undefined>;
+  redeem(event?: RedeemEvent): Promise<string | undefined>;
 }
-
-/** Writes that go with a refresh token's use, on the transaction (or database) given. */
-export type Alongside = (db: Kysely<Database>) => Promise<void>;
 
 /**
  * What using a rotating token will do: rotate it, answer the successor it
@@ -151,7 +151,8 @@ export async function checkRefreshToken(
 ): Promise<RefreshTicket> {
   const db = rt.store.db;
   const now = rt.now();
-  const row = await findRefreshTokenByHash(db, hashToken(presented));
+  const found = await findRefreshTokenForGrant(db, hashToken(presented));
+  const row = found?.token;
   if (!row || row.client_id !== client.client_id)
     throw invalidRefreshToken("unknown token or another client's");
   if (row.revoked_at !== null) throw invalidRefreshToken('revoked');
@@ -167,14 +168,16 @@ export async function checkRefreshToken(
   if (!policy.rotating) {
     return {
       row,
-      async redeem(alongside) {
+      user: found.user,
+      authorization: found.authorization,
+      async redeem(event) {
         // Sliding the idle expiry is a write; within a minute of the last one it is skipped
         // (the expiry then lags by at most IDLE_SLIDE_GRANULARITY_MS).
         if (policy.idleMs !== null && now - row.last_used_at >= IDLE_SLIDE_GRANULARITY_MS) {
           if (!(await touchRefreshToken(db, row.id, now, now + policy.idleMs)))
             throw invalidRefreshToken('revoked meanwhile');
         }
-        await alongside?.(db);
+        if (event) await recordEvent(rt, event);
         return undefined;
       },
     };
@@ -183,7 +186,9 @@ export async function checkRefreshToken(
   const checked = await planFor(rt, row, policy, now);
   return {
     row,
-    async redeem(alongside) {
+    user: found.user,
+    authorization: found.authorization,
+    async redeem(event) {
       const now = rt.now();
       let fresh = row;
       let plan = checked;
@@ -197,38 +202,20 @@ export async function checkRefreshToken(
       }
       // A plain rotation needs no fresh read: the conditional UPDATE decides.
       const next = newToken();
-      const won = await db.transaction().execute(async (trx) => {
-        const ok =
-          plan.kind === 'rotate'
-            ? await consumeRefreshToken(
-                trx,
-                fresh.id,
-                { id: next.id, sealed: sealSuccessor(rt, next.token) },
-                now,
-                // This token was its parent's successor: used now, so no retry of the parent may get it.
-                fresh.parent_id,
-              )
-            : await supersedeSuccessor(trx, fresh, next.id, now);
-        if (ok) {
-          await insertRefreshToken(trx, {
-            ...rowFor(client, now, fresh.family_created_at),
-            id: next.id,
-            token_hash: next.hash,
-            family_id: fresh.family_id,
-            client_id: fresh.client_id,
-            user_id: fresh.user_id,
-            connection_id: fresh.connection_id,
-            audience: fresh.audience,
-            scope: fresh.scope,
-            parent_id: fresh.id,
-          });
-          // This token was its parent's successor: it is used now, so no retry of the parent may get
-          // it (a rotation's UPDATE above did this already).
-          if (plan.kind !== 'rotate' && fresh.parent_id) await forgetSuccessor(trx, fresh.parent_id);
-          await alongside?.(trx);
-        }
-        return ok;
-      });
+      const successor = {
+        ...rowFor(client, now, fresh.family_created_at),
+        id: next.id,
+        token_hash: next.hash,
+        family_id: fresh.family_id,
+        client_id: fresh.client_id,
+        user_id: fresh.user_id,
+        connection_id: fresh.connection_id,
+        audience: fresh.audience,
+        scope: fresh.scope,
+        parent_id: fresh.id,
+      };
+      const sealed = plan.kind === 'rotate' ? sealSuccessor(rt, next.token) : null;
+      const won = await writeRotation(rt, { kind: plan.kind, fresh, successor, sealed, now }, event);
       if (won) return next.token;
       // A racing request with the same token rotated it a moment earlier. Within the retry
       // window that is an honest retry (a client that gave up waiting): it gets the same
@@ -241,7 +228,7 @@ export async function checkRefreshToken(
 
       /** A retry writes no token: what goes with it is written on its own. */
       async function retried(successor: string): Promise<string> {
-        await alongside?.(db);
+        if (event) await recordEvent(rt, event);
         return successor;
       }
     },

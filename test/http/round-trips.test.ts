@@ -16,9 +16,10 @@ import { storeKinds } from '../helpers/stores.js';
 const BUDGET = {
   // user lookup, recordLogin, authorization, audit event
   password: 4,
-  // token lookup, user, authorization; BEGIN, consume (with the parent's sealed successor
-  // forgotten), successor, audit event, COMMIT
-  rotatingRefresh: 8,
+  // the token with its user and the user's authorization (one statement); the rotation: one
+  // statement (consume, with the parent's sealed successor forgotten, the successor's INSERT and
+  // the audit event's, no BEGIN/COMMIT)
+  rotatingRefresh: 2,
 };
 
 const kind = storeKinds.find((k) => k.name === 'postgres');

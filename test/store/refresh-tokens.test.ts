@@ -9,9 +9,11 @@ import {
   type NewRefreshToken,
   revokeFamily,
   revokeUserRefreshTokens,
+  rotateInOneStatement,
   supersedeSuccessor,
   touchRefreshToken,
 } from '../../src/store/repos/refresh-tokens.js';
+import { insertEvent, listEvents } from '../../src/store/repos/events.js';
 import { AWKWARD, contract, race, rejectsUnique, T0 } from './contract.js';
 
 contract('refresh-tokens', (ctx) => {
@@ -154,5 +156,67 @@ contract('refresh-tokens', (ctx) => {
       false,
     );
     assert.equal((await findRefreshTokenById(ctx.db, 'rt_c'))?.replaced_by, child?.replaced_by);
+  });
+
+  it('rotate in one statement (PostgreSQL): of 10 racing rotations one writes its successor and event, the others nothing', async (t) => {
+    if (ctx.kind !== 'postgres') return t.skip('PostgreSQL only: SQLite rotates in a transaction');
+    await insertRefreshToken(ctx.db, token('rt_1p', { family_id: 'fam-1' }));
+    await consumeRefreshToken(ctx.db, 'rt_1p', { id: 'rt_1c', sealed: 'sealed-c' }, T0 + 1);
+    await insertRefreshToken(ctx.db, token('rt_1c', { family_id: 'fam-1', parent_id: 'rt_1p' }));
+    const rotation = (i: number) => ({
+      id: 'rt_1c',
+      parentId: 'rt_1p',
+      now: T0 + 2,
+      sealed: `sealed-n${i}`,
+      successor: token(`rt_1n${i}`, { family_id: 'fam-1', parent_id: 'rt_1c', created_at: T0 + 2 }),
+      event: { id: `ev_1n${i}`, date: T0 + 2, type: 'sertft', user_id: 'auth0|alice', details: { i } },
+    });
+    assert.equal(await race(10, (i) => rotateInOneStatement(ctx.db, rotation(i))), 1);
+    const used = await findRefreshTokenById(ctx.db, 'rt_1c');
+    const winner = used?.replaced_by?.slice('rt_1n'.length);
+    assert.equal(used?.rotated_at, T0 + 2);
+    assert.equal(used?.successor_enc, `sealed-n${winner}`);
+    assert.equal((await findRefreshTokenById(ctx.db, 'rt_1p'))?.successor_enc, null);
+    const family = await ctx.db
+      .selectFrom('refresh_tokens')
+      .select('id')
+      .where('family_id', '=', 'fam-1')
+      .execute();
+    assert.deepEqual(family.map((r) => r.id).sort(), ['rt_1c', `rt_1n${winner}`, 'rt_1p']);
+    const successor = await findRefreshTokenById(ctx.db, `rt_1n${winner}`);
+    assert.deepEqual(successor, { ...rotation(Number(winner)).successor, successor_enc: null });
+    const events = await listEvents(ctx.db, { type: 'sertft' });
+    assert.deepEqual(
+      events.map((e) => [e.id, e.user_id, e.details]),
+      [[`ev_1n${winner}`, 'auth0|alice', { i: Number(winner) }]],
+    );
+  });
+
+  it('rotate in one statement (PostgreSQL): when the event cannot be written, nothing is', async (t) => {
+    if (ctx.kind !== 'postgres') return t.skip('PostgreSQL only: SQLite rotates in a transaction');
+    const original = token('rt_2', { family_id: 'fam-2' });
+    await insertRefreshToken(ctx.db, original);
+    await insertEvent(ctx.db, { id: 'ev_taken', date: T0, type: 'sertft' });
+    const rotation = {
+      id: 'rt_2',
+      parentId: null,
+      now: T0 + 2,
+      sealed: 'sealed',
+      successor: token('rt_2n', { family_id: 'fam-2', parent_id: 'rt_2' }),
+      event: { id: 'ev_taken', date: T0 + 2, type: 'sertft' },
+    };
+    // An event id already taken: the statement fails as a whole.
+    await rejectsUnique(rotateInOneStatement(ctx.db, rotation), 'events', ['id']);
+    assert.deepEqual(await findRefreshTokenById(ctx.db, 'rt_2'), {
+      ...original,
+      parent_id: null,
+      successor_enc: null,
+    });
+    assert.equal(await findRefreshTokenById(ctx.db, 'rt_2n'), undefined);
+    assert.equal(
+      await rotateInOneStatement(ctx.db, { ...rotation, event: { ...rotation.event, id: 'ev_2' } }),
+      true,
+    );
+    assert.equal((await findRefreshTokenById(ctx.db, 'rt_2n'))?.parent_id, 'rt_2');
   });
 });

@@ -1,4 +1,3 @@
-import { recordEvent } from '../../events/log.js';
 import { orderResponse } from '../../tokens/tokens.js';
 import type { LoginContext, LoginStep } from '../context.js';
 import { eventFields } from '../../login-types/event-fields.js';
@@ -10,16 +9,19 @@ import { eventFields } from '../../login-types/event-fields.js';
  * the client's retry is not mistaken for reuse. The rotation itself is one
  * conditional UPDATE: of racing requests exactly one rotates. The success's
  * audit event (events.log's, which REFRESH_LOGIN therefore does not run) is
- * written in the rotation's transaction: no rotation goes unrecorded.
+ * written atomically with the rotation (on PostgreSQL in the same statement):
+ * no rotation goes unrecorded.
  */
 export const refreshRedeem: LoginStep = {
   name: 'refresh.redeem',
   async run(ctx: LoginContext) {
     if (ctx.refresh?.mode !== 'redeem') return;
     if (!ctx.response) throw new Error('refresh.redeem ran before tokens.issue');
-    const successor = await ctx.refresh.ticket.redeem((db) =>
-      recordEvent(ctx.rt, { type: ctx.successEvent, description: null, ...eventFields(ctx) }, db),
-    );
+    const successor = await ctx.refresh.ticket.redeem({
+      type: ctx.successEvent,
+      description: null,
+      ...eventFields(ctx),
+    });
     if (successor) ctx.response = orderResponse({ ...ctx.response, refresh_token: successor });
   },
 };

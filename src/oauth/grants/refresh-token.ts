@@ -4,7 +4,6 @@ import type { LoginContext } from '../../login/context.js';
 import { REFRESH_LOGIN, runLogin } from '../../login/pipeline.js';
 import { findConnectionById } from '../../store/repos/connections.js';
 import { findApi } from '../audience.js';
-import { findUserById } from '../../store/repos/users.js';
 import { CodedError, errors } from '../../errors/index.js';
 import { toOAuth } from '../wire.js';
 import { RefreshTokenReuse, checkRefreshToken, invalidRefreshToken } from '../../tokens/refresh-tokens.js';
@@ -39,20 +38,31 @@ export const refreshTokenGrant: Grant = {
 async function refreshLogin(req: GrantRequest): Promise<LoginContext> {
   const { rt, client, params } = req;
   const ticket = await checkRefreshToken(rt, client, params.required('refresh_token'));
-  const { row } = ticket;
+  const { row, user } = ticket;
   const familyScopes = parseScope(row.scope);
   const requested = parseScope(params.optional('scope'));
   const extra = requested.find((s) => !familyScopes.includes(s));
   if (extra) throw errors.invalidScope(`The scope "${extra}" was not granted to this refresh token`);
   const scopes = requested.length > 0 ? requested : familyScopes;
 
-  const user = await findUserById(rt.store.db, row.user_id);
   if (!user || user.blocked) throw user ? errors.refreshUserBlocked() : errors.refreshUserDeleted();
   const connection = await findConnectionById(rt.store.db, row.connection_id);
   const api = row.audience ? await findApi(rt, row.audience) : undefined;
   if (!connection || (row.audience && !api)) throw invalidRefreshToken('connection or API deleted');
 
-  return refreshLoginContext(req, { ticket, user, connection, api, requestedScopes: requested, scopes });
+  // Read with the token for the stored API of its audience: it holds when that is the API found.
+  const authorization = ticket.authorization.apiId === (api?.id ?? null) ? ticket.authorization : undefined;
+  return refreshLoginContext(req, {
+    ticket,
+    user,
+    connection,
+    api,
+    requestedScopes: requested,
+    scopes,
+    ...(authorization
+      ? { authorization: { roles: authorization.roles, permissions: authorization.permissions } }
+      : {}),
+  });
 }
 
 /** Records `fertft` for a refused refresh, and returns the error to answer with. */

@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { compiled } from '../compiled.js';
 import { safeText, safeValue } from '../safe-text.js';
-import type { Database } from '../schema.js';
+import type { Database, EventsTable } from '../schema.js';
 
 /** One audit-log entry, with Auth0's log event fields. */
 export interface LogEvent {
@@ -35,6 +35,24 @@ const WIDTH = {
   client_ip: 64,
 } as const;
 
+/** The columns of a new event, in `eventValues`' order. */
+export const EVENT_COLUMNS = [
+  'id',
+  'date',
+  'type',
+  'description',
+  'client_id',
+  'client_name',
+  'connection',
+  'connection_id',
+  'user_id',
+  'user_name',
+  'ip',
+  'client_ip',
+  'user_agent',
+  'details',
+] as const;
+
 /**
  * Writes an audit event. Its text often comes from the request (a username,
  * a client_id, a user agent), so every field is made storable first: NUL and
@@ -42,10 +60,18 @@ const WIDTH = {
  * what it typed.
  */
 export async function insertEvent(db: Kysely<Database>, e: LogEvent): Promise<void> {
+  await insertQuery.execute(db, ...eventValues(e));
+}
+
+/**
+ * An event's values as stored, in EVENT_COLUMNS' order: each text made
+ * storable (see insertEvent), `details` as JSON. For a statement that
+ * writes an event along with something else (the refresh token's rotation).
+ */
+export function eventValues(e: LogEvent): unknown[] {
   const text = (v: string | null | undefined, max?: number) =>
     v === undefined || v === null ? null : safeText(String(v), max);
-  await insertQuery.execute(
-    db,
+  return [
     safeText(e.id, WIDTH.id),
     e.date,
     safeText(e.type, WIDTH.type),
@@ -60,27 +86,14 @@ export async function insertEvent(db: Kysely<Database>, e: LogEvent): Promise<vo
     text(e.client_ip, WIDTH.client_ip),
     text(e.user_agent),
     e.details ? JSON.stringify(safeValue(e.details)) : null,
-  );
+  ];
 }
 
-// Every login writes one: compiled once (store/compiled.ts), the arguments in insertEvent's order.
+// Every login writes one: compiled once (store/compiled.ts), the arguments in EVENT_COLUMNS' order.
 const insertQuery = compiled((db, p) =>
-  db.insertInto('events').values({
-    id: p(0),
-    date: p(1),
-    type: p(2),
-    description: p(3),
-    client_id: p(4),
-    client_name: p(5),
-    connection: p(6),
-    connection_id: p(7),
-    user_id: p(8),
-    user_name: p(9),
-    ip: p(10),
-    client_ip: p(11),
-    user_agent: p(12),
-    details: p(13),
-  }),
+  db
+    .insertInto('events')
+    .values(Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, p(i)])) as Insertable<EventsTable>),
 );
 
 /** The latest events, newest first. */

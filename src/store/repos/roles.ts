@@ -190,9 +190,15 @@ export async function userAuthorization(
 ): Promise<UserAuthorization> {
   // One statement (one round trip): the role names, then the API's permissions, direct or by role.
   const rows = (await authorizationQuery.execute(db, userId, apiId ?? null)).rows;
-  const roles = rows.filter((r) => r.kind === 'r').map((r) => r.value);
-  const permissions = new Set(rows.filter((r) => r.kind === 'p').map((r) => r.value));
-  return { roles: roles.sort(), permissions: [...permissions].sort() };
+  return authorizationOf(
+    rows.filter((r) => r.kind === 'r').map((r) => r.value),
+    rows.filter((r) => r.kind === 'p').map((r) => r.value),
+  );
+}
+
+/** A user's authorization from the role names and permissions read (in any order, with repeats). */
+export function authorizationOf(roles: string[], permissions: string[]): UserAuthorization {
+  return { roles: roles.sort(), permissions: [...new Set(permissions)].sort() };
 }
 
 // Read at every login and refresh: compiled once (store/compiled.ts). A null API matches no permission.

@@ -1,0 +1,109 @@
+import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import { compiled } from '../compiled.js';
+import type { Database, UsersTable } from '../schema.js';
+import type { RefreshTokenRow } from './refresh-tokens.js';
+import { authorizationOf, type UserAuthorization } from './roles.js';
+import { fromRow, type UserWithSecret } from './users.js';
+
+/** Every column of `users`, read with a token, each as `u_<column>`. */
+const USER_COLUMNS = [
+  'id',
+  'connection_id',
+  'email',
+  'email_lower',
+  'username',
+  'username_lower',
+  'password_hash',
+  'hash_profile',
+  'email_verified',
+  'blocked',
+  'profile',
+  'app_metadata',
+  'user_metadata',
+  'logins_count',
+  'last_login',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof UsersTable)[];
+// A column added to users and not here fails to compile: the user read must be whole.
+type MissingUserColumn = Exclude<keyof UsersTable, (typeof USER_COLUMNS)[number]>;
+const _everyUserColumn: [MissingUserColumn] extends [never] ? true : never = true;
+
+/** What a refresh reads before anything else, in one statement (findRefreshTokenForGrant). */
+export interface RefreshGrantRows {
+  /** As findRefreshTokenByHash reads it. */
+  token: RefreshTokenRow;
+  /** The token's user as findUserById reads it; undefined: deleted. */
+  user: UserWithSecret | undefined;
+  /**
+   * The user's authorization as userAuthorization reads it, for the stored
+   * resource server whose identifier is the token's audience: `apiId` is
+   * that server's id (null: none, then no permissions). It holds for the
+   * API a caller resolved only if that API has this id.
+   */
+  authorization: UserAuthorization & { apiId: string | null };
+}
+
+/**
+ * A refresh's reads in one statement (one round trip): the token by hash,
+ * its user (LEFT JOIN: a deleted user is no user), and the user's roles and
+ * permissions for the token's API (scalar subqueries aggregating JSON
+ * arrays). The joined row is split back into the rows the reads of their
+ * own give.
+ */
+export async function findRefreshTokenForGrant(
+  db: Kysely<Database>,
+  hash: string,
+): Promise<RefreshGrantRows | undefined> {
+  const row = (await byHashForGrant.execute(db, hash)).rows[0] as Record<string, unknown> | undefined;
+  if (!row) return undefined;
+  const { authz_api, authz_roles, authz_permissions, ...rest } = row;
+  const token: Record<string, unknown> = {};
+  const user: Record<string, unknown> = {};
+  // No column of refresh_tokens starts with `u_`.
+  for (const [key, value] of Object.entries(rest)) {
+    if (key.startsWith('u_')) user[key.slice(2)] = value;
+    else token[key] = value;
+  }
+  return {
+    token: token as unknown as RefreshTokenRow,
+    user: user.id === null ? undefined : fromRow(user as unknown as UsersTable),
+    authorization: {
+      apiId: (authz_api as string | null) ?? null,
+      ...authorizationOf(jsonArray(authz_roles), jsonArray(authz_permissions)),
+    },
+  };
+}
+
+/** PostgreSQL's driver parses json; SQLite answers its text. */
+function jsonArray(v: unknown): string[] {
+  return (typeof v === 'string' ? JSON.parse(v) : v) as string[];
+}
+
+// Every refresh reads it: compiled once per database (store/compiled.ts). The authorization's
+// subqueries are roles.ts authorizationQuery's, correlated with the token's user and API.
+const byHashForGrant = compiled((db, p) => {
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  const agg = (value: RawBuilder<unknown>) =>
+    pg ? sql`coalesce(json_agg(${value}), '[]'::json)` : sql`json_group_array(${value})`;
+  return db
+    .selectFrom('refresh_tokens as t')
+    .leftJoin('users as u', 'u.id', 't.user_id')
+    .leftJoin('resource_servers as rs', 'rs.identifier', 't.audience')
+    .selectAll('t')
+    .select(USER_COLUMNS.map((c) => `u.${c} as u_${c}` as const))
+    .select([
+      'rs.id as authz_api',
+      sql<unknown>`(SELECT ${agg(sql.ref('r.name'))} FROM user_roles ur
+        INNER JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = t.user_id)`.as('authz_roles'),
+      sql<unknown>`(SELECT ${agg(sql.ref('x.permission_name'))} FROM (
+        SELECT up.permission_name FROM user_permissions up
+          WHERE up.user_id = t.user_id AND up.resource_server_id = rs.id
+        UNION ALL
+        SELECT rp.permission_name FROM role_permissions rp
+          INNER JOIN user_roles ur2 ON ur2.role_id = rp.role_id
+          WHERE ur2.user_id = t.user_id AND rp.resource_server_id = rs.id
+      ) x)`.as('authz_permissions'),
+    ])
+    .where('t.token_hash', '=', p(0));
+});

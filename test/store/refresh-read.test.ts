@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { upsertConnection } from '../../src/store/repos/connections.js';
+import { findRefreshTokenForGrant } from '../../src/store/repos/refresh-read.js';
+import {
+  consumeRefreshToken,
+  findRefreshTokenByHash,
+  insertRefreshToken,
+  type NewRefreshToken,
+} from '../../src/store/repos/refresh-tokens.js';
+import { upsertResourceServer } from '../../src/store/repos/resource-servers.js';
+import {
+  setUserPermissions,
+  setUserRoles,
+  upsertRole,
+  userAuthorization,
+} from '../../src/store/repos/roles.js';
+import { deleteUser, findUserById, recordLogin, upsertUser } from '../../src/store/repos/users.js';
+import { AWKWARD, contract, T0 } from './contract.js';
+
+const API = 'https://api.read.test/';
+const OTHER = 'https://other.read.test/';
+
+contract('refresh-read', (ctx) => {
+  const token = (id: string, extra: Partial<NewRefreshToken> = {}): NewRefreshToken => ({
+    id,
+    token_hash: `hash-${id}`,
+    family_id: `fam-${id}`,
+    client_id: 'acme-web',
+    user_id: 'auth0|reader',
+    connection_id: 'con_read',
+    audience: API,
+    scope: 'openid offline_access',
+    created_at: T0,
+    family_created_at: T0,
+    last_used_at: T0,
+    expires_at: T0 + 1000,
+    idle_expires_at: T0 + 500,
+    rotated_at: null,
+    replaced_by: null,
+    revoked_at: null,
+    ...extra,
+  });
+  const user = (user_id: string) => ({
+    user_id,
+    connection_id: 'con_read',
+    email: `${AWKWARD.rtl}+${user_id}@example.com`,
+    username: `${AWKWARD.zwj}${user_id}`,
+    email_verified: true,
+    blocked: true,
+    profile: { name: AWKWARD.combining },
+    app_metadata: { roles: ['a'] },
+    user_metadata: { n: 1 },
+    password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+  });
+
+  it('the token with its user, in one read: the same rows as their own reads, no user once deleted', async () => {
+    await upsertConnection(
+      ctx.db,
+      { id: 'con_read', name: 'con_read', strategy: 'auth0', enabled_clients: [] },
+      T0,
+    );
+    const id = `auth0|${AWKWARD.astral}`;
+    await upsertUser(ctx.db, user(id), T0);
+    await recordLogin(ctx.db, id, T0 + 5);
+    await insertRefreshToken(ctx.db, token('rt_wu', { user_id: id, parent_id: 'rt_x' }));
+    await consumeRefreshToken(ctx.db, 'rt_wu', { id: 'rt_wu2', sealed: 'sealed-wu' }, T0 + 1);
+    const found = await findRefreshTokenForGrant(ctx.db, 'hash-rt_wu');
+    assert.deepEqual(found?.token, await findRefreshTokenByHash(ctx.db, 'hash-rt_wu'));
+    assert.deepEqual(found?.user, await findUserById(ctx.db, id));
+    assert.equal(found?.user?.logins_count, 1);
+    await deleteUser(ctx.db, id);
+    const gone = await findRefreshTokenForGrant(ctx.db, 'hash-rt_wu');
+    assert.deepEqual(gone?.token, await findRefreshTokenByHash(ctx.db, 'hash-rt_wu'));
+    assert.equal(gone?.user, undefined);
+    assert.equal(await findRefreshTokenForGrant(ctx.db, 'hash-none'), undefined);
+  });
+
+  it("and the user's authorization for the token's API, as userAuthorization reads it", async () => {
+    await upsertConnection(
+      ctx.db,
+      { id: 'con_read', name: 'con_read', strategy: 'auth0', enabled_clients: [] },
+      T0,
+    );
+    const rs = (id: string, identifier: string) => ({ id, name: id, identifier, scopes: [] });
+    await upsertResourceServer(ctx.db, rs('rs_read', API), T0);
+    await upsertResourceServer(ctx.db, rs('rs_other', OTHER), T0);
+    const perm = (api: string, permission_name: string) => ({
+      resource_server_identifier: api,
+      permission_name,
+    });
+    await upsertRole(
+      ctx.db,
+      {
+        id: 'rol_z',
+        name: `zeta ${AWKWARD.astral}`,
+        permissions: [perm(API, 'write:x'), perm(API, 'read:x'), perm(OTHER, 'o:1')],
+      },
+      T0,
+    );
+    await upsertRole(ctx.db, { id: 'rol_a', name: 'alpha', permissions: [perm(API, 'read:x')] }, T0);
+    await upsertUser(ctx.db, user('auth0|reader'), T0);
+    await setUserRoles(ctx.db, 'auth0|reader', ['rol_z', 'rol_a']);
+    await setUserPermissions(ctx.db, 'auth0|reader', [perm(API, 'direct:x'), perm(OTHER, 'o:2')]);
+    await upsertUser(ctx.db, user('auth0|none'), T0);
+
+    const cases = [
+      { id: 'rt_api', audience: API, userId: 'auth0|reader', apiId: 'rs_read' },
+      { id: 'rt_noaud', audience: null, userId: 'auth0|reader', apiId: null },
+      { id: 'rt_unknown', audience: 'https://gone.test/', userId: 'auth0|reader', apiId: null },
+      { id: 'rt_none', audience: API, userId: 'auth0|none', apiId: 'rs_read' },
+    ];
+    for (const c of cases) {
+      await insertRefreshToken(ctx.db, token(c.id, { audience: c.audience, user_id: c.userId }));
+      const found = await findRefreshTokenForGrant(ctx.db, `hash-${c.id}`);
+      assert.deepEqual(
+        found?.authorization,
+        { apiId: c.apiId, ...(await userAuthorization(ctx.db, c.userId, c.apiId ?? undefined)) },
+        c.id,
+      );
+    }
+    assert.deepEqual((await findRefreshTokenForGrant(ctx.db, 'hash-rt_api'))?.authorization, {
+      apiId: 'rs_read',
+      roles: ['alpha', `zeta ${AWKWARD.astral}`],
+      permissions: ['direct:x', 'read:x', 'write:x'],
+    });
+    assert.deepEqual((await findRefreshTokenForGrant(ctx.db, 'hash-rt_none'))?.authorization, {
+      apiId: 'rs_read',
+      roles: [],
+      permissions: [],
+    });
+  });
+});
