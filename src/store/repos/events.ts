@@ -1,7 +1,9 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
+import type { DialectName } from '../db.js';
 import { safeText, safeValue } from '../safe-text.js';
 import type { Database } from '../schema.js';
+import { recordLogin } from './users.js';
 
 /** One audit-log entry, with Auth0's log event fields. */
 export interface LogEvent {
@@ -35,17 +37,46 @@ const WIDTH = {
   client_ip: 64,
 } as const;
 
+/** A login to count on its user (`logins_count + 1`, `last_login`), written with the login's audit event. */
+export interface LoginCount {
+  userId: string;
+  /** The login's time (epoch ms): the user's last_login. */
+  at: number;
+}
+
 /**
  * Writes an audit event. Its text often comes from the request (a username,
  * a client_id, a user agent), so every field is made storable first: NUL and
  * broken Unicode replaced, cut to its column. An attempt is never lost to
  * what it typed.
+ *
+ * With `count` (and the store's `dialect`), the event of a login counts it
+ * on its user in the same write, neither without the other: one statement on
+ * PostgreSQL (one round trip), one transaction on SQLite (one commit).
  */
-export async function insertEvent(db: Kysely<Database>, e: LogEvent): Promise<void> {
+export async function insertEvent(
+  db: Kysely<Database>,
+  e: LogEvent,
+  count?: { login: LoginCount; dialect: DialectName },
+): Promise<void> {
+  const args = eventArgs(e);
+  if (!count) {
+    await insertQuery.execute(db, ...args);
+  } else if (count.dialect === 'postgres') {
+    await countedInsertQuery.execute(db, ...args, count.login.userId, count.login.at);
+  } else {
+    await db.transaction().execute(async (trx) => {
+      await recordLogin(trx, count.login.userId, count.login.at);
+      await insertQuery.execute(trx, ...args);
+    });
+  }
+}
+
+/** insertEvent's arguments of the insert, in the order of `p(0)`… `p(13)` below. */
+function eventArgs(e: LogEvent): unknown[] {
   const text = (v: string | null | undefined, max?: number) =>
     v === undefined || v === null ? null : safeText(String(v), max);
-  await insertQuery.execute(
-    db,
+  return [
     safeText(e.id, WIDTH.id),
     e.date,
     safeText(e.type, WIDTH.type),
@@ -60,27 +91,43 @@ export async function insertEvent(db: Kysely<Database>, e: LogEvent): Promise<vo
     text(e.client_ip, WIDTH.client_ip),
     text(e.user_agent),
     e.details ? JSON.stringify(safeValue(e.details)) : null,
-  );
+  ];
 }
 
-// Every login writes one: compiled once (store/compiled.ts), the arguments in insertEvent's order.
-const insertQuery = compiled((db, p) =>
-  db.insertInto('events').values({
-    id: p(0),
-    date: p(1),
-    type: p(2),
-    description: p(3),
-    client_id: p(4),
-    client_name: p(5),
-    connection: p(6),
-    connection_id: p(7),
-    user_id: p(8),
-    user_name: p(9),
-    ip: p(10),
-    client_ip: p(11),
-    user_agent: p(12),
-    details: p(13),
-  }),
+/** The columns of an event, `p(i)` the i-th of eventArgs. */
+const eventValues = (p: (i: number) => any) => ({
+  id: p(0),
+  date: p(1),
+  type: p(2),
+  description: p(3),
+  client_id: p(4),
+  client_name: p(5),
+  connection: p(6),
+  connection_id: p(7),
+  user_id: p(8),
+  user_name: p(9),
+  ip: p(10),
+  client_ip: p(11),
+  user_agent: p(12),
+  details: p(13),
+});
+
+// Every login writes one: compiled once (store/compiled.ts), the arguments in eventArgs' order.
+const insertQuery = compiled((db, p) => db.insertInto('events').values(eventValues(p)));
+
+// PostgreSQL: the count (recordLogin's update) and the event in one statement (a data-modifying CTE
+// runs once, to completion, whether or not the insert reads it).
+const countedInsertQuery = compiled((db, p) =>
+  db
+    .with('counted', (q) =>
+      q
+        .updateTable('users')
+        .set({ logins_count: sql`logins_count + 1`, last_login: p(15) })
+        .where('id', '=', p(14))
+        .returning('id'),
+    )
+    .insertInto('events')
+    .values(eventValues(p)),
 );
 
 /** The latest events, newest first. */
