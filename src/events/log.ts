@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { errors, UnavailableError } from '../errors/index.js';
 import type { Runtime } from '../runtime.js';
 import { diskFullMessage } from '../store/disk-full.js';
-import { insertEvent, type LogEvent } from '../store/repos/events.js';
+import { insertEvent, type LoginCount, type LogEvent } from '../store/repos/events.js';
 import type { Database } from '../store/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
 
@@ -58,15 +58,21 @@ export const AUDIT_RETRY_AFTER_SECONDS = DEFAULTS.retention.auditRetryAfterS;
  * describes fails with 503 `temporarily_unavailable` and `Retry-After`, and
  * the log says why (a full disk by name). `db` is a transaction when the
  * event must be written with what it records (a refresh token's rotation):
- * then neither is written without the other.
+ * then neither is written without the other. `login`: the login the event
+ * ends, counted on its user in the same write (store/repos/events.ts).
  */
 export async function recordEvent(
   rt: Runtime,
   event: Omit<LogEvent, 'id' | 'date'>,
   db: Kysely<Database> = rt.store.db,
+  login?: LoginCount,
 ): Promise<void> {
   try {
-    await insertEvent(db, { id: `evt_${randomUUID()}`, date: rt.now(), ...event });
+    await insertEvent(
+      db,
+      { id: `evt_${randomUUID()}`, date: rt.now(), ...event },
+      login && { login, dialect: rt.store.dialect },
+    );
   } catch (err) {
     // An outage is answered (and logged, throttled) as every other outage is.
     if (err instanceof UnavailableError) throw err;

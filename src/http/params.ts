@@ -55,6 +55,8 @@ const hex = (c: number) =>
 
 /** One name or value of a form: `+` is a space, `%XX` a byte (a bad escape stays as it is), then UTF-8. */
 function formComponent(bytes: Uint8Array): string {
+  // Most names and values hold neither: nothing to rewrite, decode the bytes in place.
+  if (bytes.indexOf(0x25) < 0 && bytes.indexOf(0x2b) < 0) return decodeUtf8(bytes);
   const out = new Uint8Array(bytes.length);
   let n = 0;
   for (let i = 0; i < bytes.length; i++) {

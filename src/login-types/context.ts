@@ -1,4 +1,5 @@
 import type { Client } from '../store/repos/clients.js';
+import type { LoginCount } from '../store/repos/events.js';
 import type { Connection } from '../store/repos/connections.js';
 import type { LogEvent } from '../store/repos/events.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
@@ -76,6 +77,13 @@ export interface LoginContext<Rt = unknown, Answer = unknown> {
   echoScope: boolean;
   /** Set by identity.verify. */
   user?: User;
+  /**
+   * Set by identity.verify once the password is right: the login counted on
+   * the user (logins_count, last_login) whatever happens next (a rule's
+   * refusal, an MFA pause), written with the login's audit event, success
+   * (events.log) or failure (runLogin), in one write.
+   */
+  loginCount?: LoginCount;
   /**
    * Metadata that rules (`auth0.users.update*Metadata`) and actions
    * (`api.user.set*Metadata`) asked to persist: written once by

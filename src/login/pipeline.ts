@@ -1,4 +1,5 @@
 import { recordEvent } from '../events/log.js';
+import { recordLogin } from '../store/repos/users.js';
 import { CodedError } from '../errors/index.js';
 import type { TokenResponse } from '../tokens/tokens.js';
 import { eventFields } from '../login-types/event-fields.js';
@@ -55,7 +56,9 @@ export const REFRESH_LOGIN: readonly LoginStep[] = [
  * of every step before it runs (the latest first: each settles what its own
  * step left, e.g. protection.precheck counts a wrong password); then the
  * failure is recorded in the audit log, with the code of its kind
- * (login-types/failure.ts) or the entrance's, and rethrown.
+ * (login-types/failure.ts) or the entrance's, and rethrown. A login whose
+ * password was right is counted on its user with its audit event, success
+ * or failure, in one write (ctx.loginCount).
  */
 export async function runLogin(
   ctx: LoginContext,
@@ -70,14 +73,22 @@ export async function runLogin(
     const fields = eventFields(ctx);
     // The audit log (for admins) also keeps the internal reason, e.g. which rule failed and why.
     const reason = err instanceof CodedError ? err.detail : undefined;
-    await recordEvent(ctx.rt, {
-      type: failureAuditCode(ctx),
-      description,
-      ...fields,
-      details: reason ? { ...fields.details, reason } : fields.details,
-    });
+    // A login refused after its password check (a rule, MFA) still counts on the user, in this write.
+    await recordEvent(
+      ctx.rt,
+      {
+        type: failureAuditCode(ctx),
+        description,
+        ...fields,
+        details: reason ? { ...fields.details, reason } : fields.details,
+      },
+      undefined,
+      ctx.loginCount,
+    );
     throw err;
   }
+  // A list of steps without events.log still counts its login.
+  if (ctx.loginCount) await recordLogin(ctx.rt.store.db, ctx.loginCount.userId, ctx.loginCount.at);
   if (!ctx.response) throw new Error('the login pipeline ended without a token response');
   return ctx.response;
 }

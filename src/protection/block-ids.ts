@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * The names of what protection counts and blocks: a brute-force key per
@@ -7,7 +7,11 @@ import { createHash } from 'node:crypto';
  * in the default mode; a throttle key per IP. Hashed: an identifier may be
  * long, and Redis keys and block ids stay short and uniform.
  */
-const digest = (s: string) => createHash('sha256').update(s).digest('base64url');
+const digest: (s: string) => string =
+  // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object; older Nodes build one.
+  typeof crypto.hash === 'function'
+    ? (s) => crypto.hash('sha256', s, 'base64url')
+    : (s) => crypto.createHash('sha256').update(s).digest('base64url');
 
 /** The identifier as counted: what the user typed, lower-cased (as user lookup compares). */
 export const normalizeIdentifier = (username: string) => username.toLowerCase();

@@ -1,11 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-} from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { throttledWarn } from '../store/throttled-log.js';
 import {
   type BucketTake,
@@ -20,8 +15,8 @@ import { UnavailableError } from '../errors/index.js';
 import { DEFAULTS } from '../config/defaults.js';
 
 /**
- * Failed-login counters. Brute-force attempts are rate-limiter-flexible
- * counters (an atomic increment with a time to live); the per-IP throttle
+ * Failed-login counters. Brute-force attempts are counters with a time to
+ * live (in Redis rate-limiter-flexible's atomic increment); the per-IP throttle
  * and the account limits are token buckets (store/token-bucket.ts: GCRA, one
  * stored time per key), which rate-limiter-flexible does not offer, kept next
  * to them in the same backend. Memory serves a
@@ -83,14 +78,51 @@ abstract class AttemptCounters {
   }
 }
 
-class MemoryCounters extends AttemptCounters implements Counters {
+/**
+ * In memory, the brute-force attempts are a plain map: what
+ * RateLimiterMemory keeps (a count per key, forgotten ATTEMPTS_WINDOW_S
+ * after its first attempt), without its timer per key, promise and result
+ * object per call, which every password login paid twice (an attempt, then
+ * a reset). Expired counts are swept now and then, like the buckets.
+ */
+class MemoryCounters implements Counters {
   readonly kind = 'memory';
+  /** Per key, the attempts counted and when they are forgotten (Date.now() ms). */
+  private readonly attempts = new Map<string, { count: number; expiresAt: number }>();
   /** Per key, the bucket's theoretical arrival time: the bucket is full again then. */
   private readonly buckets = new Map<string, number>();
   private lastSweep = 0;
+  private lastAttemptsSweep = 0;
 
-  constructor() {
-    super(new RateLimiterMemory({ points: NO_LIMIT, duration: ATTEMPTS_WINDOW_S }));
+  async attempt(key: string): Promise<number> {
+    return this.add(key, 1);
+  }
+
+  async refund(key: string): Promise<void> {
+    this.add(key, -1);
+  }
+
+  async reset(key: string): Promise<void> {
+    this.attempts.delete(key);
+  }
+
+  /** Adds to a key's count, starting a new window when it has none (or its window is over). */
+  private add(key: string, n: number): number {
+    const now = Date.now();
+    const e = this.attempts.get(key);
+    if (e && e.expiresAt > now) {
+      e.count += n;
+      return e.count;
+    }
+    this.sweepAttempts(now);
+    this.attempts.set(key, { count: n, expiresAt: now + ATTEMPTS_WINDOW_S * 1000 });
+    return n;
+  }
+
+  private sweepAttempts(now: number) {
+    if (now - this.lastAttemptsSweep < 60_000 || this.attempts.size < 1000) return;
+    this.lastAttemptsSweep = now;
+    for (const [k, e] of this.attempts) if (e.expiresAt <= now) this.attempts.delete(k);
   }
 
   async take(key: string, capacity: number, rateMs: number, now: number) {

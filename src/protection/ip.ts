@@ -24,9 +24,20 @@ function parse(value: string): Address | undefined {
   }
 }
 
+/**
+ * An IPv4 address in its usual form is already canonical: node:net's isIP
+ * takes only four decimal parts without leading zeros, which is what
+ * ipaddr.js would write back. Every request's address goes through here
+ * (once for the request, once more for attack protection's key), so the
+ * common case skips ipaddr.js's parse and toString.
+ */
+const isCanonicalIpv4 = (s: string) => isIP(s) === 4;
+
 /** The canonical form of an address, or undefined when it is not one. */
 export function normalizeIp(value: string): string | undefined {
-  return parse(value)?.toString();
+  const s = value.trim();
+  if (isCanonicalIpv4(s)) return s;
+  return parse(s)?.toString();
 }
 
 /** How much of an IPv6 address names one attacker: a /64 is what one customer line gets. */
@@ -39,7 +50,9 @@ export const DEFAULT_IPV6_PREFIX = DEFAULTS.protection.ipv6PrefixLength;
  * address, and every address of one network, share one budget.
  */
 export function ipCountingKey(ip: string, ipv6Prefix = DEFAULT_IPV6_PREFIX): string {
-  const a = parse(ip);
+  const s = ip.trim();
+  if (isCanonicalIpv4(s)) return s;
+  const a = parse(s);
   if (!a) return ip;
   if (a.kind() === 'ipv4' || ipv6Prefix >= 128) return a.toString();
   const net = ipaddr.IPv6.networkAddressFromCIDR(`${a.toString()}/${ipv6Prefix}`);

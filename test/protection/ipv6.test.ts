@@ -33,10 +33,12 @@ describe('IPv6 addresses: one spelling, counted per network', () => {
       ['::FFFF:c000:0201', '192.0.2.1'],
       ['fe80::1%eth0', 'fe80::1'],
       [' 192.0.2.1 ', '192.0.2.1'],
+      ['0.0.0.0', '0.0.0.0'],
+      ['255.255.255.255', '255.255.255.255'],
     ]) {
       assert.equal(normalizeIp(spelling!), canonical, spelling);
     }
-    for (const bad of ['127.1', '0x7f.0.0.1', '192.0.2.300', 'example.com', '']) {
+    for (const bad of ['127.1', '0x7f.0.0.1', '192.0.2.300', '192.0.2.01', '192.0.2.1.', 'example.com', '']) {
       assert.equal(normalizeIp(bad), undefined, bad);
     }
   });
@@ -45,6 +47,8 @@ describe('IPv6 addresses: one spelling, counted per network', () => {
     assert.equal(ipCountingKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64');
     assert.equal(ipCountingKey('2001:0db8:0001:0002::1'), '2001:db8:1:2::/64');
     assert.equal(ipCountingKey('::ffff:192.0.2.1'), '192.0.2.1');
+    assert.equal(ipCountingKey(' 192.0.2.1 ', 128), '192.0.2.1');
+    assert.equal(ipCountingKey('192.0.2.01'), '192.0.2.01');
     assert.equal(ipCountingKey('2001:db8:1:2::1', 48), '2001:db8:1::/48');
     assert.equal(ipCountingKey('2001:db8:1:2::1', 128), '2001:db8:1:2::1');
     assert.equal(compilePolicy(undefined).ipv6Prefix, 64);

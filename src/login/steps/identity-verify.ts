@@ -1,6 +1,6 @@
 import { hashPassword } from '../../identity/passwords.js';
 import { errors } from '../../errors/index.js';
-import { findUserByIdentifier, recordLogin, setPasswordHash } from '../../store/repos/users.js';
+import { findUserByIdentifier, setPasswordHash } from '../../store/repos/users.js';
 import type { LoginContext, LoginStep } from '../context.js';
 
 /**
@@ -40,7 +40,8 @@ export const identityVerify: LoginStep = {
         rt.log.warn({ err, user_id: user.user_id }, 'could not upgrade password hash');
       }
     }
-    await recordLogin(rt.store.db, user.user_id, rt.now());
+    // Counted with the login's audit event, whatever the login's end (ctx.loginCount).
+    ctx.loginCount = { userId: user.user_id, at: rt.now() };
     const { password_hash: _hash, ...publicUser } = user;
     ctx.user = { ...publicUser, logins_count: user.logins_count + 1 };
   },

@@ -1,7 +1,9 @@
-import type { Insertable, Kysely } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
+import type { DialectName } from '../db.js';
 import { safeText, safeValue } from '../safe-text.js';
 import type { Database, EventsTable } from '../schema.js';
+import { recordLogin } from './users.js';
 
 /** One audit-log entry, with Auth0's log event fields. */
 export interface LogEvent {
@@ -53,14 +55,39 @@ export const EVENT_COLUMNS = [
   'details',
 ] as const;
 
+/** A login to count on its user (`logins_count + 1`, `last_login`), written with the login's audit event. */
+export interface LoginCount {
+  userId: string;
+  /** The login's time (epoch ms): the user's last_login. */
+  at: number;
+}
+
 /**
  * Writes an audit event. Its text often comes from the request (a username,
  * a client_id, a user agent), so every field is made storable first: NUL and
  * broken Unicode replaced, cut to its column. An attempt is never lost to
  * what it typed.
+ *
+ * With `count` (and the store's `dialect`), the event of a login counts it
+ * on its user in the same write, neither without the other: one statement on
+ * PostgreSQL (one round trip), one transaction on SQLite (one commit).
  */
-export async function insertEvent(db: Kysely<Database>, e: LogEvent): Promise<void> {
-  await insertQuery.execute(db, ...eventValues(e));
+export async function insertEvent(
+  db: Kysely<Database>,
+  e: LogEvent,
+  count?: { login: LoginCount; dialect: DialectName },
+): Promise<void> {
+  const args = eventValues(e);
+  if (!count) {
+    await insertQuery.execute(db, ...args);
+  } else if (count.dialect === 'postgres') {
+    await countedInsertQuery.execute(db, ...args, count.login.userId, count.login.at);
+  } else {
+    await db.transaction().execute(async (trx) => {
+      await recordLogin(trx, count.login.userId, count.login.at);
+      await insertQuery.execute(trx, ...args);
+    });
+  }
 }
 
 /**
@@ -89,11 +116,26 @@ export function eventValues(e: LogEvent): unknown[] {
   ];
 }
 
+/** The columns of an event, `p(i)` the i-th of eventValues. */
+const columns = (p: (i: number) => any) =>
+  Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, p(i)])) as Insertable<EventsTable>;
+
 // Every login writes one: compiled once (store/compiled.ts), the arguments in EVENT_COLUMNS' order.
-const insertQuery = compiled((db, p) =>
+const insertQuery = compiled((db, p) => db.insertInto('events').values(columns(p)));
+
+// PostgreSQL: the count (recordLogin's update) and the event in one statement (a data-modifying CTE
+// runs once, to completion, whether or not the insert reads it).
+const countedInsertQuery = compiled((db, p) =>
   db
+    .with('counted', (q) =>
+      q
+        .updateTable('users')
+        .set({ logins_count: sql`logins_count + 1`, last_login: p(15) })
+        .where('id', '=', p(14))
+        .returning('id'),
+    )
     .insertInto('events')
-    .values(Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, p(i)])) as Insertable<EventsTable>),
+    .values(columns(p)),
 );
 
 /** The latest events, newest first. */
