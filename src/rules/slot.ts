@@ -10,6 +10,13 @@ const MAX_CACHED_SCRIPTS = DEFAULTS.rules.cachedScripts;
 /** Fresh contexts (prelude run, never used) kept ready per isolate. */
 const WARM_CONTEXTS = DEFAULTS.rules.warmContexts;
 
+/**
+ * What a fresh context runs before any tenant script, as one script (one
+ * run per context): the hardening, then the prelude, whose value (the
+ * driver) is the script's. Strict, like the prelude.
+ */
+const BOOT = `'use strict';\n${SANDBOX_HARDENING}\n${SANDBOX_PRELUDE}`;
+
 /** A new context, hardened, with the prelude run in it; no tenant script has run in it. */
 export interface FreshContext {
   context: ivm.Context;
@@ -122,10 +129,8 @@ export class IsolateSlot {
 
   private async prepare(): Promise<FreshContext> {
     const context = await this.isolate.createContext();
-    const hardening = await this.compile(SANDBOX_HARDENING);
-    await hardening.run(context, { timeout: 1000 });
-    const prelude = await this.compile(SANDBOX_PRELUDE);
-    const drive = (await prelude.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
+    const boot = await this.compile(BOOT);
+    const drive = (await boot.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
     return { context, drive };
   }
 

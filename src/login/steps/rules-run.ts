@@ -7,12 +7,16 @@ import type { LoginContext, LoginStep } from '../context.js';
  * sandbox (src/rules). A login with neither costs two cached settings reads:
  * the sandbox module (and isolated-vm) is only loaded when there is a script.
  */
+/** The sandbox module, imported on the first login with a script (then the same promise). */
+let engine: Promise<typeof import('../../rules/engine.js')> | undefined;
+
 export const rulesRun: LoginStep = {
   name: 'rules.run',
   async run(ctx: LoginContext) {
     const scripts = await loadLoginScripts(ctx.rt.store.db);
     if (scripts) {
-      const { runLoginScripts } = await import('../../rules/engine.js');
+      engine ??= import('../../rules/engine.js');
+      const { runLoginScripts } = await engine;
       await runLoginScripts(ctx, scripts);
     }
     refuseUnhandledMfa(ctx);
