@@ -1,4 +1,6 @@
+import type SQLite from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import { toStoreError } from './errors.js';
 import type { Database } from './schema.js';
 
 /**
@@ -8,6 +10,10 @@ import type { Database } from './schema.js';
  * run it. The SQL is the one Kysely writes for the database's dialect; only
  * the parameters change from call to call. (SQLite then reuses the prepared
  * statement too: see the statement cache in db.ts.)
+ *
+ * On SQLite, outside a transaction, the statement runs on the connection
+ * directly rather than through Kysely's executor, driver and connection
+ * mutex (see `registerSqlite`).
  *
  * `build` receives `p(i)`, the i-th argument of the call, to put where a
  * value goes; every other value in the query is fixed at compile time.
@@ -23,6 +29,44 @@ export interface Compiled<R> {
 }
 
 const SENTINEL = '\u0000tessera-compiled-arg:';
+
+/** A SQLite database's connection and its statement cache (db.ts). */
+export interface SqliteHandle {
+  readonly sqlite: SQLite.Database;
+  prepare(sql: string): SQLite.Statement;
+}
+
+const sqliteOf = new WeakMap<Kysely<Database>, SqliteHandle>();
+
+/**
+ * Lets compiled queries on `db` (a SQLite store's Kysely instance, not a
+ * transaction) run on its connection directly. Only while no transaction
+ * is open on the connection: Kysely holds the one SQLite connection across
+ * awaits for a transaction, and a statement run then would silently join it
+ * (and roll back with it); such a query takes Kysely's way, which waits for
+ * the transaction to end. better-sqlite3 runs a statement synchronously, so
+ * nothing can begin a transaction between the check and the run.
+ */
+export function registerSqlite(db: Kysely<Database>, handle: SqliteHandle): void {
+  sqliteOf.set(db, handle);
+}
+
+/** What Kysely's SQLite connection answers, its errors mapped as store/errors.ts maps them. */
+function runOnSqlite<R>(handle: SqliteHandle, sql: string, parameters: unknown[]): Promise<QueryResult<R>> {
+  try {
+    const stmt = handle.prepare(sql);
+    if (stmt.reader) return Promise.resolve({ rows: stmt.all(parameters) as R[] });
+    const { changes, lastInsertRowid } = stmt.run(parameters);
+    return Promise.resolve({
+      rows: [],
+      numAffectedRows: changes !== undefined && changes !== null ? BigInt(changes) : undefined,
+      insertId:
+        lastInsertRowid !== undefined && lastInsertRowid !== null ? BigInt(lastInsertRowid) : undefined,
+    });
+  } catch (err) {
+    return Promise.reject(toStoreError(err));
+  }
+}
 
 /** A hot query compiled once per database (see `Compiled`). */
 export function compiled<R>(
@@ -48,6 +92,9 @@ export function compiled<R>(
     execute(db, ...args) {
       const { query, slots } = prepare(db);
       const parameters = slots.map((slot, i) => (slot === undefined ? query.parameters[i] : args[slot]));
+      const sqlite = sqliteOf.get(db);
+      if (sqlite && !db.isTransaction && !sqlite.sqlite.inTransaction)
+        return runOnSqlite<R>(sqlite, query.sql, parameters);
       return db.executeQuery<R>({ ...query, parameters });
     },
   };

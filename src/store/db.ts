@@ -17,6 +17,7 @@ import { LRUCache } from 'lru-cache';
 import pino, { type Logger } from 'pino';
 import { type Config, DEFAULTS, parseDatabaseUrl, redactUrl } from '../config/config.js';
 import { DEFAULTS as ALL_DEFAULTS } from '../config/defaults.js';
+import { registerSqlite } from './compiled.js';
 import { withStoreErrors } from './errors.js';
 import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
@@ -96,7 +97,12 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: withStoreErrors(new ImmediateSqliteDialect(sqlite)) });
+  const statements = withStatementCache(sqlite);
+  const db = new Kysely<Database>({
+    dialect: withStoreErrors(new ImmediateSqliteDialect(sqlite, statements)),
+  });
+  // Compiled hot queries run on the connection directly outside transactions (compiled.ts).
+  registerSqlite(db, { sqlite, prepare: (sql) => statements.prepare(sql) });
   return { db, dialect: 'sqlite', where: file, close: () => db.destroy() };
 }
 
@@ -116,8 +122,8 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
  */
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #sqlite: SQLite.Database;
-  constructor(sqlite: SQLite.Database) {
-    super({ database: withStatementCache(sqlite) });
+  constructor(sqlite: SQLite.Database, statements: StatementCache) {
+    super({ database: statements as unknown as SqliteDatabase });
     this.#sqlite = sqlite;
   }
   override createDriver(): Driver {
@@ -141,7 +147,12 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * better-sqlite3 runs a statement to completion synchronously, so sharing
  * one is safe (nothing here iterates a statement lazily).
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+interface StatementCache {
+  prepare(sql: string): SQLite.Statement;
+  close(): void;
+}
+
+function withStatementCache(sqlite: SQLite.Database): StatementCache {
   const statements = new LRUCache<string, SQLite.Statement>({ max: ALL_DEFAULTS.caches.sqliteStatements });
   return {
     prepare(sql: string) {
@@ -156,7 +167,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
       statements.clear();
       sqlite.close();
     },
-  } as unknown as SqliteDatabase;
+  };
 }
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { compiled } from '../../src/store/compiled.js';
+import { UniqueViolation } from '../../src/store/errors.js';
 import { insertEvent, listEvents } from '../../src/store/repos/events.js';
 import { contract, T0 } from './contract.js';
 
@@ -62,5 +63,71 @@ contract('compiled queries', (ctx) => {
     assert.equal(e?.client_name, null);
     assert.equal(e?.user_name, 'u\uFFFDser');
     assert.deepEqual(e?.details, { scope: 'a b' });
+  });
+
+  const write = compiled((db, p) => db.insertInto('settings').values({ key: p(0), value: p(1) }));
+  const count = async (key: string) => (await bySetting.execute(ctx.db, key)).rows.length;
+
+  it('a write started outside while a transaction awaits neither joins it nor rolls back with it', async () => {
+    let outside: Promise<unknown> | undefined;
+    await assert.rejects(
+      ctx.db.transaction().execute(async (trx) => {
+        await write.execute(trx, 'trx-inside', 'x');
+        outside = write.execute(ctx.db, 'trx-outside', 'y');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        // SQLite: not inside the transaction (which would see it): it waits for the one connection.
+        // (PostgreSQL runs it on another connection, committed at once.)
+        if (ctx.kind === 'sqlite') assert.deepEqual((await bySetting.execute(trx, 'trx-outside')).rows, []);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    await outside;
+    assert.equal(await count('trx-inside'), 0);
+    assert.equal(await count('trx-outside'), 1);
+  });
+
+  it('outside a transaction it does not wait for a connection held by other work (SQLite: runs directly)', {
+    timeout: 10_000,
+  }, async () => {
+    await write.execute(ctx.db, 'held', 'h');
+    // Kysely's SQLite driver has one connection: its executor would wait here until the callback ended.
+    const rows = await ctx.db
+      .connection()
+      .execute(async () => (await bySetting.execute(ctx.db, 'held')).rows);
+    assert.deepEqual(rows, [{ key: 'held', value: 'h' }]);
+  });
+
+  it("a write's answer: affected rows, and the rows a RETURNING gives", async () => {
+    const result = await write.execute(ctx.db, 'answer', 'a');
+    assert.equal(result.numAffectedRows, 1n);
+    assert.deepEqual(result.rows, []);
+    const update = compiled((db, p) =>
+      db
+        .updateTable('settings')
+        .set({ value: p(1) })
+        .where('key', '=', p(0))
+        .returning(['key', 'value']),
+    );
+    const updated = await update.execute(ctx.db, 'answer', 'b');
+    assert.deepEqual(updated.rows, [{ key: 'answer', value: 'b' }]);
+    const none = compiled((db, p) => db.deleteFrom('settings').where('key', '=', p(0)));
+    assert.equal((await none.execute(ctx.db, 'no-such-key')).numAffectedRows, 0n);
+  });
+
+  it("a duplicate key is the contract's UniqueViolation, outside a transaction and in one", async () => {
+    await write.execute(ctx.db, 'dup', '1');
+    const unique = (e: unknown) => {
+      assert.ok(e instanceof UniqueViolation, String(e));
+      assert.equal(e.table, 'settings');
+      assert.deepEqual(e.columns, ['key']);
+      return true;
+    };
+    await assert.rejects(write.execute(ctx.db, 'dup', '2'), unique);
+    await assert.rejects(
+      ctx.db.transaction().execute((trx) => write.execute(trx, 'dup', '3')),
+      unique,
+    );
+    assert.deepEqual((await bySetting.execute(ctx.db, 'dup')).rows, [{ key: 'dup', value: '1' }]);
   });
 });
