@@ -10,7 +10,7 @@ import {
   findAuthenticatorById,
   listAuthenticators,
 } from '../store/repos/mfa-authenticators.js';
-import { getSetting, putSetting } from '../store/repos/settings.js';
+import { type DeepReadonly, getSetting, putSetting } from '../store/repos/settings.js';
 import { FACTORS, type Factor } from './settings.js';
 
 /**
@@ -88,12 +88,12 @@ export async function invalidateRememberBrowser(store: Store, userId: string): P
 
 const guardianCheck = compile(Guardian);
 
-async function readGuardian(store: Store): Promise<Guardian> {
+async function readGuardian(store: Store): Promise<DeepReadonly<Guardian>> {
   return (await getSetting<Guardian>(store.db, 'guardian')) ?? {};
 }
 
 /** Writes the `guardian` setting after the tenant file's schema accepts it (400 otherwise). */
-async function writeGuardian(store: Store, g: Guardian): Promise<void> {
+async function writeGuardian(store: Store, g: DeepReadonly<Guardian>): Promise<void> {
   const issues = guardianCheck.issues(g);
   if (issues.length > 0)
     throw managementErrors.invalidBody(
@@ -135,7 +135,7 @@ export async function setGuardianFactor(
 
 /** The MFA policies: `[]` (only when a rule or action asks) or `["all-applications"]`. */
 export async function guardianPolicies(store: Store): Promise<string[]> {
-  return (await readGuardian(store)).policies ?? [];
+  return [...((await readGuardian(store)).policies ?? [])];
 }
 
 /** Replaces the MFA policies (checked by the tenant file's schema). */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { cachedConfig } from '../store/config-cache.js';
-import { getSetting } from '../store/repos/settings.js';
+import { type DeepReadonly, getSetting } from '../store/repos/settings.js';
 import type { Database } from '../store/schema.js';
 import { DEFAULT_IPV6_PREFIX, IpList } from './ip.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -64,7 +64,7 @@ export interface ProtectionPolicy {
 }
 
 /** Applies the defaults to the stored section. */
-export function compilePolicy(s: AttackProtectionSetting | undefined): ProtectionPolicy {
+export function compilePolicy(s: DeepReadonly<AttackProtectionSetting> | undefined): ProtectionPolicy {
   const d = PROTECTION_DEFAULTS;
   const bf = s?.bruteForceProtection ?? {};
   const sit = s?.suspiciousIpThrottling ?? {};

@@ -35,8 +35,9 @@ export function secretVariable(...parts: string[]): string {
 export async function exportTenant(store: Store, opts: { users?: boolean } = {}): Promise<TenantDoc> {
   const db = store.db;
   const doc: TenantDoc = {};
+  // Copies: the stored settings are frozen (getSetting), and the document is the caller's to change.
   const tenant = await getSetting<TenantDoc['tenant']>(db, 'tenant');
-  if (tenant !== undefined) doc.tenant = tenant;
+  if (tenant !== undefined) doc.tenant = structuredClone(tenant) as TenantDoc['tenant'];
 
   const connections = await listConnections(db);
   if (connections.length > 0)
@@ -84,8 +85,9 @@ export async function exportTenant(store: Store, opts: { users?: boolean } = {})
 
   for (const key of SETTING_SECTIONS) {
     if (key === 'tenant') continue;
-    const value = await getSetting<any>(db, key);
-    if (value === undefined) continue;
+    const stored = await getSetting<any>(db, key);
+    if (stored === undefined) continue;
+    const value = structuredClone(stored);
     if (key === 'actions') {
       for (const a of value as { name: string; secrets?: Record<string, string> }[]) {
         for (const k of Object.keys(a.secrets ?? {}))

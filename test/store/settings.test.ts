@@ -25,11 +25,21 @@ contract('settings', (ctx) => {
     assert.deepEqual(await getSetting(ctx.db, AWKWARD.rtl), { v: 2 });
   });
 
-  it('every read is a fresh copy: a caller changing it changes nothing stored', async () => {
-    await putSetting(ctx.db, 'fresh', { list: [1] });
-    const a = await getSetting<{ list: number[] }>(ctx.db, 'fresh');
-    a?.list.push(2);
-    assert.deepEqual(await getSetting(ctx.db, 'fresh'), { list: [1] });
+  it('reads share one deep-frozen value: changing it throws; a put is seen by the next read', async () => {
+    await putSetting(ctx.db, 'shared', { list: [1], nested: { deep: { v: 1 } } });
+    const a = await getSetting<{ list: number[]; nested: { deep: { v: number } } }>(ctx.db, 'shared');
+    const b = await getSetting(ctx.db, 'shared');
+    assert.equal(a, b);
+    assert.ok(a && Object.isFrozen(a) && Object.isFrozen(a.list) && Object.isFrozen(a.nested.deep));
+    assert.throws(() => (a.list as number[]).push(2), TypeError);
+    assert.throws(() => {
+      (a.nested.deep as { v: number }).v = 2;
+    }, TypeError);
+    assert.deepEqual(await getSetting(ctx.db, 'shared'), { list: [1], nested: { deep: { v: 1 } } });
+    await putSetting(ctx.db, 'shared', { list: [2] });
+    assert.deepEqual(await getSetting(ctx.db, 'shared'), { list: [2] });
+    // The tenant settings when never written: frozen too.
+    assert.ok(Object.isFrozen(await getTenantSettings(ctx.db)));
   });
 
   it('the tenant settings: {} until written', async () => {

@@ -55,7 +55,7 @@ async function issue(req: GrantRequest): Promise<TokenResponse> {
   const missing = requested.filter((s) => !grant.scope.includes(s));
   if (missing.length > 0)
     throw errors.accessDenied(`Client has not been granted scopes: ${missing.join(', ')}`);
-  const scopes = requested.length > 0 ? requested : grant.scope;
+  const scopes = requested.length > 0 ? requested : [...grant.scope];
   const access = await signAccessToken(rt, {
     sub: `${client.client_id}@clients`,
     azp: client.client_id,

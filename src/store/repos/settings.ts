@@ -11,14 +11,33 @@ export interface TenantSettings {
   [extra: string]: unknown;
 }
 
-/** Reads one JSON setting; undefined when never written. */
-export async function getSetting<T>(db: Kysely<Database>, key: string): Promise<T | undefined> {
-  const json = await cachedConfig(db, `setting:${key}`, async () => {
+/** `T` read-only all the way down (what getSetting answers). */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** `value` and everything in it frozen. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Reads one JSON setting; undefined when never written. Parsed once per
+ * configuration read (cached, store/config-cache.ts) and shared by every
+ * caller: the value is deep-frozen, and a caller that needs to change it
+ * changes a copy (`structuredClone`, or a spread of the level it changes).
+ */
+export async function getSetting<T>(db: Kysely<Database>, key: string): Promise<DeepReadonly<T> | undefined> {
+  return cachedConfig(db, `setting:${key}`, async () => {
     const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
-    return row?.value;
+    return row === undefined ? undefined : deepFreeze(JSON.parse(row.value) as DeepReadonly<T>);
   });
-  // Parsed on every call: callers may change what they get.
-  return json === undefined ? undefined : (JSON.parse(json) as T);
 }
 
 /** Writes one JSON setting (insert or replace). */
@@ -32,6 +51,9 @@ export async function putSetting(db: Kysely<Database>, key: string, value: unkno
     .execute();
 }
 
-export async function getTenantSettings(db: Kysely<Database>): Promise<TenantSettings> {
-  return (await getSetting<TenantSettings>(db, 'tenant')) ?? {};
+const NO_TENANT_SETTINGS: DeepReadonly<TenantSettings> = Object.freeze({});
+
+/** The tenant settings (frozen, as getSetting's; empty when never written). */
+export async function getTenantSettings(db: Kysely<Database>): Promise<DeepReadonly<TenantSettings>> {
+  return (await getSetting<TenantSettings>(db, 'tenant')) ?? NO_TENANT_SETTINGS;
 }

@@ -8,11 +8,11 @@ import {
   TEMPLATE_NAMES,
 } from '../../notify/templates.js';
 import { managementErrors } from '../../errors/index.js';
-import { mergePatch, notFound, writeObjects } from './write.js';
+import { copyOf, mergePatch, notFound, writeObjects } from './write.js';
 
 /** The tenant file's `tenant` section (empty when never written). */
 export async function getTenantObject(store: Store): Promise<TenantSettings> {
-  return (await getSetting<TenantSettings>(store.db, 'tenant')) ?? {};
+  return copyOf<TenantSettings>(await getSetting<TenantSettings>(store.db, 'tenant')) ?? {};
 }
 
 /** Changes tenant settings through apply (given fields replace, `null` removes); returns them all. */
@@ -48,7 +48,8 @@ export async function updateAttackProtectionPart(
   now: number,
 ) {
   const field = ATTACK_PROTECTION_PARTS[part];
-  const all = (await getSetting<AttackProtection>(store.db, 'attackProtection')) ?? {};
+  const all =
+    copyOf<AttackProtection>(await getSetting<AttackProtection>(store.db, 'attackProtection')) ?? {};
   const attackProtection = { ...all, [field]: mergePatch(all[field] ?? {}, patch) };
   await writeObjects(store, { attackProtection }, `attackProtection.${field}`, { now });
   return getAttackProtectionPart(store, part);

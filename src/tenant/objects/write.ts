@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { managementErrors } from '../../errors/index.js';
 import type { Store } from '../../store/db.js';
-import { getSetting } from '../../store/repos/settings.js';
+import { type DeepReadonly, getSetting } from '../../store/repos/settings.js';
 import { type ApplyOptions, type ApplyReport, applyTenant } from '../apply.js';
 import { type TenantDoc, TenantFileError } from '../schema.js';
 
@@ -51,7 +51,12 @@ export function newSecret(): string {
 
 /** A whole setting section as a list (empty when never written). */
 export async function sectionList<T>(store: Store, key: string): Promise<T[]> {
-  return (await getSetting<T[]>(store.db, key)) ?? [];
+  return copyOf<T[]>(await getSetting<T[]>(store.db, key)) ?? [];
+}
+
+/** A changeable copy of a stored setting (getSetting's values are frozen and shared). */
+export function copyOf<T>(value: DeepReadonly<T> | undefined): T | undefined {
+  return value === undefined ? undefined : (structuredClone(value) as T);
 }
 
 /** 404 `The <what> does not exist.` (errorCode `inexistent_<what>`). */
