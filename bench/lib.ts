@@ -10,7 +10,7 @@ import autocannon, { type Options, type RawResult } from 'autocannon';
 import pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import { buildServer } from '../src/server.js';
 import { migrate, openStore, type Store } from '../src/store/db.js';
 import { seedTenant } from '../test/helpers/app.js';
@@ -122,6 +122,7 @@ async function openPgStore(): Promise<Store> {
 export async function withTessera(
   seed: ((rt: Runtime) => Promise<void>) | undefined,
   body: (t: Tessera) => Promise<void>,
+  runtime: Pick<RuntimeOptions, 'verify'> = {},
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   try {
@@ -139,7 +140,7 @@ export async function withTessera(
       { host: '127.0.0.1', port: 0 },
     );
     const store = DATABASE === 'postgres' ? await openPgStore() : undefined;
-    const rt = await createRuntime(config, { log: pino({ level: 'silent' }), store });
+    const rt = await createRuntime(config, { ...runtime, log: pino({ level: 'silent' }), store });
     try {
       await seedTenant(rt);
       await seed?.(rt);
