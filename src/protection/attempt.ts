@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoginAttempt, LoginContext, RateLimit } from '../login-types/context.js';
 import { isWrongCredentials, type LoginFailure } from '../login-types/failure.js';
 import type { Runtime } from '../runtime.js';
@@ -35,7 +34,7 @@ export const BLOCKED_RETRY_AFTER_S = DEFAULTS.protection.blockedRetryAfterS;
 export class Attempt implements LoginAttempt {
   private settled = false;
   /** The IP whose bucket gave a token. */
-  private ipToken?: { ip: string; policy: IpThrottlePolicy; emptiedUntil?: number };
+  private ipToken?: { ip: string; id: string; policy: IpThrottlePolicy; emptiedUntil?: number };
   private user?: { id: string; identifier: string; ip: string; count: number; policy: BruteForcePolicy };
   /** Started before the password check, read after it succeeded. */
   private breached?: Promise<boolean>;
@@ -115,12 +114,14 @@ export class Attempt implements LoginAttempt {
     // Without the block shield an empty bucket only notifies (see settleFailure): the attempt goes on.
     // Tokens held by this node's logins in flight are load, not failures: while any is held, wait
     // for it to be settled (a success gives it back) rather than refuse a password not yet checked.
+    // While logins wait for this bucket on this node, a newcomer waits behind them (turns.ts).
     const held = () => (this.protection.heldTokens.get(ip) ?? 0) > 0;
+    const queued = throttle.block && this.protection.turns.busy(id);
     const r =
-      (await take()) ??
+      (queued ? undefined : await take()) ??
       (throttle.block ? await this.waitTurn(id, refusal, () => counters.refill(ip), take, held) : undefined);
     if (r) {
-      this.ipToken = { ip, policy: throttle, emptiedUntil: r.waitMs > 0 ? now + r.waitMs : undefined };
+      this.ipToken = { ip, id, policy: throttle, emptiedUntil: r.waitMs > 0 ? now + r.waitMs : undefined };
       this.protection.heldTokens.set(ip, (this.protection.heldTokens.get(ip) ?? 0) + 1);
     }
   }
@@ -144,16 +145,22 @@ export class Attempt implements LoginAttempt {
       await counters.refund(id); // over the limit: not an attempt of its own
       return undefined;
     };
-    const count = (await attempt()) ?? (await this.waitTurn(id, refusal, () => counters.reset(id), attempt));
+    const queued = bruteForce.block && this.protection.turns.busy(id);
+    const count =
+      (queued ? undefined : await attempt()) ??
+      (await this.waitTurn(id, refusal, () => counters.reset(id), attempt));
     this.user = { id, identifier, ip, count, policy: bruteForce };
   }
 
   /**
    * The limit is reached. Blocked: refuse. Lifted meanwhile: start again.
    * Otherwise attempts still in flight hold it (a burst of logins): wait for
-   * them, trying again now and then, for up to MAX_WAIT_MS, or for as long
-   * as `inFlight` says this node's own attempts still hold it (they settle
-   * within their request's deadline: admission control bounds how many).
+   * them, for up to MAX_WAIT_MS, or for as long as `inFlight` says this
+   * node's own attempts still hold it (they settle within their request's
+   * deadline: admission control bounds how many). Waiters line up in the
+   * id's queue (turns.ts): a login of this node settling its slot wakes the
+   * first at once; the first also tries now and then (slots freed by other
+   * nodes, or by time), and a slot it finds so lets the next try too.
    */
   private async waitTurn<T>(
     id: string,
@@ -162,19 +169,36 @@ export class Attempt implements LoginAttempt {
     retry: () => Promise<T | undefined>,
     inFlight: () => boolean = () => false,
   ): Promise<T> {
-    const { mirror } = this.protection;
+    const { mirror, turns } = this.protection;
     const deadline = performance.now() + MAX_WAIT_MS;
-    let state = await mirror.lookup(id);
-    for (let delay = 5; ; delay = Math.min(2 * delay, 100)) {
-      if (state === 'blocked') throw refusal();
-      if (state === 'lifted') await Promise.all([mirror.dropLifted(id), reset()]);
-      else if (clientGone())
-        throw errors.temporarilyUnavailable(1, 'the client went away while its login waited');
-      else if (performance.now() >= deadline && !inFlight()) throw refusal();
-      else await sleep(delay);
-      const got = await retry();
-      if (got !== undefined) return got;
-      state = await mirror.check(id);
+    const turn = turns.join(id);
+    let served = false;
+    try {
+      let state = await mirror.lookup(id);
+      for (let delay = 5; ; delay = Math.min(2 * delay, 100)) {
+        if (state === 'blocked') throw refusal();
+        if (state === 'lifted') await Promise.all([mirror.dropLifted(id), reset()]);
+        else if (clientGone())
+          throw errors.temporarilyUnavailable(1, 'the client went away while its login waited');
+        else if (performance.now() >= deadline && !inFlight()) throw refusal();
+        else await turn.wait(delay);
+        const woken = turn.woken;
+        // Woken, first in line, or lifted: try; the others keep their place.
+        if (woken || state === 'lifted' || turn.isHead) {
+          const got = await retry();
+          if (got !== undefined) {
+            served = true;
+            turn.leave(true);
+            // Not handed over: freed where this node was not told (or by time); more may be.
+            if (!woken) turns.release(id);
+            return got;
+          }
+          if (woken) turn.missed();
+        }
+        state = await mirror.check(id);
+      }
+    } finally {
+      turn.leave(served);
     }
   }
 
@@ -192,11 +216,18 @@ export class Attempt implements LoginAttempt {
     this.releaseHeld(t.ip);
     const now = this.protection.deps.now();
     await this.protection.counters.giveBack(t.ip, t.policy.rateMs, now);
+    this.protection.turns.release(t.id);
     const rl = this.rateLimit;
     if (rl) {
       const remaining = Math.min(rl.limit, rl.remaining + 1);
       this.report({ ...rl, remaining, resetAt: Math.max(now, rl.resetAt - t.policy.rateMs) });
     }
+  }
+
+  /** The user's attempt is no longer held (its failures forgotten, or not an attempt): the next in line tries. */
+  private async forgetUser(id: string, how: 'reset' | 'refund'): Promise<void> {
+    await this.protection.counters[how](id);
+    this.protection.turns.release(id);
   }
 
   private report(r: RateLimit): void {
@@ -208,7 +239,7 @@ export class Attempt implements LoginAttempt {
   async succeeded(): Promise<void> {
     if (this.settled) return;
     this.settled = true;
-    await Promise.all([this.user && this.protection.counters.reset(this.user.id), this.giveBackToken()]);
+    await Promise.all([this.user && this.forgetUser(this.user.id, 'reset'), this.giveBackToken()]);
   }
 
   /**
@@ -234,7 +265,7 @@ export class Attempt implements LoginAttempt {
 
   private async settleFailure(): Promise<void> {
     if (!isWrongCredentials(this.ctx.failure)) {
-      await Promise.all([this.user && this.protection.counters.refund(this.user.id), this.giveBackToken()]);
+      await Promise.all([this.user && this.forgetUser(this.user.id, 'refund'), this.giveBackToken()]);
       return;
     }
     const t = this.ipToken;

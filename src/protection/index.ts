@@ -13,6 +13,7 @@ import { BreachedCorpus } from './breached.js';
 import { type Counters, createCounters } from './counters.js';
 import { loadPolicy } from './policy.js';
 import { UnblockTickets } from './tickets.js';
+import { Turns } from './turns.js';
 
 export { liftUserBlocks } from './lift.js';
 export type { Attempt } from './attempt.js';
@@ -41,6 +42,8 @@ export class Protection {
   private readonly pending = new Set<Promise<unknown>>();
   /** Per IP counting key, the throttle tokens held by this node's logins in flight (attempt.ts). */
   readonly heldTokens = new Map<string, number>();
+  /** Per counter id, this node's logins waiting for its limit, first come first served (attempt.ts). */
+  readonly turns = new Turns();
 
   constructor(readonly deps: ProtectionDeps) {
     const { config, store, now, log } = deps;

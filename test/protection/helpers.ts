@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
 import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import type { AttackProtectionSetting } from '../../src/protection/policy.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
 import type { Store } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/repos/events.js';
@@ -47,7 +47,13 @@ export function newEnv(counters: CounterKind, extra: Record<string, string> = {}
   return { counters, prefix: `tessera-test:${randomBytes(6).toString('hex')}:`, extra };
 }
 
-export async function startNode(store: Store, env: Env, clock: TestClock): Promise<Node> {
+/** Starts a node; `opts` replaces parts of the runtime (a stub password check, the hash pool's size). */
+export async function startNode(
+  store: Store,
+  env: Env,
+  clock: TestClock,
+  opts: Pick<RuntimeOptions, 'verify' | 'hashParallelism'> = {},
+): Promise<Node> {
   const config = loadConfig({
     TESSERA_ISSUER: ISSUER,
     TESSERA_SECRET: 'test-secret-test-secret-test-secret-0123',
@@ -59,7 +65,7 @@ export async function startNode(store: Store, env: Env, clock: TestClock): Promi
     ...(env.counters === 'redis' ? { TESSERA_REDIS_URL: REDIS_URL } : {}),
     ...env.extra,
   });
-  const rt = await createRuntime(config, { store, now: clock.now, log: silentLogger() });
+  const rt = await createRuntime(config, { store, now: clock.now, log: silentLogger(), ...opts });
   const app = await buildServer(rt, { logger: false });
   return { app, rt, stop: () => app.close() };
 }
