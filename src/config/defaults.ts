@@ -34,7 +34,7 @@ const defaults = {
     dbAcquireTimeoutMs: 2_000,
     dbStatementTimeoutMs: 5_000,
     requestTimeoutMs: 10_000,
-    /** Admission control: a password login expected to wait longer for the hash pool is refused (503); 0: off. */
+    /** Admission control: a password login not expected to be answered within this (from its arrival) is refused (503); 0: off. */
     admissionBudgetMs: 1_000,
     redisCommandTimeoutMs: 500,
     redisConnectTimeoutMs: 1_000,
@@ -206,6 +206,12 @@ const defaults = {
   admission: {
     /** A hash's cost before any was measured (about argon2id's with our parameters on one core). */
     initialHashCostMs: 50,
+    /**
+     * The queue admitted is sized at the hash cost's mean plus this many mean
+     * deviations (Jacobson/Karels, as TCP's retransmission timeout): the slow
+     * end of the hash times, so that few served logins take longer than the budget.
+     */
+    hashCostDeviations: 2,
     /** How long a connection's hash-profile list is trusted before it is read again (in the background). */
     profilesTtlMs: 30 * SECOND,
     /** A hash profile without a sample for this long is measured again when its connection is read. */

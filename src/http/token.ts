@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors/index.js';
 import { recordEvent } from '../events/log.js';
@@ -28,6 +29,14 @@ export function requestInfo(request: FastifyRequest, reply: FastifyReply, params
         'X-RateLimit-Reset': String(Math.ceil(r.resetAt / 1000)),
       }),
   };
+}
+
+/**
+ * When Fastify took the request in (performance.now(), ms): its route
+ * handler starts the reply's clock before the onRequest hooks run.
+ */
+function arrivedAt(reply: FastifyReply): number {
+  return performance.now() - reply.elapsedTime;
 }
 
 /** What the token endpoint's middlewares learn, each from the ones before it. */
@@ -97,8 +106,8 @@ export const TOKEN_CHAIN: readonly TokenMiddleware[] = [
   {
     // Overloaded: the excess of password logins is refused before anything else is done for it.
     name: 'admissionPrecheck',
-    run: ({ rt, grant }) => {
-      if (grant!.hashesPassword) rt.admission.precheck();
+    run: ({ rt, grant, reply }) => {
+      if (grant!.hashesPassword) rt.admission.precheck(arrivedAt(reply));
     },
   },
   {
@@ -131,6 +140,7 @@ export const TOKEN_CHAIN: readonly TokenMiddleware[] = [
         client: auth!.client,
         params: ctx.grantParams!,
         request: { ...requestInfo(request, reply, ctx.params!), ...ips },
+        arrivedAt: arrivedAt(reply),
       });
     },
   },

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { errors } from '../errors/index.js';
@@ -6,9 +7,41 @@ import { DEFAULTS } from '../config/defaults.js';
 
 /** A hash's cost before any was measured, ms (about argon2id's with our parameters on one core). */
 const DEFAULT_COST_MS = DEFAULTS.admission.initialHashCostMs;
+/** How much of each error a new sample moves the smoothed mean (the EWMA's gain). */
+const MEAN_GAIN = 1 / 5;
+/** How much of each error a new sample moves the smoothed mean deviation (TCP's β, RFC 6298). */
+const DEVIATION_GAIN = 1 / 4;
+
+/**
+ * A smoothed estimate of a duration, Jacobson/Karels style (TCP's RTO, RFC
+ * 6298): a mean and a mean deviation, each an EWMA; `upper` is the mean plus
+ * `k` deviations, the slow end of what a sample is likely to take.
+ */
+export class CostEstimate {
+  mean?: number;
+  deviation?: number;
+
+  constructor(private readonly k: number) {}
+
+  /** Takes one measured duration, ms. */
+  sample(ms: number): void {
+    if (this.mean === undefined || this.deviation === undefined) {
+      this.mean = ms;
+      this.deviation = ms / 2;
+      return;
+    }
+    this.deviation += (Math.abs(ms - this.mean) - this.deviation) * DEVIATION_GAIN;
+    this.mean += (ms - this.mean) * MEAN_GAIN;
+  }
+
+  /** The mean plus k deviations (undefined before any sample), ms. */
+  get upper(): number | undefined {
+    return this.mean === undefined ? undefined : this.mean + this.k * (this.deviation ?? 0);
+  }
+}
 
 export interface AdmissionOptions {
-  /** The longest a login may be expected to wait for the hash pool before it is refused, ms. */
+  /** The longest a served login may be expected to take, from its arrival to its answer, before it is refused, ms. */
   budgetMs: number;
   /** How many hashes run at once (the pool's threads, at most the cores). */
   parallelism?: number;
@@ -16,21 +49,36 @@ export interface AdmissionOptions {
   fallbackCostMs?: () => number | undefined;
   /** A fixed cost instead of the measured one (tests). */
   fixedCostMs?: number;
+  /** How many mean deviations above the mean hash cost the queue is sized at (DEFAULTS.admission.hashCostDeviations). */
+  deviations?: number;
+  /** Monotonic ms, the clock of the arrival times given (performance.now()). */
   clock?: () => number;
 }
 
-/** One admitted login: released once its hash is done (or it ended before). */
+/** One admitted login: released once its answer is ready (or it ended before). */
 export interface Ticket {
+  /** Runs the login: its hash (`Admission.run`) is told apart from the rest of its work, which is measured. */
+  during<T>(login: () => Promise<T>): Promise<T>;
   release(): void;
+}
+
+/** What one admitted login's work has taken so far. */
+interface TicketTiming {
+  admittedAt: number;
+  /** Time spent in `run` (queued for the pool and hashing), ms; undefined while none was. */
+  hashingMs?: number;
 }
 
 /**
  * Admission control in front of the password-hash pool. A login is admitted
- * only when the hashes already waiting (each at the measured cost, `parallelism`
- * at a time) would let it start within the budget; otherwise it is refused at
- * once with 503 `temporarily_unavailable` and a Retry-After, before attack
- * protection counts anything. Admitted hashes run `parallelism` at a time in
- * arrival order; one whose client has gone by its turn is dropped unhashed.
+ * only when its whole answer is expected within the budget: the time since
+ * the request arrived, plus the hashes queued ahead of it and its own (each
+ * at the slow end of the measured cost, `parallelism` at a time), plus the
+ * measured work of a login besides its hash (reads, signing, writes).
+ * Otherwise it is refused at once with 503 `temporarily_unavailable` and a
+ * Retry-After, before attack protection counts anything. Admitted hashes run
+ * `parallelism` at a time in arrival order; one whose client has gone by its
+ * turn is dropped unhashed.
  */
 export class Admission {
   readonly budgetMs: number;
@@ -40,23 +88,42 @@ export class Admission {
   private admitted = 0;
   private running = 0;
   private readonly queue: (() => void)[] = [];
-  private measured?: number;
+  private readonly hash: CostEstimate;
+  /** An admitted login's work outside `run`, ms. */
+  private readonly tail = new CostEstimate(0);
+  /** The admitted login whose work is running (Ticket.during). */
+  private readonly current = new AsyncLocalStorage<TicketTiming>();
 
   constructor(private readonly opts: AdmissionOptions) {
     this.budgetMs = opts.budgetMs;
     this.parallelism = Math.max(1, opts.parallelism ?? defaultParallelism());
     this.clock = opts.clock ?? (() => performance.now());
+    this.hash = new CostEstimate(opts.deviations ?? DEFAULTS.admission.hashCostDeviations);
   }
 
-  /** The cost of one hash as measured lately, ms. */
+  /** The mean cost of one hash as measured lately, ms. */
   costMs(): number {
-    return this.opts.fixedCostMs ?? this.measured ?? this.opts.fallbackCostMs?.() ?? DEFAULT_COST_MS;
+    return this.opts.fixedCostMs ?? this.hash.mean ?? this.fallbackMs();
+  }
+
+  /** The slow end of one hash's cost (mean + k × mean deviation), what the queue is sized at, ms. */
+  conservativeCostMs(): number {
+    return this.opts.fixedCostMs ?? this.hash.upper ?? this.fallbackMs();
+  }
+
+  /** The measured mean of an admitted login's work besides its hash (reads, signing, writes), ms. */
+  tailMs(): number {
+    return this.tail.mean ?? 0;
+  }
+
+  private fallbackMs(): number {
+    return this.opts.fallbackCostMs?.() ?? DEFAULT_COST_MS;
   }
 
   /** How long a login admitted now should take to have its password checked: the queue ahead, then its own hash, ms. */
   expectedWaitMs(): number {
     const ahead = Math.max(0, this.admitted + 1 - this.parallelism);
-    return (Math.ceil(ahead / this.parallelism) + 1) * this.costMs();
+    return (Math.ceil(ahead / this.parallelism) + 1) * this.conservativeCostMs();
   }
 
   get inFlight(): number {
@@ -64,14 +131,15 @@ export class Admission {
   }
 
   /**
-   * Throws the 503 when a login would be refused now, admitting nothing: the
-   * token endpoint asks first, so the excess costs no client authentication
-   * or database read.
+   * Throws the 503 when a login that arrived at `arrivedAt` (the clock's ms;
+   * unknown: now) would be refused now, admitting nothing: the token endpoint
+   * asks first, so the excess costs no client authentication or database read.
    */
-  precheck(): void {
+  precheck(arrivedAt?: number): void {
     if (this.budgetMs <= 0) return;
     const wait = this.expectedWaitMs();
-    if (wait > this.budgetMs) {
+    const spent = arrivedAt === undefined ? 0 : this.clock() - arrivedAt;
+    if (spent + wait + this.tailMs() > this.budgetMs) {
       // When the queue ahead should have drained.
       const retryAfter = Math.max(1, Math.ceil(wait / 1000));
       throw errors.temporarilyUnavailable(
@@ -81,16 +149,21 @@ export class Admission {
     }
   }
 
-  /** Admits one login, or throws the 503 that refuses it. */
-  admit(): Ticket {
-    this.precheck();
+  /** Admits one login that arrived at `arrivedAt` (as in `precheck`), or throws the 503 that refuses it. */
+  admit(arrivedAt?: number): Ticket {
+    this.precheck(arrivedAt);
     this.admitted++;
+    const timing: TicketTiming = { admittedAt: this.clock() };
     let released = false;
     return {
+      during: (login) => this.current.run(timing, login),
       release: () => {
         if (released) return;
         released = true;
         this.admitted--;
+        // Only a login that was hashed tells what the others' work besides the hash costs.
+        if (timing.hashingMs !== undefined)
+          this.tail.sample(Math.max(0, this.clock() - timing.admittedAt - timing.hashingMs));
       },
     };
   }
@@ -100,6 +173,8 @@ export class Admission {
    * nothing) when the request's client went away while it waited.
    */
   async run<T>(hash: () => Promise<T>): Promise<T> {
+    const timing = this.current.getStore();
+    const entered = this.clock();
     if (this.running >= this.parallelism) await new Promise<void>((resolve) => this.queue.push(resolve));
     else this.running++;
     try {
@@ -108,17 +183,15 @@ export class Admission {
         throw errors.temporarilyUnavailable(1, 'the client went away before its password was checked');
       const t0 = this.clock();
       const result = await hash();
-      this.sample(this.clock() - t0);
+      const done = this.clock();
+      this.hash.sample(done - t0);
+      if (timing) timing.hashingMs = (timing.hashingMs ?? 0) + (done - entered);
       return result;
     } finally {
       const next = this.queue.shift();
       if (next) next();
       else this.running--;
     }
-  }
-
-  private sample(ms: number): void {
-    this.measured = this.measured === undefined ? ms : 0.8 * this.measured + 0.2 * ms;
   }
 }
 

@@ -12,6 +12,8 @@ export interface GrantRequest {
   /** The grant's own parameters (`Grant.parameters`) and `grant_type`: nothing else reaches a grant. */
   params: Params;
   request: RequestInfo;
+  /** When the request reached the server (performance.now(), ms): admission control counts the time it already took. */
+  arrivedAt?: number;
 }
 
 /** One grant type of the token endpoint: a file in this folder, listed in index.ts. */
