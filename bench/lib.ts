@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import { buildServer } from '../src/server.js';
 import { migrate, openStore, type Store } from '../src/store/db.js';
-import { seedTenant } from '../test/helpers/app.js';
+import { ALICE, API, SECRET, seedTenant } from '../test/helpers/app.js';
 import type { GrantJob, GrantJobResult } from './grant-load.js';
 
 /**
@@ -164,6 +164,22 @@ export async function withTessera(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The benches' password login: alice at the test tenant's client `acme-web`,
+ * for the Orders API, with `extra` fields (a scope) added.
+ */
+export function aliceLogin(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    grant_type: 'password',
+    username: ALICE.email,
+    password: ALICE.password,
+    client_id: 'acme-web',
+    client_secret: SECRET,
+    audience: API,
+    ...extra,
+  };
 }
 
 /** Runs a benchmark's main; a thrown error prints and exits 1. */

@@ -3,8 +3,8 @@ import { THREADPOOL_SIZE } from './threadpool.js';
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ALICE, API, SECRET } from '../test/helpers/app.js';
-import { DATABASE, median, postForm, remoteGrantSlice, run, withTessera } from './lib.js';
+import { ALICE } from '../test/helpers/app.js';
+import { aliceLogin, DATABASE, median, postForm, remoteGrantSlice, run, withTessera } from './lib.js';
 import { protectionsSeed } from './protections.js';
 
 /**
@@ -34,14 +34,7 @@ const ROUNDS = Number(args.rounds ?? 3);
 const LOGINS = Number(args.logins ?? 4000);
 const AIM_MS = 0.5;
 
-const FORM = new URLSearchParams({
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-  audience: API,
-}).toString();
+const FORM = new URLSearchParams(aliceLogin()).toString();
 
 run(() =>
   withTessera(

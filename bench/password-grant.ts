@@ -4,10 +4,11 @@ import { THREADPOOL_SIZE } from './threadpool.js';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { hashPassword, verifyPassword } from '../src/identity/passwords.js';
-import { ALICE, API, SECRET } from '../test/helpers/app.js';
+import { ALICE } from '../test/helpers/app.js';
 import {
   CONCURRENCY,
   DATABASE,
+  aliceLogin,
   alternateRounds,
   benchTiming,
   opsSlice,
@@ -41,15 +42,7 @@ const PROTECTIONS = args.protections ?? process.env.BENCH_PROTECTIONS ?? 'off';
 // tenant's default audience), one RSA signature. `--scope "openid profile
 // email read:orders"` adds an ID token, so a second signature on the pool.
 const SCOPE = args.scope ?? process.env.BENCH_SCOPE ?? '';
-const GRANT_FORM = new URLSearchParams({
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-  audience: API,
-  ...(SCOPE ? { scope: SCOPE } : {}),
-}).toString();
+const GRANT_FORM = new URLSearchParams(aliceLogin(SCOPE ? { scope: SCOPE } : {})).toString();
 
 /** One request outside the load, so a broken setup fails with its answer rather than a count. */
 async function checkOneGrant(url: string): Promise<void> {

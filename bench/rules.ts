@@ -12,8 +12,8 @@ import { decodeJwt } from 'jose';
 import type { Runtime } from '../src/runtime.js';
 import { putSetting } from '../src/store/repos/settings.js';
 import { upsertUser } from '../src/store/repos/users.js';
-import { ALICE, API, SECRET, addUser } from '../test/helpers/app.js';
-import { percentile, postForm, run, withTessera } from './lib.js';
+import { ALICE, addUser } from '../test/helpers/app.js';
+import { aliceLogin, percentile, postForm, run, withTessera } from './lib.js';
 
 /**
  * What do three typical rules add to a password login? In one run, with the
@@ -86,15 +86,7 @@ const RULES = [
 
 const ROLES = ['editor', 'support'];
 const SCOPE = 'read:orders';
-const FORM = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-  audience: API,
-  scope: SCOPE,
-};
+const FORM = aliceLogin({ scope: SCOPE });
 const GRANT_FORM = new URLSearchParams(FORM).toString();
 const SUSPENDED = { email: 'suspended@acme.test', password: 'suspended horse battery staple' };
 
