@@ -82,9 +82,13 @@ export async function consumeRefreshToken(
   return r.rows.some((row) => row.id === id);
 }
 
-// The rotation's one UPDATE (consume and forget the parent's successor, RETURNING which rows
-// changed), compiled once: every rotation runs it.
-const consumeQuery = compiled((db, p) =>
+/**
+ * The rotation's one UPDATE (consume and forget the parent's successor,
+ * RETURNING which rows changed). Arguments: 0 the token, 1 its parent, 2 now,
+ * 3 the successor's id, 4 the sealed successor. consumeQuery runs it alone;
+ * rotateQuery runs it as the CTE its INSERTs depend on.
+ */
+const consumeUpdate = (db: Kysely<Database>, p: (i: number) => any) =>
   db
     .updateTable('refresh_tokens')
     .set((eb) => ({
@@ -99,8 +103,10 @@ const consumeQuery = compiled((db, p) =>
         eb.and([eb('id', '=', p(1)), eb('successor_enc', 'is not', null)]),
       ]),
     )
-    .returning('id'),
-);
+    .returning('id');
+
+// Every rotation runs it: compiled once.
+const consumeQuery = compiled(consumeUpdate);
 
 /** One rotation's writes: the token used, its parent's sealed successor forgotten, the successor, the event. */
 export interface Rotation {
@@ -144,16 +150,7 @@ const rotateQuery = compiled<{ id: string }>((db, p) => {
   const args = (from: number, n: number) => sql.join(Array.from({ length: n }, (_, i) => p(from + i)));
   const used = sql`EXISTS (SELECT 1 FROM consumed WHERE consumed.id = ${p(0)})`;
   const query = sql<{ id: string }>`
-    WITH consumed AS (
-      UPDATE refresh_tokens SET
-        rotated_at = CASE WHEN id = ${p(0)} THEN ${p(2)} ELSE rotated_at END,
-        replaced_by = CASE WHEN id = ${p(0)} THEN ${p(3)} ELSE replaced_by END,
-        successor_enc = CASE WHEN id = ${p(0)} THEN ${p(4)} ELSE NULL END,
-        last_used_at = CASE WHEN id = ${p(0)} THEN ${p(2)} ELSE last_used_at END
-      WHERE (id = ${p(0)} AND rotated_at IS NULL AND revoked_at IS NULL)
-         OR (id = ${p(1)} AND successor_enc IS NOT NULL)
-      RETURNING id
-    ),
+    WITH consumed AS (${consumeUpdate(db, p)}),
     successor AS (
       INSERT INTO refresh_tokens (${columns(COLUMNS)}) SELECT ${args(5, COLUMNS.length)} WHERE ${used}
     ),
