@@ -1,7 +1,6 @@
 import type { Client } from '../store/repos/clients.js';
-import type { LoginCount } from '../store/repos/events.js';
 import type { Connection } from '../store/repos/connections.js';
-import type { LogEvent } from '../store/repos/events.js';
+import type { LoginCount, LogEvent } from '../store/repos/events.js';
 import type { ResourceServer } from '../store/repos/resource-servers.js';
 import type { UserAuthorization } from '../store/repos/roles.js';
 import type { MetadataPatch } from '../store/repos/user-metadata.js';

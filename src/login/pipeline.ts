@@ -1,5 +1,4 @@
 import { recordEvent } from '../events/log.js';
-import { recordLogin } from '../store/repos/users.js';
 import { CodedError } from '../errors/index.js';
 import type { TokenResponse } from '../tokens/tokens.js';
 import { eventFields } from '../login-types/event-fields.js';
@@ -87,8 +86,6 @@ export async function runLogin(
     );
     throw err;
   }
-  // A list of steps without events.log still counts its login.
-  if (ctx.loginCount) await recordLogin(ctx.rt.store.db, ctx.loginCount.userId, ctx.loginCount.at);
   if (!ctx.response) throw new Error('the login pipeline ended without a token response');
   return ctx.response;
 }

@@ -11,6 +11,5 @@ export const eventsLog: LoginStep = {
   async run(ctx: LoginContext) {
     const event = { type: ctx.successEvent, description: null, ...eventFields(ctx) };
     await recordEvent(ctx.rt, event, undefined, ctx.loginCount);
-    ctx.loginCount = undefined;
   },
 };
