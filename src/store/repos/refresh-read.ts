@@ -2,7 +2,7 @@ import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
 import { compiled } from '../compiled.js';
 import type { Database, UsersTable } from '../schema.js';
 import type { RefreshTokenRow } from './refresh-tokens.js';
-import { authorizationOf, type UserAuthorization } from './roles.js';
+import { authorizationOf, permissionNamesOf, roleNamesOf, type UserAuthorization } from './roles.js';
 import { fromRow, type UserWithSecret } from './users.js';
 
 /** Every column of `users`, read with a token, each as `u_<column>`. */
@@ -81,7 +81,7 @@ function jsonArray(v: unknown): string[] {
 }
 
 // Every refresh reads it: compiled once per database (store/compiled.ts). The authorization's
-// subqueries are roles.ts authorizationQuery's, correlated with the token's user and API.
+// subqueries are roles.ts's (roleNamesOf, permissionNamesOf), correlated with the token's user and API.
 const byHashForGrant = compiled((db, p) => {
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;
   const agg = (value: RawBuilder<unknown>) =>
@@ -94,16 +94,12 @@ const byHashForGrant = compiled((db, p) => {
     .select(USER_COLUMNS.map((c) => `u.${c} as u_${c}` as const))
     .select([
       'rs.id as authz_api',
-      sql<unknown>`(SELECT ${agg(sql.ref('r.name'))} FROM user_roles ur
-        INNER JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = t.user_id)`.as('authz_roles'),
-      sql<unknown>`(SELECT ${agg(sql.ref('x.permission_name'))} FROM (
-        SELECT up.permission_name FROM user_permissions up
-          WHERE up.user_id = t.user_id AND up.resource_server_id = rs.id
-        UNION ALL
-        SELECT rp.permission_name FROM role_permissions rp
-          INNER JOIN user_roles ur2 ON ur2.role_id = rp.role_id
-          WHERE ur2.user_id = t.user_id AND rp.resource_server_id = rs.id
-      ) x)`.as('authz_permissions'),
+      sql<unknown>`(SELECT ${agg(sql.ref('x.value'))} FROM (${roleNamesOf(db, sql.ref('t.user_id'))}) x)`.as(
+        'authz_roles',
+      ),
+      sql<unknown>`(SELECT ${agg(sql.ref('y.value'))} FROM (${permissionNamesOf(db, sql.ref('t.user_id'), sql.ref('rs.id'))}) y)`.as(
+        'authz_permissions',
+      ),
     ])
     .where('t.token_hash', '=', p(0));
 });

@@ -201,26 +201,47 @@ export function authorizationOf(roles: string[], permissions: string[]): UserAut
   return { roles: roles.sort(), permissions: [...new Set(permissions)].sort() };
 }
 
-// Read at every login and refresh: compiled once (store/compiled.ts). A null API matches no permission.
-const authorizationQuery = compiled((db, p) =>
-  db
+/**
+ * The names of the roles of `user` (a value, or a column reference of an
+ * outer query), as column `value`.
+ */
+export function roleNamesOf(db: Kysely<Database>, user: unknown) {
+  return db
     .selectFrom('user_roles as ur')
     .innerJoin('roles as r', 'r.id', 'ur.role_id')
-    .select([sql<string>`'r'`.as('kind'), 'r.name as value'])
-    .where('ur.user_id', '=', p(0))
-    .unionAll(
-      db
-        .selectFrom('user_permissions')
-        .select([sql<string>`'p'`.as('kind'), 'permission_name as value'])
-        .where('user_id', '=', p(0))
-        .where('resource_server_id', '=', p(1)),
-    )
+    .select('r.name as value')
+    .where('ur.user_id', '=', user as string);
+}
+
+/**
+ * The permissions `user` holds on API `api`, directly or by a role (with
+ * repeats), as column `value`; each a value or a column reference of an
+ * outer query. A null API matches none.
+ */
+export function permissionNamesOf(db: Kysely<Database>, user: unknown, api: unknown) {
+  return db
+    .selectFrom('user_permissions as up')
+    .select('up.permission_name as value')
+    .where('up.user_id', '=', user as string)
+    .where('up.resource_server_id', '=', api as string)
     .unionAll(
       db
         .selectFrom('role_permissions as rp')
         .innerJoin('user_roles as ur2', 'ur2.role_id', 'rp.role_id')
-        .select([sql<string>`'p'`.as('kind'), 'rp.permission_name as value'])
-        .where('ur2.user_id', '=', p(0))
-        .where('rp.resource_server_id', '=', p(1)),
+        .select('rp.permission_name as value')
+        .where('ur2.user_id', '=', user as string)
+        .where('rp.resource_server_id', '=', api as string),
+    );
+}
+
+// Read at every login and refresh: compiled once (store/compiled.ts).
+const authorizationQuery = compiled((db, p) =>
+  db
+    .selectFrom(roleNamesOf(db, p(0)).as('x'))
+    .select([sql<string>`'r'`.as('kind'), 'x.value'])
+    .unionAll(
+      db
+        .selectFrom(permissionNamesOf(db, p(0), p(1)).as('y'))
+        .select([sql<string>`'p'`.as('kind'), 'y.value']),
     ),
 );
