@@ -115,6 +115,8 @@ const defaults = {
       struckCpuMs: 25,
       slowMs: 1_000,
       slowLogins: 8,
+      // Legitimate scripts take a tenth of a ms; a script past this moves off the event loop for good.
+      loopSliceMs: 5,
       fetchTimeoutMs: 5_000,
       fetchMaxBytes: 1024 * 1024,
       maxClaims: 100,

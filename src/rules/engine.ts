@@ -32,6 +32,8 @@ export interface RunEnv {
   /** The rules' `configuration` global, from the `rulesConfigs` setting. */
   configuration: Record<string, string>;
   log(id: ScriptId, lines: string[]): void;
+  /** Told when a script version moves off the event loop for good (loop-runs.ts). */
+  moved(id: ScriptId, why: string): void;
 }
 
 /**
@@ -71,6 +73,11 @@ export async function runLoginScripts(ctx: LoginContext<Runtime>, scripts: Login
       configuration,
       log: (id, lines) =>
         rt.log.info({ script: describeScript(id), lines }, 'console output of a tenant script'),
+      moved: (id, reason) =>
+        rt.log.info(
+          { script: describeScript(id), reason },
+          "a tenant script was run again on its isolate's thread, where this version runs from now on",
+        ),
     };
     if (scripts.rules.length > 0) await runRules(ctx, scripts.rules, env);
     if (scripts.actions.length > 0) await runActions(ctx, scripts.actions, env);

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import ivm from 'isolated-vm';
 import { bridgedFetch, type FetchPolicy } from './fetch-bridge.js';
-import type { IsolateLease } from './isolate.js';
+import type { FreshContext, IsolateLease } from './isolate.js';
 import { entrySource } from './sandbox-source.js';
+import { scriptKey } from './slot.js';
 import { cut, ScriptFailure, type ScriptId } from './types.js';
 
 /** The final state of a script, read back from the sandbox as JSON (see sandbox-source.ts). */
@@ -30,6 +31,8 @@ export interface Execution {
   policy: FetchPolicy;
   /** Receives the script's console output. */
   log(lines: string[]): void;
+  /** Told when the script was moved off the event loop for good (loop-runs.ts), and why. */
+  moved?(why: string): void;
 }
 
 /** What the scripts of one login share: its isolate, its fetch policy, its log. */
@@ -37,6 +40,7 @@ export interface LoginScriptEnv {
   lease: IsolateLease;
   policy: FetchPolicy;
   log(id: ScriptId, lines: string[]): void;
+  moved?(id: ScriptId, why: string): void;
 }
 
 /** Runs one of a login's scripts (a rule or an action) with what the login's scripts share. */
@@ -53,12 +57,14 @@ export function executeInLogin(
     input,
     policy: env.policy,
     log: (l) => env.log(id, l),
+    moved: (why) => env.moved?.(id, why),
   });
 }
 
 /**
  * Runs one tenant script in the login's context of its isolate (made
- * ahead, the login's alone; what earlier scripts changed is put back) and
+ * ahead, the login's alone; what earlier scripts changed is put back), on
+ * the event loop first when its isolate is quiet (loop-runs.ts), and
  * returns its outcome (`done` or `unauthorized`); any failure is a
  * ScriptFailure. The isolate is the login's alone, so a failure here is
  * this script's own doing (or the sandbox stopping it: `lease.stopped`).
@@ -82,7 +88,9 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
   const fetchRef = new ivm.Reference((url: unknown, init: unknown) => bridgedFetch(url, init, policy));
   let state: ScriptState | undefined;
   try {
-    const script = await slot.compile(entrySource(x.source)).catch((err: unknown) => {
+    const source = entrySource(x.source);
+    const key = scriptKey(source);
+    const script = await slot.compile(source, key).catch((err: unknown) => {
       if (slot.disposed) throw err;
       throw new ScriptFailure(id, `does not compile: ${message(err)}`);
     });
@@ -90,14 +98,25 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     let fresh = await slot.take(lease);
     let answer: unknown;
     // The login's context, put back as it was (shared-state.ts); a new one
-    // when an earlier script left something that cannot be put back.
-    for (let attempt = 0; ; attempt++) {
-      // Queued ahead of the run on the isolate's thread (never a sync call:
-      // that would hold the event loop while the isolate makes a context).
-      fresh.drive.applyIgnored(undefined, ['input', input, fetchRef]);
-      answer = await script.run(fresh.context, budget());
+    // when an earlier script left something that cannot be put back, or
+    // when the run on the event loop was moved off it (loop-runs.ts).
+    for (let attempt = 0; ; ) {
+      const sliceMs = policy.limits.loopSliceMs;
+      if (slot.quiet && lease.loopRuns.allows(key, sliceMs)) {
+        answer = runOnLoop(x, script, fresh, input, fetchRef, Math.min(sliceMs, budget().timeout));
+        if (answer instanceof Moved) {
+          lease.loopRuns.moveOff(key);
+          x.moved?.(answer.why);
+          fresh = await slot.replace(lease);
+          continue;
+        }
+      } else {
+        // Queued ahead of the run on the isolate's thread.
+        fresh.drive.applyIgnored(undefined, ['input', input, fetchRef, false]);
+        answer = await script.run(fresh.context, budget());
+      }
       if (!isDirty(answer)) break;
-      if (attempt > 0) throw new ScriptFailure(id, 'its context could not be made ready');
+      if (attempt++ > 0) throw new ScriptFailure(id, 'its context could not be made ready');
       fresh = await slot.replace(lease);
     }
     const { drive } = fresh;
@@ -132,6 +151,50 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     throw new ScriptFailure(id, cut(String(state.error ?? 'it failed'), policy.limits.maxMessageChars));
   }
   return state;
+}
+
+/** The prelude's state of a run on the loop that called fetch (sandbox-source.ts). */
+const MOVED = JSON.stringify({ status: 'moved' });
+
+/** runOnLoop's answer when the script must run again on its isolate's thread, and why. */
+class Moved {
+  constructor(readonly why: string) {}
+}
+
+/**
+ * Runs the script on the event loop (sync calls), for at most `sliceMs`:
+ * its answer (as the async run's, with the state read when it has not
+ * finished), or Moved when it ran past the slice or called fetch (nothing
+ * of that run has left the sandbox; loop-runs.ts). A failure of its own
+ * (memory, the login's time limit) is thrown as from the async run.
+ */
+function runOnLoop(
+  x: Execution,
+  script: ivm.Script,
+  fresh: FreshContext,
+  input: string,
+  fetchRef: ivm.Reference,
+  sliceMs: number,
+): unknown {
+  const { slot } = x.lease;
+  const started = performance.now();
+  const past = new Moved(`it ran past ${sliceMs} ms on the event loop`);
+  let answer: unknown;
+  try {
+    fresh.drive.applySync(undefined, ['input', input, fetchRef, true]);
+    answer = script.runSync(fresh.context, { timeout: sliceMs });
+    if (answer === undefined) {
+      const left = Math.ceil(sliceMs - (performance.now() - started));
+      if (left <= 0) return past;
+      answer = fresh.drive.applySync(undefined, ['state'], { timeout: left });
+    }
+  } catch (err) {
+    // Past the slice, unless the slice was all the login had left (then it timed out).
+    const timedOut = /timed out/i.test(message(err)) && !slot.disposed && !x.lease.stopped;
+    if (timedOut && x.policy.deadline - performance.now() > 0) return past;
+    throw err;
+  }
+  return answer === MOVED ? new Moved('it called fetch, which cannot be answered on the event loop') : answer;
 }
 
 /** The script's run answered that the context could not be put back (see sandbox-source.ts). */

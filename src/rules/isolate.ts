@@ -1,3 +1,4 @@
+import { LoopRuns } from './loop-runs.js';
 import { IsolateSlot } from './slot.js';
 import { Strikes } from './strikes.js';
 import { DEFAULT_RULES_LIMITS, type RulesLimits } from './types.js';
@@ -29,6 +30,8 @@ export class IsolateLease {
     readonly slot: IsolateSlot,
     /** The user the login is for, when known (see Strikes). */
     readonly user: string | undefined,
+    /** Which of the runtime's scripts may run on the event loop (loop-runs.ts). */
+    readonly loopRuns: LoopRuns,
   ) {
     this.cpuAtStart = slot.cpuMs();
   }
@@ -54,7 +57,9 @@ interface Waiter {
  * queued on its isolate, and one memory bomb failed them all. Leased, a
  * bad script can only spoil its own login; other logins take another
  * isolate (idle ones are kept warm, with contexts made ahead and scripts
- * compiled, so the fast path pays no creation).
+ * compiled, so the fast path pays no creation). A lent isolate that is not
+ * making contexts runs the login's scripts on the event loop, with no
+ * hand-off to its thread (loop-runs.ts says when they leave it).
  *
  * Not a new isolate per login: creating one and its first context costs
  * about 25 ms of CPU (V8 and ICU start-up), far over the fast path's
@@ -94,6 +99,7 @@ export class Sandbox {
   private slowCount = 0;
   private trimTimer: NodeJS.Timeout | undefined;
   private strikes = new Strikes();
+  private readonly loopRuns = new LoopRuns();
 
   /** Bumped by dispose(): an isolate made ahead before it is not kept. */
   private generation = 0;
@@ -134,11 +140,13 @@ export class Sandbox {
    * (undefined past `deadline`).
    */
   lease(deadline: number, user?: string): IsolateLease | Promise<IsolateLease | undefined> {
-    let slot = this.idle.pop();
-    while (slot?.disposed) slot = this.idle.pop();
-    // An idle isolate may still be making contexts ahead: not waited for
-    // (the login waits for its first one only); their few tenths of a ms
-    // of CPU each count as the login's, far below fastCpuMs.
+    this.idle = this.idle.filter((s) => !s.disposed);
+    // The most recently used isolate that is not making contexts ahead:
+    // its scripts can run on the event loop (loop-runs.ts) at once.
+    const quiet = this.idle.findLastIndex((s) => s.quiet);
+    // Else one still making contexts: not waited for (the login waits for
+    // its first one only) and its scripts run on its own thread meanwhile.
+    const slot = quiet === -1 ? this.idle.pop() : this.idle.splice(quiet, 1)[0];
     if (slot) return this.start(slot, user);
     if (this.leased.size + this.starting + this.warming < Math.max(1, this.limits.isolates)) {
       const fresh = new IsolateSlot(this.limits.memoryLimitMb);
@@ -229,7 +237,7 @@ export class Sandbox {
   }
 
   private start(slot: IsolateSlot, user: string | undefined): IsolateLease {
-    const lease = new IsolateLease(slot, user);
+    const lease = new IsolateLease(slot, user, this.loopRuns);
     this.leased.add(lease);
     // A lease cannot use its CPU allowance in less wall time: nothing to
     // check before then, and a fast login never sees its timer fire.

@@ -11,10 +11,13 @@ export const ENTRY_KEY = '__tesseraEntry';
  * `configuration` for rules) and evaluates to a driver function the host
  * calls with a command:
  *
- * - `input(inputJson, fetchRef)` (queued just before the script, runs no script
- *   code): keeps the script's data (a JSON copy) and the host's fetch bridge
- *   (an isolated-vm Reference, kept in this closure so the tenant's code
- *   never sees it) for the script compiled next to run;
+ * - `input(inputJson, fetchRef, onLoop)` (just before the script, runs no
+ *   script code): keeps the script's data (a JSON copy) and the host's fetch
+ *   bridge (an isolated-vm Reference, kept in this closure so the tenant's
+ *   code never sees it) for the script compiled next to run, and whether it
+ *   runs on the host's event loop (loop-runs.ts): there `fetch` throws and
+ *   marks the state `moved`, whatever the script then does, and the host
+ *   runs the script again on the isolate's thread;
  * - the script, compiled as `ENTRY_KEY(script)` (entrySource), then reads
  *   the entry before any of its own code runs: the prelude puts back what
  *   the login's earlier scripts changed (shared-state.ts; a context is the
@@ -29,8 +32,9 @@ export const ENTRY_KEY = '__tesseraEntry';
  * - the script's run and `timer` return the state when the script has finished
  *   synchronously, saving the host a call;
  * - `state()`: the outcome as a JSON string: `done` (with the rule's user
- *   and context, or the action's effects), `unauthorized`, `failed`, or
- *   `pending` (with `wait`, the ms until the next timer, when there is one).
+ *   and context, or the action's effects), `unauthorized`, `failed`,
+ *   `pending` (with `wait`, the ms until the next timer, when there is one),
+ *   or `moved` (above).
  *
  * Every call returns to the host with the microtask queue drained, inside
  * isolated-vm's timeout, so an `await` continuation can never run unbounded.
@@ -52,6 +56,10 @@ export const SANDBOX_PRELUDE = `'use strict';
   let input = null;
   let inputJson = null;
   let fetchRef = null;
+  /** The script runs on the host's event loop (a sync call): fetch cannot be answered there. */
+  let onLoop = false;
+  /** It called fetch on the loop: its outcome is void, the host runs it again on the isolate's thread. */
+  let moved = false;
   let outcome = null;
   let effects = null;
   /** A script's own state, new for each of the login's scripts. */
@@ -136,6 +144,10 @@ export const SANDBOX_PRELUDE = `'use strict';
     if (i >= 0) timers.splice(i, 1);
   }
   async function fetch(url, init) {
+    if (onLoop) {
+      moved = true;
+      throw new Error('fetch cannot run here; the script is run again where it can');
+    }
     const o = init == null ? {} : { method: init.method, headers: init.headers, body: init.body };
     const r = parse(fetchRef.applySyncPromise(undefined, [String(url), stringify(o)]));
     return {
@@ -206,6 +218,7 @@ export const SANDBOX_PRELUDE = `'use strict';
   }
 
   function state() {
+    if (moved) return stringify({ status: 'moved' });
     let o = outcome;
     if (!o) {
       o = { status: 'pending' };
@@ -267,11 +280,13 @@ export const SANDBOX_PRELUDE = `'use strict';
     return outcome ? state() : undefined;
   }
 
-  return function drive(cmd, a, b) {
+  return function drive(cmd, a, b, c) {
     if (cmd === 'input') {
       // No script code runs here: it only keeps the values.
       inputJson = a;
       fetchRef = b;
+      onLoop = c === true;
+      moved = false;
       input = null;
       armed = true;
       return;
@@ -279,6 +294,8 @@ export const SANDBOX_PRELUDE = `'use strict';
     if (cmd === 'state') return state();
     try {
       if (cmd === 'timer') {
+        // Timers always run on the isolate's thread (the host waits out their delay).
+        onLoop = false;
         timers.sort(function (x, y) { return x.due - y.due || x.id - y.id; });
         const t = timers.shift();
         if (t) {

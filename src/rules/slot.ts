@@ -45,6 +45,8 @@ export class IsolateSlot {
   private current: { owner: object; fresh: Promise<FreshContext> } | undefined;
   /** performance.now() when the slot last went back to the pool. */
   idleSince = 0;
+  /** Contexts being made on the isolate's thread (a sync call would wait for them, holding the event loop). */
+  private making = 0;
 
   constructor(readonly memoryLimitMb: number) {
     this.isolate = new ivm.Isolate({ memoryLimit: memoryLimitMb });
@@ -63,9 +65,13 @@ export class IsolateSlot {
     return this.isolate.isDisposed;
   }
 
-  /** The compiled script of `source`, compiled on first use in this isolate. */
-  compile(source: string): Promise<ivm.Script> {
-    const key = createHash('sha256').update(source).digest('base64url');
+  /** Nothing runs on the isolate's thread: a sync call (loop-runs.ts) starts at once. */
+  get quiet(): boolean {
+    return this.making === 0 && !this.disposed;
+  }
+
+  /** The compiled script of `source` (whose scriptKey is `key`), compiled on first use in this isolate. */
+  compile(source: string, key = scriptKey(source)): Promise<ivm.Script> {
     let script = this.scripts.get(key);
     if (!script) {
       const compiled = this.isolate.compileScript(source, { filename: 'tenant-script.js' });
@@ -128,10 +134,15 @@ export class IsolateSlot {
   }
 
   private async prepare(): Promise<FreshContext> {
-    const context = await this.isolate.createContext();
-    const boot = await this.compile(BOOT);
-    const drive = (await boot.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
-    return { context, drive };
+    this.making++;
+    try {
+      const context = await this.isolate.createContext();
+      const boot = await this.compile(BOOT);
+      const drive = (await boot.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
+      return { context, drive };
+    } finally {
+      this.making--;
+    }
   }
 
   dispose(): void {
@@ -139,6 +150,11 @@ export class IsolateSlot {
     this.warm = [];
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
+}
+
+/** What a script version is known by: a hash of its source (compile cache, loop-runs.ts). */
+export function scriptKey(source: string): string {
+  return createHash('sha256').update(source).digest('base64url');
 }
 
 function release({ context, drive }: FreshContext): void {

@@ -61,6 +61,15 @@ export interface RulesLimits {
   slowMs: number;
   /** Logins whose scripts may be slow at once; the scripts of another that gets slow are stopped. */
   slowLogins: number;
+  /**
+   * How long one script may run on the event loop, in ms (0: never). A
+   * script starts there, without a hand-off to the isolate's own thread;
+   * past this slice, or when it calls `fetch` (which needs the event loop
+   * free), it is stopped and run again from the start on the isolate's
+   * thread, in a fresh context, and that script version always runs there
+   * from then on (see loop-runs.ts).
+   */
+  loopSliceMs: number;
   /** Timeout of one sandboxed `fetch`, in ms (also bounded by what is left of the login's budget). */
   fetchTimeoutMs: number;
   /** Largest response body a sandboxed `fetch` may read, in bytes. */

@@ -15,151 +15,163 @@ const FAILED = {
 // The sandbox does not depend on the database: SQLite is enough here.
 const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
 
-describe('rules sandbox: failures and limits', () => {
-  let t: TestApp;
-  let logs: ReturnType<typeof captureLogs>;
-  before(async () => {
-    t = await startTestApp(sqlite);
-  });
-  after(() => t.close());
-  beforeEach(async () => {
-    logs = captureLogs(t);
-    // No strikes (see sandbox-isolation.test.ts): these tests fail Alice's
-    // logins one after the other and look at each time limit.
-    configureRules(t.rt, { loginTimeoutMs: 300, strikeMs: 0 });
-    await setScripts(t, {});
-  });
-  afterEach(() => configureRules(t.rt, DEFAULT_RULES_LIMITS));
+/**
+ * Every test here runs twice: with scripts starting on the event loop (the
+ * default, loop-runs.ts: a loop or a fetch moves them to their isolate's
+ * thread) and with every script on its isolate's thread from the start.
+ */
+const MODES = [
+  { name: 'scripts start on the event loop', loopSliceMs: DEFAULT_RULES_LIMITS.loopSliceMs },
+  { name: "scripts run on their isolate's thread", loopSliceMs: 0 },
+];
 
-  /** Runs a login with these rules; expects the generic access_denied and the logged reason. */
-  async function fails(rules: { name: string; script: string }[], reason: RegExp) {
-    await setScripts(t, { rules });
-    const started = performance.now();
-    const res = await tokenRequest(t.app, alice);
-    const elapsed = performance.now() - started;
-    assert.equal(res.statusCode, 403, res.body);
-    assert.deepEqual(res.json(), FAILED);
-    const error = logs.find((l) => l.level === 'error');
-    assert.ok(error, 'the failure is logged');
-    assert.equal(error.obj.script, `Rule "${rules.at(-1)!.name}"`);
-    assert.match(error.obj.reason, reason);
-    // The audit event names the script and the cause; the client hears neither.
-    const [event] = await listEvents(t.rt.store.db, { limit: 1 });
-    assert.equal(event!.type, 'fepft');
-    assert.match(
-      String((event!.details as { reason?: string }).reason),
-      new RegExp(`Rule "${rules.at(-1)!.name}"`),
-    );
-    return elapsed;
-  }
+for (const mode of MODES) {
+  describe(`rules sandbox: failures and limits (${mode.name})`, () => {
+    let t: TestApp;
+    let logs: ReturnType<typeof captureLogs>;
+    before(async () => {
+      t = await startTestApp(sqlite);
+    });
+    after(() => t.close());
+    beforeEach(async () => {
+      logs = captureLogs(t);
+      // No strikes (see sandbox-isolation.test.ts): these tests fail Alice's
+      // logins one after the other and look at each time limit.
+      configureRules(t.rt, { loginTimeoutMs: 300, strikeMs: 0, loopSliceMs: mode.loopSliceMs });
+      await setScripts(t, {});
+    });
+    afterEach(() => configureRules(t.rt, DEFAULT_RULES_LIMITS));
 
-  it("each script has its own time limit inside the login's", async () => {
-    configureRules(t.rt, { scriptTimeoutMs: 400, loginTimeoutMs: 10_000 });
-    const slow = rule(
-      'slow-but-fine',
-      `const end = Date.now() + 50; while (Date.now() < end) {} callback(null, user, context);`,
-    );
-    const stuck = rule('stuck', `while (true) {}`);
-    const elapsed = await fails([slow, stuck], /exceeded its time limit \(400 ms per script/);
-    assert.ok(elapsed < 2000, `took ${elapsed} ms`);
-  });
-
-  it('a rule that throws', async () => {
-    await fails([rule('throws', `throw new TypeError('nope');`)], /^TypeError: nope$/);
-  });
-
-  it('a rule that does not compile', async () => {
-    await fails(
-      [{ name: 'syntax', script: 'function (user, context, callback) { if ( }' }],
-      /^does not compile: /,
-    );
-  });
-
-  it('a rule that never calls back', async () => {
-    await fails([rule('silent', '')], /never called back/);
-  });
-
-  it('a rule that calls back with a plain Error', async () => {
-    await fails([rule('plain', `callback(new Error('db down'));`)], /called back with Error: db down/);
-  });
-
-  it('an infinite loop, a busy wait after await, and a looping timer, each within the time limit', async () => {
-    const loops = [
-      rule('loop', 'while (true) {}'),
-      rule(
-        'busy',
-        'Promise.resolve().then(() => { const end = Date.now() + 60000; while (Date.now() < end) {} });',
-      ),
-      rule('timer', 'setTimeout(() => { for (;;) {} }, 10);'),
-      rule('long-timer', 'setTimeout(() => callback(null, user, context), 60000);'),
-    ];
-    for (const r of loops) {
-      logs.length = 0;
-      const elapsed = await fails(
-        [r],
-        /exceeded its time limit \(5000 ms per script, 300 ms for all of a login.s rules and actions\)/,
+    /** Runs a login with these rules; expects the generic access_denied and the logged reason. */
+    async function fails(rules: { name: string; script: string }[], reason: RegExp) {
+      await setScripts(t, { rules });
+      const started = performance.now();
+      const res = await tokenRequest(t.app, alice);
+      const elapsed = performance.now() - started;
+      assert.equal(res.statusCode, 403, res.body);
+      assert.deepEqual(res.json(), FAILED);
+      const error = logs.find((l) => l.level === 'error');
+      assert.ok(error, 'the failure is logged');
+      assert.equal(error.obj.script, `Rule "${rules.at(-1)!.name}"`);
+      assert.match(error.obj.reason, reason);
+      // The audit event names the script and the cause; the client hears neither.
+      const [event] = await listEvents(t.rt.store.db, { limit: 1 });
+      assert.equal(event!.type, 'fepft');
+      assert.match(
+        String((event!.details as { reason?: string }).reason),
+        new RegExp(`Rule "${rules.at(-1)!.name}"`),
       );
-      assert.ok(elapsed < 1500, `${r.name} took ${elapsed} ms`);
+      return elapsed;
     }
-    // The isolate is still good.
-    await setScripts(t, {
-      rules: [rule('ok', `context.accessToken['${NS}ok'] = true; callback(null, user, context);`)],
-    });
-    assert.equal((await login(t)).access[`${NS}ok`], true);
-  });
 
-  it('a memory bomb fails its login; the next login gets a new isolate', async () => {
-    configureRules(t.rt, { loginTimeoutMs: 10_000 });
-    await fails(
-      [rule('bomb', 'const a = []; for (;;) a.push(new Array(1e5).fill(Math.random()));')],
-      /ran out of memory \(limit 32 MB\)/,
-    );
-    await setScripts(t, {
-      rules: [rule('ok', `context.accessToken['${NS}ok'] = 1; callback(null, user, context);`)],
+    it("each script has its own time limit inside the login's", async () => {
+      configureRules(t.rt, { scriptTimeoutMs: 400, loginTimeoutMs: 10_000 });
+      const slow = rule(
+        'slow-but-fine',
+        `const end = Date.now() + 50; while (Date.now() < end) {} callback(null, user, context);`,
+      );
+      const stuck = rule('stuck', `while (true) {}`);
+      const elapsed = await fails([slow, stuck], /exceeded its time limit \(400 ms per script/);
+      assert.ok(elapsed < 2000, `took ${elapsed} ms`);
     });
-    assert.equal((await login(t)).access[`${NS}ok`], 1);
-  });
 
-  it("a looping rule does not hold up concurrent logins' rules, nor logins without rules", async () => {
-    configureRules(t.rt, { loginTimeoutMs: 1000 });
-    await setScripts(t, {
-      rules: [
+    it('a rule that throws', async () => {
+      await fails([rule('throws', `throw new TypeError('nope');`)], /^TypeError: nope$/);
+    });
+
+    it('a rule that does not compile', async () => {
+      await fails(
+        [{ name: 'syntax', script: 'function (user, context, callback) { if ( }' }],
+        /^does not compile: /,
+      );
+    });
+
+    it('a rule that never calls back', async () => {
+      await fails([rule('silent', '')], /never called back/);
+    });
+
+    it('a rule that calls back with a plain Error', async () => {
+      await fails([rule('plain', `callback(new Error('db down'));`)], /called back with Error: db down/);
+    });
+
+    it('an infinite loop, a busy wait after await, and a looping timer, each within the time limit', async () => {
+      const loops = [
+        rule('loop', 'while (true) {}'),
         rule(
-          'loop-for-basic',
-          `if (context.clientID === 'acme-basic') while (true) {}\ncallback(null, user, context);`,
+          'busy',
+          'Promise.resolve().then(() => { const end = Date.now() + 60000; while (Date.now() < end) {} });',
         ),
-      ],
+        rule('timer', 'setTimeout(() => { for (;;) {} }, 10);'),
+        rule('long-timer', 'setTimeout(() => callback(null, user, context), 60000);'),
+      ];
+      for (const r of loops) {
+        logs.length = 0;
+        const elapsed = await fails(
+          [r],
+          /exceeded its time limit \(5000 ms per script, 300 ms for all of a login.s rules and actions\)/,
+        );
+        assert.ok(elapsed < 1500, `${r.name} took ${elapsed} ms`);
+      }
+      // The isolate is still good.
+      await setScripts(t, {
+        rules: [rule('ok', `context.accessToken['${NS}ok'] = true; callback(null, user, context);`)],
+      });
+      assert.equal((await login(t)).access[`${NS}ok`], true);
     });
-    const basic = `Basic ${Buffer.from(`acme-basic:${SECRET}`).toString('base64')}`;
-    const { client_id: _c, client_secret: _s, ...form } = alice;
-    const looping = tokenRequest(t.app, { ...form }, { authorization: basic }).then((res) => ({
-      res,
-      at: performance.now(),
-    }));
-    const web = await tokenRequest(t.app, alice);
-    const webDone = performance.now();
-    assert.equal(web.statusCode, 200);
-    const { res, at } = await looping;
-    assert.equal(res.statusCode, 403);
-    assert.ok(webDone < at, 'the other login finished while the loop still ran');
-    await setScripts(t, {});
-    assert.equal((await tokenRequest(t.app, alice)).statusCode, 200);
-  });
-});
 
-describe('rules sandbox: no way out', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp(sqlite);
-  });
-  after(() => t.close());
+    it('a memory bomb fails its login; the next login gets a new isolate', async () => {
+      configureRules(t.rt, { loginTimeoutMs: 10_000 });
+      await fails(
+        [rule('bomb', 'const a = []; for (;;) a.push(new Array(1e5).fill(Math.random()));')],
+        /ran out of memory \(limit 32 MB\)/,
+      );
+      await setScripts(t, {
+        rules: [rule('ok', `context.accessToken['${NS}ok'] = 1; callback(null, user, context);`)],
+      });
+      assert.equal((await login(t)).access[`${NS}ok`], 1);
+    });
 
-  it('has no process, require, module, Buffer, host bridge, or host Function through prototypes', async () => {
-    await setScripts(t, {
-      rules: [
-        rule(
-          'probe',
-          `const out = {
+    it("a looping rule does not hold up concurrent logins' rules, nor logins without rules", async () => {
+      configureRules(t.rt, { loginTimeoutMs: 1000 });
+      await setScripts(t, {
+        rules: [
+          rule(
+            'loop-for-basic',
+            `if (context.clientID === 'acme-basic') while (true) {}\ncallback(null, user, context);`,
+          ),
+        ],
+      });
+      const basic = `Basic ${Buffer.from(`acme-basic:${SECRET}`).toString('base64')}`;
+      const { client_id: _c, client_secret: _s, ...form } = alice;
+      const looping = tokenRequest(t.app, { ...form }, { authorization: basic }).then((res) => ({
+        res,
+        at: performance.now(),
+      }));
+      const web = await tokenRequest(t.app, alice);
+      const webDone = performance.now();
+      assert.equal(web.statusCode, 200);
+      const { res, at } = await looping;
+      assert.equal(res.statusCode, 403);
+      assert.ok(webDone < at, 'the other login finished while the loop still ran');
+      await setScripts(t, {});
+      assert.equal((await tokenRequest(t.app, alice)).statusCode, 200);
+    });
+  });
+
+  describe(`rules sandbox: no way out (${mode.name})`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await startTestApp(sqlite);
+      configureRules(t.rt, { loopSliceMs: mode.loopSliceMs });
+    });
+    after(() => t.close());
+
+    it('has no process, require, module, Buffer, host bridge, or host Function through prototypes', async () => {
+      await setScripts(t, {
+        rules: [
+          rule(
+            'probe',
+            `const out = {
              process: typeof process, require: typeof require, module: typeof module, Buffer: typeof Buffer,
              bridge: typeof $fetch + typeof $input,
              viaFunction: Function('return typeof process')(),
@@ -171,46 +183,47 @@ describe('rules sandbox: no way out', () => {
              () => { out.import = 'loaded'; done(); },
              (e) => { out.import = e.name; done(); });
            function done() { context.accessToken['${NS}probe'] = out; callback(null, user, context); }`,
-        ),
-      ],
+          ),
+        ],
+      });
+      const { access } = await login(t);
+      const probe = access[`${NS}probe`];
+      assert.deepEqual(probe, {
+        process: 'undefined',
+        require: 'undefined',
+        module: 'undefined',
+        Buffer: 'undefined',
+        bridge: 'undefinedundefined',
+        viaFunction: 'undefined',
+        viaCallback: 'undefinedundefined',
+        viaFetch: 'undefined',
+        viaProto: 'undefined',
+        import: probe.import,
+      });
+      assert.notEqual(probe.import, 'loaded');
     });
-    const { access } = await login(t);
-    const probe = access[`${NS}probe`];
-    assert.deepEqual(probe, {
-      process: 'undefined',
-      require: 'undefined',
-      module: 'undefined',
-      Buffer: 'undefined',
-      bridge: 'undefinedundefined',
-      viaFunction: 'undefined',
-      viaCallback: 'undefinedundefined',
-      viaFetch: 'undefined',
-      viaProto: 'undefined',
-      import: probe.import,
-    });
-    assert.notEqual(probe.import, 'loaded');
-  });
 
-  it("keeps no state between scripts: one rule's globals are not the next one's", async () => {
-    await setScripts(t, {
-      rules: [
-        rule(
-          'writer',
-          `globalThis.leak = 'secret'; Object.prototype.polluted = 1; callback(null, user, context);`,
-        ),
-        rule(
-          'reader',
-          `context.accessToken['${NS}seen'] = [typeof leak, typeof ({}).polluted]; callback(null, user, context);`,
-        ),
-      ],
+    it("keeps no state between scripts: one rule's globals are not the next one's", async () => {
+      await setScripts(t, {
+        rules: [
+          rule(
+            'writer',
+            `globalThis.leak = 'secret'; Object.prototype.polluted = 1; callback(null, user, context);`,
+          ),
+          rule(
+            'reader',
+            `context.accessToken['${NS}seen'] = [typeof leak, typeof ({}).polluted]; callback(null, user, context);`,
+          ),
+        ],
+      });
+      assert.deepEqual((await login(t)).access[`${NS}seen`], ['undefined', 'undefined']);
+      // …nor between logins.
+      await setScripts(t, {
+        rules: [
+          rule('again', `context.accessToken['${NS}seen'] = typeof leak; callback(null, user, context);`),
+        ],
+      });
+      assert.equal((await login(t)).access[`${NS}seen`], 'undefined');
     });
-    assert.deepEqual((await login(t)).access[`${NS}seen`], ['undefined', 'undefined']);
-    // …nor between logins.
-    await setScripts(t, {
-      rules: [
-        rule('again', `context.accessToken['${NS}seen'] = typeof leak; callback(null, user, context);`),
-      ],
-    });
-    assert.equal((await login(t)).access[`${NS}seen`], 'undefined');
   });
-});
+}
