@@ -58,6 +58,7 @@ export const SHARED_STATE = `(function (global) {
   ];
   const records = [];
   const seen = new Set();
+  const ACCESSOR = {};
 
   function remember(o) {
     if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) return;
@@ -67,12 +68,17 @@ export const SHARED_STATE = `(function (global) {
     // so a script's assignments show, and the check stays cheap.
     const keys = full ? ownKeys(o) : keysOf(o);
     const descs = [];
-    const data = [];
+    // Flat, for the check: a data property's value, or for an accessor the
+    // record's own marker (no script value can be it) and its getter.
+    const values = [];
+    const getters = [];
     for (let i = 0; i < keys.length; i++) {
-      descs[i] = getDesc(o, keys[i]);
-      data[i] = 'value' in descs[i];
+      const d = getDesc(o, keys[i]);
+      descs[i] = d;
+      values[i] = 'value' in d ? d.value : ACCESSOR;
+      getters[i] = d.get;
     }
-    const record = { o: o, proto: getProto(o), extensible: isExtensible(o), keys: keys, descs: descs, data: data, full: full };
+    const record = { o: o, proto: getProto(o), extensible: isExtensible(o), keys: keys, descs: descs, values: values, getters: getters, full: full };
     if (full) records.unshift(record);
     else records.push(record);
   }
@@ -140,26 +146,29 @@ export const SHARED_STATE = `(function (global) {
       if (isExtensible(o) !== r.extensible) return false;
       const keys = r.keys;
       const now = r.full ? ownKeys(o) : keysOf(o);
-      if (!same(now, keys)) {
+      // The same own keys (all of them, or the enumerable ones) in the same
+      // order: every recorded key is still an own property, so a data
+      // property is checked by its value alone (the common case, and cheap).
+      const present = same(now, keys);
+      if (!present) {
         for (let j = 0; j < now.length; j++) {
           let known = false;
           for (let k = 0; !known && k < keys.length; k++) known = keys[k] === now[j];
           if (!known && !remove(o, now[j])) return false;
         }
       }
-      const descs = r.descs;
-      const data = r.data;
+      const values = r.values;
       for (let j = 0; j < keys.length; j++) {
         const key = keys[j];
-        const want = descs[j];
+        const value = values[j];
         let changed;
-        if (data[j]) {
-          changed = !hasOwn(o, key) || o[key] !== want.value;
+        if (value !== ACCESSOR) {
+          changed = (!present && !hasOwn(o, key)) || o[key] !== value;
         } else {
           const d = getDesc(o, key);
-          changed = d === undefined || d.get !== want.get || d.set !== want.set;
+          changed = d === undefined || d.get !== r.getters[j] || d.set !== r.descs[j].set;
         }
-        if (changed && !define(o, key, want)) return false;
+        if (changed && !define(o, key, r.descs[j])) return false;
       }
     }
     return true;

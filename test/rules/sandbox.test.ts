@@ -225,5 +225,33 @@ for (const mode of MODES) {
       });
       assert.equal((await login(t)).access[`${NS}seen`], 'undefined');
     });
+
+    it('puts back built-ins a rule replaced, deleted or turned into accessors', async () => {
+      await setScripts(t, {
+        rules: [
+          rule(
+            'changer',
+            `Array.prototype.map = function () { return 'evil'; };
+             Math.random = function () { return 4; };
+             delete String.prototype.trim;
+             Object.defineProperty(JSON, 'stringify', { get() { return () => 'evil'; }, configurable: true });
+             Object.defineProperty(globalThis, 'Date', { value: 1, writable: true, configurable: true });
+             callback(null, user, context);`,
+          ),
+          rule(
+            'checker',
+            `context.accessToken['${NS}seen'] = [
+               [1, 2].map((x) => x * 2).join(','),
+               Math.random() < 1,
+               ' a '.trim(),
+               JSON.stringify({ a: 1 }),
+               typeof Date,
+             ];
+             callback(null, user, context);`,
+          ),
+        ],
+      });
+      assert.deepEqual((await login(t)).access[`${NS}seen`], ['2,4', true, 'a', '{"a":1}', 'function']);
+    });
   });
 }
