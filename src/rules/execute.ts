@@ -100,13 +100,18 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     // The login's context, put back as it was (shared-state.ts); a new one
     // when an earlier script left something that cannot be put back, or
     // when the run on the event loop was moved off it (loop-runs.ts).
+    let loopAllowed = true;
     for (let attempt = 0; ; ) {
       const sliceMs = policy.limits.loopSliceMs;
-      if (slot.quiet && lease.loopRuns.allows(key, sliceMs)) {
+      if (loopAllowed && slot.quiet && lease.loopRuns.allows(key, sliceMs)) {
         answer = runOnLoop(x, script, fresh, input, fetchRef, Math.min(sliceMs, budget().timeout));
         if (answer instanceof Moved) {
-          lease.loopRuns.moveOff(key);
-          x.moved?.(answer.why);
+          // Not the script's doing when the thread lost its core meanwhile: this login only.
+          if (answer.forGood) {
+            lease.loopRuns.moveOff(key);
+            x.moved?.(answer.why);
+          }
+          loopAllowed = false;
           fresh = await slot.replace(lease);
           continue;
         }
@@ -156,17 +161,26 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
 /** The prelude's state of a run on the loop that called fetch (sandbox-source.ts). */
 const MOVED = JSON.stringify({ status: 'moved' });
 
-/** runOnLoop's answer when the script must run again on its isolate's thread, and why. */
+/**
+ * runOnLoop's answer when the script must run again on its isolate's
+ * thread, and why; `forGood` when that script version should stay there.
+ */
 class Moved {
-  constructor(readonly why: string) {}
+  constructor(
+    readonly why: string,
+    readonly forGood = true,
+  ) {}
 }
 
 /**
  * Runs the script on the event loop (sync calls), for at most `sliceMs`:
  * its answer (as the async run's, with the state read when it has not
  * finished), or Moved when it ran past the slice or called fetch (nothing
- * of that run has left the sandbox; loop-runs.ts). A failure of its own
- * (memory, the login's time limit) is thrown as from the async run.
+ * of that run has left the sandbox; loop-runs.ts). The slice is wall time
+ * (isolated-vm's timeout): a run that used less than half of it in CPU was
+ * held up by the machine (its thread waited for a core the hash pool had),
+ * not by the script, and is moved for this login only. A failure of its
+ * own (memory, the login's time limit) is thrown as from the async run.
  */
 function runOnLoop(
   x: Execution,
@@ -178,20 +192,22 @@ function runOnLoop(
 ): unknown {
   const { slot } = x.lease;
   const started = performance.now();
-  const past = new Moved(`it ran past ${sliceMs} ms on the event loop`);
+  const cpuAtStart = slot.cpuMs();
+  const past = () =>
+    new Moved(`it ran past ${sliceMs} ms on the event loop`, slot.cpuMs() - cpuAtStart >= sliceMs / 2);
   let answer: unknown;
   try {
     fresh.drive.applySync(undefined, ['input', input, fetchRef, true]);
     answer = script.runSync(fresh.context, { timeout: sliceMs });
     if (answer === undefined) {
       const left = Math.ceil(sliceMs - (performance.now() - started));
-      if (left <= 0) return past;
+      if (left <= 0) return past();
       answer = fresh.drive.applySync(undefined, ['state'], { timeout: left });
     }
   } catch (err) {
     // Past the slice, unless the slice was all the login had left (then it timed out).
     const timedOut = /timed out/i.test(message(err)) && !slot.disposed && !x.lease.stopped;
-    if (timedOut && x.policy.deadline - performance.now() > 0) return past;
+    if (timedOut && x.policy.deadline - performance.now() > 0) return past();
     throw err;
   }
   return answer === MOVED ? new Moved('it called fetch, which cannot be answered on the event loop') : answer;
