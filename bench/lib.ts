@@ -9,6 +9,7 @@ import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import autocannon, { type Options, type RawResult } from 'autocannon';
 import pg from 'pg';
 import pino from 'pino';
+import { lowerHelperThreads } from '../src/cli/helper-threads.js';
 import { loadConfig } from '../src/config/config.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import { buildServer } from '../src/server.js';
@@ -136,6 +137,9 @@ export async function withTessera(
         ...(process.env.TESSERA_ADMISSION_BUDGET_MS
           ? { TESSERA_ADMISSION_BUDGET_MS: process.env.TESSERA_ADMISSION_BUDGET_MS }
           : {}),
+        ...(process.env.TESSERA_HELPER_THREADS_NICE
+          ? { TESSERA_HELPER_THREADS_NICE: process.env.TESSERA_HELPER_THREADS_NICE }
+          : {}),
       },
       { host: '127.0.0.1', port: 0 },
     );
@@ -147,6 +151,8 @@ export async function withTessera(
       const app = await buildServer(rt);
       try {
         await app.listen({ port: 0, host: '127.0.0.1' });
+        // As tessera serve runs (TESSERA_HELPER_THREADS_NICE=0 measures without).
+        await lowerHelperThreads(config.helperThreadsNice);
         const { port } = app.server.address() as AddressInfo;
         await body({
           rt,

@@ -56,6 +56,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Admission control: a password login expected to wait longer than this for the hash pool is refused at once (503), ms; 0 turns it off. */
   admissionBudgetMs: number;
+  /** How many nice levels below the event loop the helper threads run (cli/helper-threads.ts); 0: the same. */
+  helperThreadsNice: number;
   /** Redis: how long one command may take before the login is refused with a 503, ms. */
   redisCommandTimeoutMs: number;
   /** Redis: how long opening a connection may take, ms. */
@@ -138,6 +140,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       0,
       600_000,
     ),
+    helperThreadsNice: parseInteger(env, 'TESSERA_HELPER_THREADS_NICE', DEFAULTS.helperThreadsNice, 0, 19),
     redisCommandTimeoutMs: parseMs(env, 'TESSERA_REDIS_COMMAND_TIMEOUT_MS', DEFAULTS.redisCommandTimeoutMs),
     redisConnectTimeoutMs: parseMs(env, 'TESSERA_REDIS_CONNECT_TIMEOUT_MS', DEFAULTS.redisConnectTimeoutMs),
     retryAfterSeconds: parseInteger(env, 'TESSERA_RETRY_AFTER_S', DEFAULTS.retryAfterSeconds, 1, 3600),

@@ -36,6 +36,12 @@ const defaults = {
     requestTimeoutMs: 10_000,
     /** Admission control: a password login not expected to be answered within this (from its arrival) is refused (503); 0: off. */
     admissionBudgetMs: 1_000,
+    /**
+     * How many nice levels below the event loop the process's other threads
+     * run (the hash pool, V8's helpers), so that the loop's short work never
+     * waits behind a hash for a core; 0: the same priority.
+     */
+    helperThreadsNice: 10,
     redisCommandTimeoutMs: 500,
     redisConnectTimeoutMs: 1_000,
     /** The Retry-After of every 503 (outages, shutting down), s. */

@@ -18,6 +18,7 @@ const ENV: Record<string, keyof typeof DEFAULTS.settings> = {
   TESSERA_DATA_DIR: 'dataDir',
   TESSERA_LOG_LEVEL: 'logLevel',
   TESSERA_ADMISSION_BUDGET_MS: 'admissionBudgetMs',
+  TESSERA_HELPER_THREADS_NICE: 'helperThreadsNice',
   TESSERA_REFRESH_RETRY_WINDOW: 'refreshRetryWindowSec',
   TESSERA_CLOCK_SKEW: 'clockSkewSec',
   TESSERA_LOG_RETENTION_DAYS: 'logRetentionDays',

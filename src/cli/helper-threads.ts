@@ -1,0 +1,46 @@
+import { randomFill } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+import { promisify } from 'node:util';
+
+/**
+ * Runs every thread of this process but the main one (the event loop) `by`
+ * nice levels lower: libuv's pool, where argon2 hashes and tokens are
+ * signed, and V8's helper threads. Linux only (threads are scheduled one
+ * by one there); elsewhere, or with `by` 0, nothing changes. Returns how
+ * many threads were lowered.
+ *
+ * Why: on a machine whose cores the hashes keep busy, the event loop's
+ * short work (parsing a request, refusing one the admission budget cannot
+ * serve, a refresh, a rule on the loop) waited for a core behind a hash,
+ * which the scheduler gives a few ms at a time. At a lower priority the
+ * hashes still take every cycle nothing else wants, so throughput is the
+ * same; the loop simply goes first. Measured (bench:overload, 3× capacity):
+ * refusals' p99 as the client sees it 10-12 → 6 ms, goodput unchanged.
+ *
+ * The pool's threads start with its first task, so one is run first. A
+ * thread started later by the main thread (isolated-vm's, for rules run off
+ * the loop) inherits the main thread's priority.
+ */
+export async function lowerHelperThreads(by: number): Promise<number> {
+  if (by <= 0 || process.platform !== 'linux') return 0;
+  await promisify(randomFill)(Buffer.alloc(1));
+  let tasks: string[];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return 0; // no /proc: nothing to name the threads by
+  }
+  let lowered = 0;
+  for (const task of tasks) {
+    const tid = Number(task);
+    if (tid === process.pid) continue;
+    try {
+      setPriority(tid, Math.min(19, getPriority(tid) + by));
+      lowered++;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return lowered;
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { describe, it } from 'node:test';
+import { lowerHelperThreads } from '../../src/cli/helper-threads.js';
+
+/** Each thread of this process and its nice value. */
+function niceness(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const task of readdirSync('/proc/self/task')) out.set(Number(task), getPriority(Number(task)));
+  return out;
+}
+
+describe('helper threads run below the event loop', { skip: process.platform !== 'linux' }, () => {
+  it('0 changes nothing', async () => {
+    const before = niceness();
+    assert.equal(await lowerHelperThreads(0), 0);
+    assert.deepEqual(niceness(), before);
+  });
+
+  it("lowers every thread but the main one, the hash pool's included, by the given levels", async () => {
+    // This test file runs in a process of its own (node --test), so nothing else is affected.
+    const mainBefore = getPriority(process.pid);
+    const lowered = await lowerHelperThreads(3);
+    // The pool's threads exist now (started by the call): their priority before was the main thread's.
+    const after = niceness();
+    assert.equal(after.get(process.pid), mainBefore, 'the event loop keeps its priority');
+    const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+    assert.ok(lowered >= pool, `${lowered} threads lowered, fewer than the pool's ${pool}`);
+    assert.equal(lowered, after.size - 1);
+    for (const [tid, nice] of after) {
+      if (tid !== process.pid) assert.equal(nice, Math.min(19, mainBefore + 3), `thread ${tid}`);
+    }
+    // Again: relative to where each thread is, and never past 19.
+    assert.equal(await lowerHelperThreads(19), lowered);
+    for (const [tid, nice] of niceness()) if (tid !== process.pid) assert.equal(nice, 19, `thread ${tid}`);
+  });
+});
