@@ -136,6 +136,8 @@ const defaults = {
     cachedScripts: 256,
     /** Fresh contexts (prelude run, never used) kept ready per isolate. */
     warmContexts: 4,
+    /** How long a script version moved off the event loop stays off it, ms (loop-runs.ts). */
+    loopOffMs: 60_000,
     /** Users with a strike remembered at once; past it the oldest are forgotten first. */
     struckUsers: 10_000,
     /** How often a lease past its first fastCpuMs is checked. */

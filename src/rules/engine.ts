@@ -32,7 +32,7 @@ export interface RunEnv {
   /** The rules' `configuration` global, from the `rulesConfigs` setting. */
   configuration: Record<string, string>;
   log(id: ScriptId, lines: string[]): void;
-  /** Told when a script version moves off the event loop for good (loop-runs.ts). */
+  /** Told when a script version moves off the event loop for a while (loop-runs.ts). */
   moved(id: ScriptId, why: string): void;
 }
 
@@ -76,7 +76,7 @@ export async function runLoginScripts(ctx: LoginContext<Runtime>, scripts: Login
       moved: (id, reason) =>
         rt.log.info(
           { script: describeScript(id), reason },
-          "a tenant script was run again on its isolate's thread, where this version runs from now on",
+          "a tenant script was run again on its isolate's thread, where this version runs for the next minute (rules.loopOffMs)",
         ),
     };
     if (scripts.rules.length > 0) await runRules(ctx, scripts.rules, env);

@@ -31,7 +31,7 @@ export interface Execution {
   policy: FetchPolicy;
   /** Receives the script's console output. */
   log(lines: string[]): void;
-  /** Told when the script was moved off the event loop for good (loop-runs.ts), and why. */
+  /** Told when the script version was moved off the event loop for a while (loop-runs.ts), and why. */
   moved?(why: string): void;
 }
 
@@ -107,7 +107,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
         answer = runOnLoop(x, script, fresh, input, fetchRef, Math.min(sliceMs, budget().timeout));
         if (answer instanceof Moved) {
           // Not the script's doing when the thread lost its core meanwhile: this login only.
-          if (answer.forGood) {
+          if (answer.ownDoing) {
             lease.loopRuns.moveOff(key);
             x.moved?.(answer.why);
           }
@@ -163,12 +163,13 @@ const MOVED = JSON.stringify({ status: 'moved' });
 
 /**
  * runOnLoop's answer when the script must run again on its isolate's
- * thread, and why; `forGood` when that script version should stay there.
+ * thread, and why; `ownDoing` when the script's own CPU took the slice, so
+ * that its version should stay off the loop for a while (loop-runs.ts).
  */
 class Moved {
   constructor(
     readonly why: string,
-    readonly forGood = true,
+    readonly ownDoing = true,
   ) {}
 }
 

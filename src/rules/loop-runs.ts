@@ -17,21 +17,30 @@ import { DEFAULTS } from '../config/defaults.js';
  * `moved` before anything leaves the sandbox). A stopped run had no effect
  * outside its context: the host drops its context and its outcome and runs
  * the script again from the start, on the isolate's thread in a fresh
- * context, and learns that this script version is not for the loop. So a
- * script can hold the loop for one slice per version and runtime, however
- * it is called; only the login that was moved pays the rerun. Memory,
- * isolation and every other cap are the isolate's, the same either way.
+ * context, and that script version runs there for the next `loopOffMs`
+ * (60 s) before it tries the loop again. So a script can hold the loop for
+ * one slice per version, runtime and minute, however it is called; only
+ * the login that was moved pays the rerun. Memory, isolation and every
+ * other cap are the isolate's, the same either way.
+ *
+ * Why not for good: a legitimate script can be caught by a pause that is
+ * not its own (V8 collecting the isolate's garbage, a few ms now and then
+ * on a busy machine); it comes back to the loop a minute later.
  */
 export class LoopRuns {
-  /** Script versions (by their compile key) that must run on their isolate's thread. */
-  private readonly offLoop = new LRUCache<string, true>({ max: DEFAULTS.rules.cachedScripts });
+  /** Script versions (by their compile key) that run on their isolate's thread for now. */
+  private readonly offLoop: LRUCache<string, true>;
+
+  constructor(offMs: number = DEFAULTS.rules.loopOffMs) {
+    this.offLoop = new LRUCache<string, true>({ max: DEFAULTS.rules.cachedScripts, ttl: offMs });
+  }
 
   /** Whether the script compiled as `key` may start on the event loop, given the slice `sliceMs`. */
   allows(key: string, sliceMs: number): boolean {
     return sliceMs > 0 && !this.offLoop.has(key);
   }
 
-  /** The script compiled as `key` ran past its slice or called fetch: from now on, off the loop. */
+  /** The script compiled as `key` ran past its slice or called fetch: off the loop for `offMs`. */
   moveOff(key: string): void {
     this.offLoop.set(key, true);
   }

@@ -66,8 +66,8 @@ export interface RulesLimits {
    * script starts there, without a hand-off to the isolate's own thread;
    * past this slice, or when it calls `fetch` (which needs the event loop
    * free), it is stopped and run again from the start on the isolate's
-   * thread, in a fresh context, and that script version always runs there
-   * from then on (see loop-runs.ts).
+   * thread, in a fresh context, and that script version runs there for the
+   * next `rules.loopOffMs` (see loop-runs.ts).
    */
   loopSliceMs: number;
   /** Timeout of one sandboxed `fetch`, in ms (also bounded by what is left of the login's budget). */

@@ -9,13 +9,14 @@ import { storeKinds } from '../helpers/stores.js';
 import { action, login, NS, rule, setScripts } from './helpers.js';
 
 const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
-const MOVED = "a tenant script was run again on its isolate's thread, where this version runs from now on";
+const MOVED =
+  "a tenant script was run again on its isolate's thread, where this version runs for the next minute (rules.loopOffMs)";
 
 /**
  * Scripts start on the event loop (loop-runs.ts). A run there that calls
  * fetch or runs past its slice is dropped and the script runs again from the
  * start on its isolate's thread: nothing of the first run may be seen
- * (requests, console output, outcome), and the version is moved for good.
+ * (requests, console output, outcome), and the version is moved for a while.
  */
 describe('rules sandbox: scripts on the event loop', () => {
   let t: TestApp;
@@ -99,7 +100,7 @@ describe('rules sandbox: scripts on the event loop', () => {
     assert.equal(moves().length, 1);
   });
 
-  it('a rule past its slice runs again off the loop and succeeds; that version stays off it', async () => {
+  it('a rule past its slice runs again off the loop and succeeds; that version stays off it for now', async () => {
     configureRules(t.rt, { loopSliceMs: 5 });
     const busy = (claim: string) =>
       rule(
