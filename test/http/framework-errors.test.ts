@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { OAuthError } from '../../src/oauth/wire.js';
 import { buildServer } from '../../src/server.js';
 import { SECRET, startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
+import { memoryLogger } from '../helpers/memory-log.js';
 
 /** The headers every answer carries (http/security-headers). */
 function assertSecurityHeaders(res: { headers: Record<string, unknown> }) {
@@ -17,17 +16,11 @@ function assertSecurityHeaders(res: { headers: Record<string, unknown> }) {
 
 describe('errors Fastify raises itself go through the one error handler', () => {
   let t: TestApp;
-  const lines: Record<string, unknown>[] = [];
+  const log = memoryLogger();
   let app: TestApp['app'];
   before(async () => {
     t = await startTestApp(storeKinds[0]!);
-    const stream = new Writable({
-      write(chunk, _enc, done) {
-        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        done();
-      },
-    });
-    app = await buildServer(t.rt, { loggerInstance: pino({ level: 'info' }, stream) });
+    app = await buildServer(t.rt, { loggerInstance: log.logger });
   });
   after(async () => {
     await app.close();
@@ -76,7 +69,7 @@ describe('errors Fastify raises itself go through the one error handler', () => 
   }
 
   it('logs client mistakes at info without a stack, and nothing at error', async () => {
-    lines.length = 0;
+    log.clear();
     await app.inject({ method: 'GET', url: '/%zz' });
     await app.inject({
       method: 'POST',
@@ -90,6 +83,7 @@ describe('errors Fastify raises itself go through the one error handler', () => 
       headers: { 'content-type': 'application/json' },
       payload: '{"a":',
     });
+    const lines = log.records();
     const refusals = lines.filter((l) => l.msg === 'request refused');
     assert.equal(refusals.length, 4, JSON.stringify(lines));
     for (const l of refusals) {

@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { buildServer } from '../../src/server.js';
 import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
+import { memoryLogger } from '../helpers/memory-log.js';
 
 describe('a login refused by admission control (503) is logged as a refusal, not a fault', () => {
   let t: TestApp;
   let app: TestApp['app'];
-  const lines: Record<string, unknown>[] = [];
+  const log = memoryLogger();
   before(async () => {
     // A budget of 1 ms: no hash fits, every password login is refused at the precheck.
     t = await startTestApp(storeKinds[0]!, { env: { TESSERA_ADMISSION_BUDGET_MS: '1' } });
-    const stream = new Writable({
-      write(chunk, _enc, done) {
-        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        done();
-      },
-    });
-    app = await buildServer(t.rt, { loggerInstance: pino({ level: 'info' }, stream) });
+    app = await buildServer(t.rt, { loggerInstance: log.logger });
   });
   after(async () => {
     await app.close();
@@ -40,6 +33,7 @@ describe('a login refused by admission control (503) is logged as a refusal, not
       error_description: 'The service is temporarily unavailable. Try again later.',
     });
     assert.equal(res.headers['retry-after'], '1');
+    const lines = log.records();
     const refusals = lines.filter((l) => l.msg === 'request refused');
     assert.equal(refusals.length, 1, JSON.stringify(lines));
     assert.equal(refusals[0]!.level, 30);

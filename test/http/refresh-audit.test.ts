@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import pino from 'pino';
 import { listEvents } from '../../src/store/repos/events.js';
 import { findRefreshTokenByHash } from '../../src/store/repos/refresh-tokens.js';
 import { hashToken } from '../../src/tokens/refresh-tokens.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { addRefreshClient, refresh, refreshToken } from '../rules/helpers.js';
+import { memoryLogger } from '../helpers/memory-log.js';
 
 /** Makes the database refuse every `sertft` event (a trigger on SQLite, a CHECK on PostgreSQL). */
 async function refuseSuccessEvents(t: TestApp, on: boolean): Promise<void> {
@@ -28,18 +27,10 @@ async function refuseSuccessEvents(t: TestApp, on: boolean): Promise<void> {
 for (const kind of storeKinds) {
   describe(`refresh: the rotation and its audit event are one (${kind.name})`, () => {
     let t: TestApp;
-    const lines: string[] = [];
+    const log = memoryLogger();
     before(async () => {
       t = await startTestApp(kind);
-      t.rt.log = pino(
-        { level: 'info' },
-        new Writable({
-          write(chunk, _enc, cb) {
-            lines.push(String(chunk));
-            cb();
-          },
-        }),
-      );
+      t.rt.log = log.logger;
       await addRefreshClient(t);
     });
     after(() => t.close());
@@ -64,7 +55,7 @@ for (const kind of storeKinds) {
         error: 'temporarily_unavailable',
         error_description: 'The service is temporarily unavailable. Try again later.',
       });
-      assert.match(lines.join(''), /could not record audit event sertft/);
+      assert.match(log.text(), /could not record audit event sertft/);
       assert.deepEqual(await findRefreshTokenByHash(t.rt.store.db, hashToken(token)), before);
       assert.equal(await tokens(), 1);
       assert.equal((await listEvents(t.rt.store.db, { type: 'sertft' })).length, 0);

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import pino from 'pino';
 import { diskFullMessage } from '../../src/store/disk-full.js';
 import { migrate, openStore } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import type { StoreKind } from '../helpers/stores.js';
+import { memoryLogger } from '../helpers/memory-log.js';
 
 const sqliteKind: StoreKind = {
   name: 'sqlite',
@@ -46,18 +45,10 @@ async function fillDisk(t: TestApp): Promise<void> {
 
 describe('a full disk (SQLite, max_page_count)', () => {
   let t: TestApp;
-  const lines: string[] = [];
+  const log = memoryLogger();
   before(async () => {
     t = await startTestApp(sqliteKind);
-    t.rt.log = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk, _enc, cb) {
-          lines.push(String(chunk));
-          cb();
-        },
-      }),
-    );
+    t.rt.log = log.logger;
     await fillDisk(t);
   });
   after(() => t.close());
@@ -79,7 +70,7 @@ describe('a full disk (SQLite, max_page_count)', () => {
   });
 
   it('the log says the disk is full, not "cannot rollback"', () => {
-    const text = lines.join('');
+    const text = log.text();
     assert.match(text, /could not record audit event sepft: the disk holding the SQLite database is full/);
     assert.match(text, /could not record audit event fp: .*SQLITE_FULL/);
     assert.doesNotMatch(text, /cannot rollback/);
