@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import { buildServer } from '../src/server.js';
 import { migrate, openStore, type Store } from '../src/store/db.js';
-import { ALICE, API, SECRET, seedTenant } from '../test/helpers/app.js';
+import { ALICE_LOGIN, API, seedTenant } from '../test/helpers/app.js';
 import type { GrantJob, GrantJobResult } from './grant-load.js';
 
 /**
@@ -178,11 +178,7 @@ export async function withTessera(
  */
 export function aliceLogin(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    grant_type: 'password',
-    username: ALICE.email,
-    password: ALICE.password,
-    client_id: 'acme-web',
-    client_secret: SECRET,
+    ...ALICE_LOGIN,
     audience: API,
     ...extra,
   };

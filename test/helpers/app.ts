@@ -21,6 +21,15 @@ export const ALICE = {
   id: 'auth0|alice',
 };
 
+/** Alice's password login at the test tenant's confidential client `acme-web` (form fields). */
+export const ALICE_LOGIN: Readonly<Record<string, string>> = {
+  grant_type: 'password',
+  username: ALICE.email,
+  password: ALICE.password,
+  client_id: 'acme-web',
+  client_secret: SECRET,
+};
+
 /** A test clock that starts at a fixed instant and moves only when told. */
 export class TestClock {
   t = Date.UTC(2026, 10, 25, 12, 0, 0);

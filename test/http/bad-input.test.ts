@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { insertEvent, listEvents } from '../../src/store/repos/events.js';
-import { ALICE, SECRET, startTestApp, type TestApp } from '../helpers/app.js';
+import { SECRET, startTestApp, type TestApp, ALICE_LOGIN } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
 const BAD_TEXT = 'must be UTF-8 text without NUL characters';
-const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+const alice = ALICE_LOGIN;
 
 /** A form body from already-encoded pairs: the test controls every byte. */
 function form(t: TestApp, body: string | Buffer, headers: Record<string, string> = {}) {

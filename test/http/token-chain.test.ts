@@ -4,16 +4,10 @@ import { TOKEN_CHAIN } from '../../src/http/token.js';
 import { GRANTS, grantRegistry } from '../../src/oauth/grants/index.js';
 import { Params, Repeated } from '../../src/oauth/params.js';
 import { GRANT_TYPES } from '../../src/schemas/grant-types.js';
-import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { SECRET, startTestApp, type TestApp, tokenRequest, ALICE_LOGIN } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+const alice = ALICE_LOGIN;
 
 describe('token endpoint: the middleware chain', () => {
   it('runs its named middlewares in the order of oidc-provider’s token action', () => {

@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { upsertUser } from '../../src/store/repos/users.js';
 import { putSetting } from '../../src/store/repos/settings.js';
-import { ALICE, API, SECRET, addUser, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import {
+  API,
+  SECRET,
+  addUser,
+  startTestApp,
+  type TestApp,
+  tokenRequest,
+  ALICE_LOGIN,
+} from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+const alice = ALICE_LOGIN;
 const REALM = 'http://auth0.com/oauth/grant-type/password-realm';
 
 function raw(t: TestApp, payload: string | Buffer, contentType = 'application/x-www-form-urlencoded') {

@@ -3,16 +3,19 @@ import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { upsertResourceServer } from '../../src/store/repos/resource-servers.js';
 import { putSetting } from '../../src/store/repos/settings.js';
-import { ALICE, API, ISSUER, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import {
+  ALICE,
+  API,
+  ISSUER,
+  SECRET,
+  startTestApp,
+  type TestApp,
+  tokenRequest,
+  ALICE_LOGIN,
+} from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+const alice = ALICE_LOGIN;
 
 for (const kind of storeKinds) {
   describe(`password grant: success (${kind.name})`, () => {

@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import { deleteUser } from '../../src/store/repos/users.js';
-import { ALICE, ISSUER, SECRET, addUser, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import {
+  ALICE,
+  ISSUER,
+  addUser,
+  startTestApp,
+  type TestApp,
+  tokenRequest,
+  ALICE_LOGIN,
+} from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+const alice = ALICE_LOGIN;
 
 for (const kind of storeKinds) {
   describe(`userinfo and discovery (${kind.name})`, () => {

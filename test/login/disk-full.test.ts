@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { diskFullMessage } from '../../src/store/disk-full.js';
 import { migrate, openStore } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/repos/events.js';
-import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { startTestApp, type TestApp, tokenRequest, ALICE_LOGIN } from '../helpers/app.js';
 import type { StoreKind } from '../helpers/stores.js';
 import { memoryLogger } from '../helpers/memory-log.js';
 
@@ -17,13 +17,7 @@ const sqliteKind: StoreKind = {
   },
 };
 
-const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+const alice = ALICE_LOGIN;
 
 /** Caps the database at its current size and fills the audit log's last pages. */
 async function fillDisk(t: TestApp): Promise<void> {

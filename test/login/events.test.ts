@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { listEvents } from '../../src/store/repos/events.js';
-import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest, ALICE_LOGIN } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
-const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+const alice = ALICE_LOGIN;
 
 for (const kind of storeKinds) {
   describe(`audit events of logins (${kind.name})`, () => {

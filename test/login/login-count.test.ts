@@ -3,17 +3,11 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { listEvents } from '../../src/store/repos/events.js';
 import { putSetting } from '../../src/store/repos/settings.js';
-import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { ALICE, startTestApp, type TestApp, tokenRequest, ALICE_LOGIN } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { passwordLogin, setUpMfa } from '../mfa/helpers.js';
 
-const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+const alice = ALICE_LOGIN;
 
 /** The user agent whose audit events the test database refuses (a trigger). */
 const REFUSED = 'refuse-audit/1.0';

@@ -4,17 +4,11 @@ import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import { upsertClient } from '../../src/store/repos/clients.js';
 import { upsertConnection } from '../../src/store/repos/connections.js';
 import { putSetting } from '../../src/store/repos/settings.js';
-import { ALICE, SECRET, type TestApp, tokenRequest } from '../helpers/app.js';
+import { SECRET, type TestApp, tokenRequest, ALICE_LOGIN } from '../helpers/app.js';
 
 export const NS = 'https://acme.test/';
 
-export const alice = {
-  grant_type: 'password',
-  username: ALICE.email,
-  password: ALICE.password,
-  client_id: 'acme-web',
-  client_secret: SECRET,
-};
+export const alice = ALICE_LOGIN;
 
 export interface Scripts {
   rules?: { name: string; script: string; enabled?: boolean; order?: number }[];
