@@ -1,17 +1,15 @@
 // First: sizes libuv's thread pool before anything uses it (see the module).
 import { THREADPOOL_SIZE } from './threadpool.js';
 
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import Fastify from 'fastify';
 import { hashPassword, verifyPassword } from '../src/identity/passwords.js';
 import { signCompactJwt } from '../src/keys/jwt-sign.js';
-import { opsSlice, run } from './lib.js';
+import { autocannonCli, opsSlice, run } from './lib.js';
 
 /**
  * What the issue's ratio goals leave for everything but the hash or the
@@ -46,7 +44,6 @@ import { opsSlice, run } from './lib.js';
  *     npm run bench:ceiling
  */
 
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const ANSWER = JSON.stringify({
   access_token: 'x'.repeat(720),
   refresh_token: 'y'.repeat(43),
@@ -90,32 +87,20 @@ async function httpFloor(seconds: number): Promise<{ server: number; rest: numbe
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}/oauth/token`;
-  const cannon = (secs: number) =>
-    new Promise<{ server: number; rest: number | undefined }>((resolve, reject) => {
-      const cpu = process.cpuUsage();
-      const machine = machineCpuMs();
-      const argv = [AUTOCANNON, '-c', '16', '-d', String(secs), '-m', 'POST', '-j', '-n'];
-      argv.push('-H', 'content-type=application/x-www-form-urlencoded', '-b', FORM, url);
-      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => {
-        if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
-        const used = process.cpuUsage(cpu);
-        const now = machineCpuMs();
-        const r = JSON.parse(out);
-        if (r.non2xx > 0 || r.errors > 0) return reject(new Error('the bare route answered errors'));
-        const server = (used.user + used.system) / 1000;
-        const rest = machine === undefined || now === undefined ? undefined : now - machine - server;
-        resolve({
-          server: server / r.requests.total,
-          rest: rest === undefined ? undefined : rest / r.requests.total,
-        });
-      });
-    });
+  const cannon = async (secs: number) => {
+    const cpu = process.cpuUsage();
+    const machine = machineCpuMs();
+    const r = await autocannonCli(url, FORM, 16, secs);
+    const used = process.cpuUsage(cpu);
+    const now = machineCpuMs();
+    if (r.non2xx > 0 || r.errors > 0) throw new Error('the bare route answered errors');
+    const server = (used.user + used.system) / 1000;
+    const rest = machine === undefined || now === undefined ? undefined : now - machine - server;
+    return {
+      server: server / r.requests.total,
+      rest: rest === undefined ? undefined : rest / r.requests.total,
+    };
+  };
   await cannon(1);
   const ms = await cannon(seconds);
   await app.close();

@@ -1,10 +1,12 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import autocannon, { type Options, type RawResult } from 'autocannon';
 import pg from 'pg';
@@ -583,4 +585,34 @@ export function report(s: ReportSpec): void {
     );
     process.exitCode = 1;
   }
+}
+
+/** The part of autocannon's `-j` summary the benches read. */
+export interface AutocannonSummary {
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+  requests: { total: number };
+  latency: { p50: number; p99: number };
+}
+
+const AUTOCANNON_CLI = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+/**
+ * Runs the autocannon CLI in a process of its own (never the server's event
+ * loop): `connections` connections POST the urlencoded `form` to `url` for
+ * `seconds`. Its JSON summary.
+ */
+export async function autocannonCli(
+  url: string,
+  form: string,
+  connections: number,
+  seconds: number,
+): Promise<AutocannonSummary> {
+  const argv = [AUTOCANNON_CLI, '-j', '-n', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
+  argv.push('-H', 'content-type=application/x-www-form-urlencoded', '-b', form, url);
+  const { stdout } = await promisify(execFile)(process.execPath, argv, { maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(stdout) as AutocannonSummary;
 }

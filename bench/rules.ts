@@ -1,9 +1,7 @@
 // First: sizes libuv's thread pool before anything uses it (see the module).
 import { THREADPOOL_SIZE } from './threadpool.js';
 
-import { spawn } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -13,7 +11,7 @@ import type { Runtime } from '../src/runtime.js';
 import { putSetting } from '../src/store/repos/settings.js';
 import { upsertUser } from '../src/store/repos/users.js';
 import { ALICE, addUser } from '../test/helpers/app.js';
-import { aliceLogin, percentile, postForm, run, withTessera } from './lib.js';
+import { aliceLogin, autocannonCli, percentile, postForm, run, withTessera } from './lib.js';
 
 /**
  * What do three typical rules add to a password login? In one run, with the
@@ -192,28 +190,10 @@ interface Cannon {
   failed: number;
 }
 
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-
-/** Runs the autocannon CLI in its own process for `seconds` at `connections`; its JSON summary. */
-function autocannon(url: string, connections: number, seconds: number): Promise<Cannon> {
-  const argv = [
-    AUTOCANNON,
-    ...['-c', String(connections), '-d', String(seconds), '-m', 'POST', '-j', '-n'],
-    ...['-H', 'content-type=application/x-www-form-urlencoded', '-b', GRANT_FORM, url],
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
-      const r = JSON.parse(out);
-      resolve({ p50: r.latency.p50, total: r.requests.total, failed: r.non2xx + r.errors + r.timeouts });
-    });
-  });
+/** The password grant from the autocannon CLI (its own process) for `seconds` at `connections`. */
+async function autocannon(url: string, connections: number, seconds: number): Promise<Cannon> {
+  const r = await autocannonCli(url, GRANT_FORM, connections, seconds);
+  return { p50: r.latency.p50, total: r.requests.total, failed: r.non2xx + r.errors + r.timeouts };
 }
 
 interface Side {

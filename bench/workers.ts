@@ -1,14 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../test/helpers/free-port.js';
-import { median, postForm, run } from './lib.js';
+import { autocannonCli, median, postForm, run } from './lib.js';
 
 /**
  * All cores (issue 17, item 2): the same Tessera as `tessera serve
@@ -54,7 +53,6 @@ const WORKERS = Number(args.workers ?? 2);
 const LOADER = args.load ?? 'autocannon';
 if (LOADER !== 'autocannon' && LOADER !== 'wrk') throw new Error(`--load ${LOADER}: use autocannon or wrk`);
 const REPO = resolve(import.meta.dirname, '..');
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const SECRET = 'bench-workers-client-secret-0123456789';
 const AUDIENCE = 'https://api.acme.test/orders';
 const PASSWORD = 'Alice-bench-passw0rd';
@@ -203,33 +201,7 @@ async function wrkLoad(server: Server, form: string, seconds: number, connection
 async function load(server: Server, form: string, seconds: number, connections = CONNECTIONS): Promise<Load> {
   if (LOADER === 'wrk') return wrkLoad(server, form, seconds, connections);
   const cpu0 = serverCpuMs(server.child.pid!);
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      AUTOCANNON,
-      '-j',
-      '-n',
-      '-c',
-      String(connections),
-      '-d',
-      String(seconds),
-      '-m',
-      'POST',
-      '-H',
-      'content-type=application/x-www-form-urlencoded',
-      '-b',
-      form,
-      `${server.url}/oauth/token`,
-    ],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-  const r = JSON.parse(stdout) as {
-    '2xx': number;
-    non2xx: number;
-    errors: number;
-    duration: number;
-    latency: { p50: number; p99: number };
-  };
+  const r = await autocannonCli(`${server.url}/oauth/token`, form, connections, seconds);
   const cpu = serverCpuMs(server.child.pid!) - cpu0;
   return {
     cpuPerOk: cpu / Math.max(1, r['2xx']),
