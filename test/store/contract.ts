@@ -3,6 +3,7 @@ import { after, before, describe } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Store } from '../../src/store/db.js';
 import { NulInText, UniqueViolation, ValueTooLong } from '../../src/store/errors.js';
+import type { NewRefreshToken } from '../../src/store/repos/refresh-tokens.js';
 import type { Database } from '../../src/store/schema.js';
 import { type StoreKind, storeKinds } from '../helpers/stores.js';
 
@@ -17,6 +18,29 @@ export interface Ctx {
 }
 
 export const T0 = Date.UTC(2026, 0, 1);
+
+/** A refresh-token row for store tests: a live token of alice's, issued at T0; `extra` overrides. */
+export function refreshTokenRow(id: string, extra: Partial<NewRefreshToken> = {}): NewRefreshToken {
+  return {
+    id,
+    token_hash: `hash-${id}`,
+    family_id: `fam-${id}`,
+    client_id: 'acme-web',
+    user_id: 'auth0|alice',
+    connection_id: 'con_customers',
+    audience: 'https://api.example.com/',
+    scope: 'openid offline_access',
+    created_at: T0,
+    family_created_at: T0,
+    last_used_at: T0,
+    expires_at: T0 + 1000,
+    idle_expires_at: T0 + 500,
+    rotated_at: null,
+    replaced_by: null,
+    revoked_at: null,
+    ...extra,
+  };
+}
 
 /** Runs `body` as a suite on each database, with a fresh store for the suite. */
 export function contract(name: string, body: (ctx: Ctx) => void): void {

@@ -16,31 +16,14 @@ import {
   userAuthorization,
 } from '../../src/store/repos/roles.js';
 import { deleteUser, findUserById, recordLogin, upsertUser } from '../../src/store/repos/users.js';
-import { AWKWARD, contract, T0 } from './contract.js';
+import { AWKWARD, contract, refreshTokenRow, T0 } from './contract.js';
 
 const API = 'https://api.read.test/';
 const OTHER = 'https://other.read.test/';
 
 contract('refresh-read', (ctx) => {
-  const token = (id: string, extra: Partial<NewRefreshToken> = {}): NewRefreshToken => ({
-    id,
-    token_hash: `hash-${id}`,
-    family_id: `fam-${id}`,
-    client_id: 'acme-web',
-    user_id: 'auth0|reader',
-    connection_id: 'con_read',
-    audience: API,
-    scope: 'openid offline_access',
-    created_at: T0,
-    family_created_at: T0,
-    last_used_at: T0,
-    expires_at: T0 + 1000,
-    idle_expires_at: T0 + 500,
-    rotated_at: null,
-    replaced_by: null,
-    revoked_at: null,
-    ...extra,
-  });
+  const token = (id: string, extra: Partial<NewRefreshToken> = {}): NewRefreshToken =>
+    refreshTokenRow(id, { user_id: 'auth0|reader', connection_id: 'con_read', audience: API, ...extra });
   const user = (user_id: string) => ({
     user_id,
     connection_id: 'con_read',

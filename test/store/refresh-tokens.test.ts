@@ -6,7 +6,6 @@ import {
   findRefreshTokenById,
   forgetSuccessor,
   insertRefreshToken,
-  type NewRefreshToken,
   revokeFamily,
   revokeUserRefreshTokens,
   rotateInOneStatement,
@@ -14,28 +13,10 @@ import {
   touchRefreshToken,
 } from '../../src/store/repos/refresh-tokens.js';
 import { insertEvent, listEvents } from '../../src/store/repos/events.js';
-import { AWKWARD, contract, race, rejectsUnique, T0 } from './contract.js';
+import { AWKWARD, contract, race, refreshTokenRow, rejectsUnique, T0 } from './contract.js';
 
 contract('refresh-tokens', (ctx) => {
-  const token = (id: string, extra: Partial<NewRefreshToken> = {}): NewRefreshToken => ({
-    id,
-    token_hash: `hash-${id}`,
-    family_id: `fam-${id}`,
-    client_id: 'acme-web',
-    user_id: 'auth0|alice',
-    connection_id: 'con_customers',
-    audience: 'https://api.example.com/',
-    scope: 'openid offline_access',
-    created_at: T0,
-    family_created_at: T0,
-    last_used_at: T0,
-    expires_at: T0 + 1000,
-    idle_expires_at: T0 + 500,
-    rotated_at: null,
-    replaced_by: null,
-    revoked_at: null,
-    ...extra,
-  });
+  const token = refreshTokenRow;
 
   it('round-trips every field, by id and by hash; a new token has no successor', async () => {
     const t = token('rt_round', {
