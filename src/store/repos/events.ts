@@ -1,9 +1,9 @@
-import { type Insertable, type Kysely, sql } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { compiled } from '../compiled.js';
 import type { DialectName } from '../db.js';
 import { safeText, safeValue } from '../safe-text.js';
 import type { Database, EventsTable } from '../schema.js';
-import { recordLogin } from './users.js';
+import { loginCountUpdate, recordLogin } from './users.js';
 
 /** One audit-log entry, with Auth0's log event fields. */
 export interface LogEvent {
@@ -127,13 +127,7 @@ const insertQuery = compiled((db, p) => db.insertInto('events').values(columns(p
 // runs once, to completion, whether or not the insert reads it).
 const countedInsertQuery = compiled((db, p) =>
   db
-    .with('counted', (q) =>
-      q
-        .updateTable('users')
-        .set({ logins_count: sql`logins_count + 1`, last_login: p(15) })
-        .where('id', '=', p(14))
-        .returning('id'),
-    )
+    .with('counted', () => loginCountUpdate(db, p(14), p(15)).returning('id'))
     .insertInto('events')
     .values(columns(p)),
 );

@@ -218,12 +218,19 @@ export async function recordLogin(db: Kysely<Database>, userId: string, now: num
   await loginQuery.execute(db, userId, now);
 }
 
-const loginQuery = compiled((db, p) =>
-  db
+/**
+ * The UPDATE that counts a login on its user (`logins_count + 1`,
+ * `last_login`), for recordLogin and for the audit event's counted insert
+ * (events.ts), which embeds it as a CTE.
+ */
+export function loginCountUpdate(db: Kysely<Database>, userId: unknown, at: unknown) {
+  return db
     .updateTable('users')
-    .set({ logins_count: sql`logins_count + 1`, last_login: p(1) })
-    .where('id', '=', p(0)),
-);
+    .set({ logins_count: sql`logins_count + 1`, last_login: at as number })
+    .where('id', '=', userId as string);
+}
+
+const loginQuery = compiled((db, p) => loginCountUpdate(db, p(0), p(1)));
 
 export async function deleteUser(db: Kysely<Database>, userId: string): Promise<void> {
   await db.deleteFrom('users').where('id', '=', userId).execute();
