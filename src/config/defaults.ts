@@ -134,8 +134,8 @@ const defaults = {
     },
     /** Compiled scripts kept per isolate; past this many, the cache drops the least recently used. */
     cachedScripts: 256,
-    /** Fresh contexts (prelude run, never used) kept ready per isolate. */
-    warmContexts: 4,
+    /** Fresh contexts (prelude run, never used) kept ready per isolate: one per script, so a login's first 6 find theirs made. */
+    warmContexts: 6,
     /** How long a script version moved off the event loop stays off it, ms (loop-runs.ts). */
     loopOffMs: 60_000,
     /** Users with a strike remembered at once; past it the oldest are forgotten first. */

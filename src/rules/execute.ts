@@ -62,8 +62,8 @@ export function executeInLogin(
 }
 
 /**
- * Runs one tenant script in the login's context of its isolate (made
- * ahead, the login's alone; what earlier scripts changed is put back), on
+ * Runs one tenant script in a fresh context of the login's isolate (made
+ * ahead, the script's alone, dropped after it: slot.ts), on
  * the event loop first when its isolate is quiet (loop-runs.ts), and
  * returns its outcome (`done` or `unauthorized`); any failure is a
  * ScriptFailure. The isolate is the login's alone, so a failure here is
@@ -87,6 +87,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
   };
   const fetchRef = new ivm.Reference((url: unknown, init: unknown) => bridgedFetch(url, init, policy));
   let state: ScriptState | undefined;
+  let taken: Promise<FreshContext> | undefined;
   try {
     const source = entrySource(x.source);
     const key = scriptKey(source);
@@ -95,34 +96,32 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
       throw new ScriptFailure(id, `does not compile: ${message(err)}`);
     });
     const input = JSON.stringify(x.input);
-    let fresh = await slot.take(lease);
+    taken = slot.take();
+    let fresh = await taken;
     let answer: unknown;
-    // The login's context, put back as it was (shared-state.ts); a new one
-    // when an earlier script left something that cannot be put back, or
-    // when the run on the event loop was moved off it (loop-runs.ts).
-    let loopAllowed = true;
-    for (let attempt = 0; ; ) {
-      const sliceMs = policy.limits.loopSliceMs;
-      if (loopAllowed && slot.quiet && lease.loopRuns.allows(key, sliceMs)) {
-        answer = runOnLoop(x, script, fresh, input, fetchRef, Math.min(sliceMs, budget().timeout));
-        if (answer instanceof Moved) {
-          // Not the script's doing when the thread lost its core meanwhile: this login only.
-          if (answer.ownDoing) {
-            lease.loopRuns.moveOff(key);
-            x.moved?.(answer.why);
-          }
-          loopAllowed = false;
-          fresh = await slot.replace(lease);
-          continue;
+    const sliceMs = policy.limits.loopSliceMs;
+    let onThread = !(slot.quiet && lease.loopRuns.allows(key, sliceMs));
+    if (!onThread) {
+      const onLoop = runOnLoop(x, script, fresh, input, fetchRef, Math.min(sliceMs, budget().timeout));
+      if (onLoop instanceof Moved) {
+        // Not the script's doing when the thread lost its core meanwhile: this login only.
+        if (onLoop.ownDoing) {
+          lease.loopRuns.moveOff(key);
+          x.moved?.(onLoop.why);
         }
+        // Nothing of the dropped run is kept: its context goes with it.
+        slot.drop(taken);
+        taken = slot.take();
+        fresh = await taken;
+        onThread = true;
       } else {
-        // Queued ahead of the run on the isolate's thread.
-        fresh.drive.applyIgnored(undefined, ['input', input, fetchRef, false]);
-        answer = await script.run(fresh.context, budget());
+        answer = onLoop;
       }
-      if (!isDirty(answer)) break;
-      if (attempt++ > 0) throw new ScriptFailure(id, 'its context could not be made ready');
-      fresh = await slot.replace(lease);
+    }
+    if (onThread) {
+      // Queued ahead of the run on the isolate's thread.
+      fresh.drive.applyIgnored(undefined, ['input', input, fetchRef, false]);
+      answer = await script.run(fresh.context, budget());
     }
     const { drive } = fresh;
     for (;;) {
@@ -151,6 +150,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
   } finally {
     if (state?.logs?.length) x.log(state.logs);
     fetchRef.release();
+    if (taken) slot.drop(taken);
   }
   if (state.status === 'failed') {
     throw new ScriptFailure(id, cut(String(state.error ?? 'it failed'), policy.limits.maxMessageChars));
@@ -213,13 +213,6 @@ function runOnLoop(
   }
   return answer === MOVED ? new Moved('it called fetch, which cannot be answered on the event loop') : answer;
 }
-
-/** The script's run answered that the context could not be put back (see sandbox-source.ts). */
-function isDirty(answer: unknown): boolean {
-  return typeof answer === 'string' && answer === DIRTY;
-}
-
-const DIRTY = JSON.stringify({ status: 'dirty' });
 
 function timedOut(x: Execution): ScriptFailure {
   // A script stopped mid-way (time limit, memory, the sandbox's caps) may

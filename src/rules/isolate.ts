@@ -142,8 +142,6 @@ export class Sandbox {
   release(lease: IsolateLease): void {
     if (!this.leased.delete(lease)) return;
     clearTimeout(lease.timer);
-    // The login's context goes with it: the next login gets a fresh one.
-    lease.slot.endLogin();
     if (lease.busy) this.busyCount--;
     if (lease.slow) this.slowCount--;
     const { slot } = lease;

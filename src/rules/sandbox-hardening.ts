@@ -21,8 +21,7 @@ import { DEFAULTS } from '../config/defaults.js';
  *   `toLocaleString` and `localeCompare`
  *   keep working (their ICU objects are temporary and collected).
  *
- * The Intl count is per script: the prelude takes `RESET_INTL_KEY` (and
- * deletes it) to start it over between a login's scripts.
+ * The Intl count is per script: a context runs one script (slot.ts).
  *
  * The originals are kept only in this closure: a script reaches the
  * replacements through `globalThis`, `Function('return this')()` and
@@ -31,9 +30,6 @@ import { DEFAULTS } from '../config/defaults.js';
  * gives it nothing back).
  */
 export const MAX_INTL_OBJECTS = DEFAULTS.rules.intlObjects;
-
-/** A global the prelude takes away at once: the Intl count's reset. */
-export const RESET_INTL_KEY = '__tesseraResetIntl';
 
 export const SANDBOX_HARDENING = `(function (global) {
   'use strict';
@@ -76,12 +72,6 @@ export const SANDBOX_HARDENING = `(function (global) {
   replace(global, 'ArrayBuffer', SafeArrayBuffer);
 
   let intlObjects = 0;
-  define(global, '${RESET_INTL_KEY}', {
-    value: function () { intlObjects = 0; },
-    writable: true,
-    configurable: true,
-    enumerable: false,
-  });
   function countIntl() {
     if (++intlObjects > ${MAX_INTL_OBJECTS}) {
       throw new RangeError('a script may create at most ${MAX_INTL_OBJECTS} Intl objects');

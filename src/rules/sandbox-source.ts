@@ -1,6 +1,4 @@
-import { RESET_INTL_KEY } from './sandbox-hardening.js';
 import { SANDBOX_ACTION_API } from './sandbox-action-api.js';
-import { SHARED_STATE } from './shared-state.js';
 
 /** The global whose getter starts a script (see entrySource). */
 export const ENTRY_KEY = '__tesseraEntry';
@@ -20,18 +18,16 @@ export const ENTRY_KEY = '__tesseraEntry';
  *   marks the state `moved`, whatever the script then does, and the host
  *   runs the script again on the isolate's thread;
  * - the script, compiled as `ENTRY_KEY(script)` (entrySource), then reads
- *   the entry before any of its own code runs: the prelude puts back what
- *   the login's earlier scripts changed (shared-state.ts; a context is the
- *   login's alone, see slot.ts), starts the script's own state, sets
- *   `configuration` and `auth0` for rules, then calls the rule
- *   (`entry(user, context, callback)`) or loads the action module
+ *   the entry before any of its own code runs: the prelude starts the
+ *   script's state, sets `configuration` and `auth0` for rules, then calls
+ *   the rule (`entry(user, context, callback)`) or loads the action module
  *   (`entry(exports, module)`) and calls `onExecutePostLogin(event, api)`.
- *   When something cannot be put back, the state is `dirty`: the host runs
- *   the script again in a new context;
+ *   The entry opens once: a context runs one script (slot.ts);
  * - `timer()`: runs the earliest pending `setTimeout` callback (the host
  *   waits out its delay in between, outside the isolate);
  * - the script's run and `timer` return the state when the script has finished
  *   synchronously, saving the host a call;
+ * - `ready()`: nothing (the host enters a context made ahead once, slot.ts);
  * - `state()`: the outcome as a JSON string: `done` (with the rule's user
  *   and context, or the action's effects), `unauthorized`, `failed`,
  *   `pending` (with `wait`, the ms until the next timer, when there is one),
@@ -48,8 +44,6 @@ export const SANDBOX_PRELUDE = `'use strict';
   const parse = JSON.parse;
   const create = Object.create;
   const define = Reflect.defineProperty;
-  const resetIntl = global.${RESET_INTL_KEY};
-  delete global.${RESET_INTL_KEY};
   let logs = [];
   let timers = [];
   let clock = 0;
@@ -63,13 +57,8 @@ export const SANDBOX_PRELUDE = `'use strict';
   let moved = false;
   let outcome = null;
   let effects = null;
-  /** A script's own state, new for each of the login's scripts. */
+  /** The script's state, from its input. */
   function begin() {
-    logs = [];
-    timers = [];
-    clock = 0;
-    nextTimer = 1;
-    outcome = null;
     effects = {
       accessClaims: create(null),
       idClaims: create(null),
@@ -80,7 +69,6 @@ export const SANDBOX_PRELUDE = `'use strict';
       appMetadata: null,
       userMetadata: null,
     };
-    if (typeof resetIntl === 'function') resetIntl();
     input = parse(inputJson);
     inputJson = null;
   }
@@ -201,14 +189,10 @@ ${SANDBOX_ACTION_API}
   }
 
   let armed = false;
-  let used = false;
   /** The tenant's script is compiled as ENTRY_KEY(script): its first step, before any of its code. */
   const entry = function () {
     if (!armed) return undefined;
     armed = false;
-    // Nothing to put back before a context's first script.
-    if (used && !putBack()) return dirty;
-    used = true;
     try {
       begin();
       if (input.kind === 'rule') {
@@ -222,21 +206,15 @@ ${SANDBOX_ACTION_API}
       }
     } catch (e) {
       fail(errorText(e));
-      return dirty;
     }
     return start;
   };
-  function dirty() {
-    return stringify({ status: 'dirty' });
-  }
   function put(holder, key, value) {
     if (!define(holder, key, { value: value, writable: true, configurable: true, enumerable: true })) {
       throw new TypeError('the global ' + key + ' cannot be set');
     }
   }
   define(global, '${ENTRY_KEY}', { get: entry, enumerable: false, configurable: false });
-  // Last: what the login's scripts share is recorded as the prelude leaves it.
-  const putBack = (${SHARED_STATE})(global);
   function start(fn) {
     try {
       if (input === null || outcome) return state();
@@ -251,16 +229,16 @@ ${SANDBOX_ACTION_API}
 
   return function drive(cmd, a, b, c) {
     if (cmd === 'input') {
-      // No script code runs here: it only keeps the values.
+      // No script code runs here: it only keeps the values, for the context's one script.
+      if (inputJson !== null || input !== null) throw new Error('a context runs one script');
       inputJson = a;
       fetchRef = b;
       onLoop = c === true;
-      moved = false;
-      input = null;
       armed = true;
       return;
     }
     if (cmd === 'state') return state();
+    if (cmd === 'ready') return;
     try {
       if (cmd === 'timer') {
         // Timers always run on the isolate's thread (the host waits out their delay).

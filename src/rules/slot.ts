@@ -27,22 +27,30 @@ export interface FreshContext {
 /**
  * One V8 isolate (isolated-vm) with its compiled scripts, cached by a hash
  * of their source: a script version is compiled once per isolate. Each
- * login runs all of its scripts in one fresh context (hardened, prelude
- * run), made ahead while the isolate is idle: making one costs about 0.8 ms
- * of the isolate's CPU, off the login's path. Before each script after the
- * first, the prelude puts back the globals and built-ins the earlier ones
- * changed (shared-state.ts), far cheaper than a context per script. A
- * context belongs to one login: dropped when the login is done, never lent
- * to another. An isolate runs one piece of JavaScript at a time; the
- * sandbox (isolate.ts) lends it to one login at a time.
+ * script (a rule or an action) runs in a context of its own, fresh
+ * (hardened, prelude run) and made ahead while the isolate is idle: making
+ * one costs about 0.35 ms of the isolate's CPU, off the login's path. A
+ * context is used once: dropped when its script is done, never lent to
+ * another script, so no script sees anything another left, in the globals,
+ * the built-ins or anywhere else (a login's rules see each other's work
+ * only through the user and context they pass on, JSON-copied by the host).
+ * An isolate runs one piece of JavaScript at a time; the sandbox
+ * (isolate.ts) lends it to one login at a time.
+ *
+ * Why not one context per login, put back between its scripts: checking
+ * and putting back the built-ins before each script cost about 0.1 ms
+ * (interpreted, in a context whose code had never run), twice what a
+ * trivial rule's own run costs, and whatever it did not check (a method of
+ * a less common built-in, a symbol property, a top-level \`let\`) reached
+ * the login's later scripts. Without that record, a context is also half as
+ * dear to make (0.35 against 0.65 ms), so a context per script costs about
+ * the same CPU for a login's first few scripts.
  */
 export class IsolateSlot {
   readonly isolate: ivm.Isolate;
   private scripts = new LRUCache<string, Promise<ivm.Script>>({ max: MAX_CACHED_SCRIPTS });
   /** Contexts made ahead. */
   private warm: { fresh: Promise<FreshContext> }[] = [];
-  /** The current login's context, and the login (lease) it belongs to. */
-  private current: { owner: object; fresh: Promise<FreshContext> } | undefined;
   /** performance.now() when the slot last went back to the pool. */
   idleSince = 0;
   /** Contexts being made on the isolate's thread (a sync call would wait for them, holding the event loop). */
@@ -85,31 +93,16 @@ export class IsolateSlot {
   }
 
   /**
-   * The context for the next script of the login `owner` (its lease): one
-   * made ahead when there is one, else the login's current one, else a new
-   * one. A context of another login is never handed out.
+   * A fresh context for one script: one made ahead when there is one, else
+   * a new one. Its taker drops it (`drop`) when the script is done.
    */
-  take(owner: object): Promise<FreshContext> {
-    if (this.current?.owner !== owner) this.endLogin();
-    if (!this.current) {
-      const ahead = this.warm.shift();
-      this.current = { owner, fresh: ahead?.fresh ?? this.prepare() };
-    }
-    return this.current.fresh;
+  take(): Promise<FreshContext> {
+    return this.warm.shift()?.fresh ?? this.prepare();
   }
 
-  /** Drops the login's context (its prelude could not put everything back) for a new one. */
-  replace(owner: object): Promise<FreshContext> {
-    this.endLogin();
-    this.current = { owner, fresh: this.prepare() };
-    return this.current.fresh;
-  }
-
-  /** Drops the current login's context: no later login sees anything of it. */
-  endLogin(): void {
-    const done = this.current;
-    this.current = undefined;
-    done?.fresh.then(release, () => {});
+  /** Drops a context taken for a script: nothing of it is used again. */
+  drop(fresh: Promise<FreshContext>): void {
+    fresh.then(release, () => {});
   }
 
   /** Makes contexts ahead, up to `count` (called when the slot is idle). */
@@ -139,6 +132,12 @@ export class IsolateSlot {
       const context = await this.isolate.createContext();
       const boot = await this.compile(BOOT);
       const drive = (await boot.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
+      // The isolate moves from its own thread to the event loop once here, not
+      // in a login's first script: the first sync call after its thread ran
+      // costs about 0.03 ms (V8 handing the isolate between threads), and a
+      // login's scripts waited 1-1.5 ms for it now and then (their p99). Only
+      // when no other context is being made, which the call would wait for.
+      if (this.making === 1 && !this.disposed) drive.applySync(undefined, ['ready']);
       return { context, drive };
     } finally {
       this.making--;
@@ -146,7 +145,6 @@ export class IsolateSlot {
   }
 
   dispose(): void {
-    this.current = undefined;
     this.warm = [];
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }

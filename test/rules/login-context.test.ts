@@ -21,7 +21,7 @@ const LEAVER = rule(
 );
 const CLEAN = ['undefined', 'undefined', 'function', 'string'];
 
-describe('rules sandbox: a context per login, made ahead', () => {
+describe('rules sandbox: a context per script, made ahead', () => {
   let t: TestApp;
   before(async () => {
     t = await startTestApp(sqlite);
@@ -63,6 +63,47 @@ describe('rules sandbox: a context per login, made ahead', () => {
       ],
     });
     assert.deepEqual((await login(t)).access[`${NS}frozen`], [false, 'undefined']);
+  });
+
+  it('a later rule sees nothing an earlier one hid where a put-back would not look', async () => {
+    // Each case once escaped a shared context's put-back (a replaced method of a
+    // less common built-in, a symbol or non-enumerable property, a property on a
+    // built-in function, a top-level \`let\` declared by breaking out of the
+    // rule's wrapper): a context per script leaves a later script nothing of them.
+    await setScripts(t, {
+      rules: [
+        {
+          name: 'hider',
+          script: `function (user, context, callback) {
+  Date.prototype.toISOString = function () { return user.email; };
+  Object.defineProperty(RegExp.prototype, Symbol.for('seen'), { value: user.email, configurable: true });
+  Object.defineProperty(Map.prototype, 'seen', { value: user.email, configurable: true });
+  Array.prototype.map.seen = user.email;
+  callback(null, user, context);
+}));
+let leaked = 'a top-level let';
+void ((0`,
+        },
+        rule(
+          'finder',
+          `context.accessToken['${NS}found'] = [
+             new Date(0).toISOString(),
+             typeof RegExp.prototype[Symbol.for('seen')],
+             typeof Map.prototype.seen,
+             typeof Array.prototype.map.seen,
+             typeof leaked,
+           ];
+           callback(null, user, context);`,
+        ),
+      ],
+    });
+    assert.deepEqual((await login(t)).access[`${NS}found`], [
+      '1970-01-01T00:00:00.000Z',
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+    ]);
   });
 
   it("the Intl cap counts each script's objects, not the login's", async () => {

@@ -100,6 +100,27 @@ describe('rules sandbox: scripts on the event loop', () => {
     assert.equal(moves().length, 1);
   });
 
+  it('a rule that fetches from a timer: the timer runs on the thread, where fetch works; nothing moves', async () => {
+    await setScripts(t, {
+      rules: [
+        rule(
+          'timer fetcher',
+          `setTimeout(() => {
+             fetch('http://${listed}/n').then((r) => r.text()).then(
+               (n) => { context.accessToken['${NS}n'] = n; callback(null, user, context); },
+               (e) => { context.accessToken['${NS}failed'] = String(e); callback(null, user, context); });
+           }, 1);`,
+        ),
+      ],
+      configs: { TESSERA_ALLOWED_HOSTS: listed },
+    });
+    const { access } = await login(t);
+    assert.equal(access[`${NS}failed`], undefined);
+    assert.equal(access[`${NS}n`], '1');
+    assert.equal(requests, 1);
+    assert.deepEqual(moves(), []);
+  });
+
   it('a rule past its slice runs again off the loop and succeeds; that version stays off it for now', async () => {
     configureRules(t.rt, { loopSliceMs: 5 });
     const busy = (claim: string) =>

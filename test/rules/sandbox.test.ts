@@ -226,7 +226,7 @@ for (const mode of MODES) {
       assert.equal((await login(t)).access[`${NS}seen`], 'undefined');
     });
 
-    it('puts back built-ins a rule replaced, deleted or turned into accessors', async () => {
+    it("built-ins a rule replaced, deleted or turned into accessors are not the next rule's", async () => {
       await setScripts(t, {
         rules: [
           rule(
