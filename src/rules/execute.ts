@@ -85,7 +85,12 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     if (ms <= 0) throw timedOut(x);
     return { timeout: Math.ceil(ms) };
   };
-  const fetchRef = new ivm.Reference((url: unknown, init: unknown) => bridgedFetch(url, init, policy));
+  // The fetch bridge, made for a run on the isolate's thread (on the loop,
+  // fetch moves the script, loop-runs.ts): passing a Reference into a
+  // context first instantiates isolated-vm's class there, about 0.03 ms.
+  let fetchRef: ivm.Reference | undefined;
+  const bridge = () =>
+    (fetchRef ??= new ivm.Reference((url: unknown, init: unknown) => bridgedFetch(url, init, policy)));
   let state: ScriptState | undefined;
   let taken: Promise<FreshContext> | undefined;
   try {
@@ -102,7 +107,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     const sliceMs = policy.limits.loopSliceMs;
     let onThread = !(slot.quiet && lease.loopRuns.allows(key, sliceMs));
     if (!onThread) {
-      const onLoop = runOnLoop(x, script, fresh, input, fetchRef, Math.min(sliceMs, budget().timeout));
+      const onLoop = runOnLoop(x, script, fresh, input, Math.min(sliceMs, budget().timeout));
       if (onLoop instanceof Moved) {
         // Not the script's doing when the thread lost its core meanwhile: this login only.
         if (onLoop.ownDoing) {
@@ -120,7 +125,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     }
     if (onThread) {
       // Queued ahead of the run on the isolate's thread.
-      fresh.drive.applyIgnored(undefined, ['input', input, fetchRef, false]);
+      fresh.drive.applyIgnored(undefined, ['input', input, bridge(), false]);
       answer = await script.run(fresh.context, budget());
     }
     const { drive } = fresh;
@@ -143,13 +148,13 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
       }
       if (policy.deadline - performance.now() <= state.wait) throw timedOut(x);
       await sleep(state.wait, undefined, { signal: lease.abort.signal });
-      answer = await drive.apply(undefined, ['timer'], budget());
+      answer = await drive.apply(undefined, ['timer', bridge()], budget());
     }
   } catch (err) {
     throw toFailure(x, err);
   } finally {
     if (state?.logs?.length) x.log(state.logs);
-    fetchRef.release();
+    fetchRef?.release();
     if (taken) slot.drop(taken);
   }
   if (state.status === 'failed') {
@@ -188,7 +193,6 @@ function runOnLoop(
   script: ivm.Script,
   fresh: FreshContext,
   input: string,
-  fetchRef: ivm.Reference,
   sliceMs: number,
 ): unknown {
   const { slot } = x.lease;
@@ -198,7 +202,7 @@ function runOnLoop(
     new Moved(`it ran past ${sliceMs} ms on the event loop`, slot.cpuMs() - cpuAtStart >= sliceMs / 2);
   let answer: unknown;
   try {
-    fresh.drive.applySync(undefined, ['input', input, fetchRef, true]);
+    fresh.drive.applySync(undefined, ['input', input, undefined, true]);
     answer = script.runSync(fresh.context, { timeout: sliceMs });
     if (answer === undefined) {
       const left = Math.ceil(sliceMs - (performance.now() - started));

@@ -13,18 +13,19 @@ export const ENTRY_KEY = '__tesseraEntry';
  * - `input(inputJson, fetchRef, onLoop)` (just before the script, runs no
  *   script code): keeps the script's data (a JSON copy) and the host's fetch
  *   bridge (an isolated-vm Reference, kept in this closure so the tenant's
- *   code never sees it) for the script compiled next to run, and whether it
- *   runs on the host's event loop (loop-runs.ts): there `fetch` throws and
- *   marks the state `moved`, whatever the script then does, and the host
- *   runs the script again on the isolate's thread;
+ *   code never sees it; none on the loop) for the script compiled next to
+ *   run, and whether it runs on the host's event loop (loop-runs.ts): there
+ *   `fetch` throws and marks the state `moved`, whatever the script then
+ *   does, and the host runs the script again on the isolate's thread;
  * - the script, compiled as `ENTRY_KEY(script)` (entrySource), then reads
  *   the entry before any of its own code runs: the prelude starts the
  *   script's state, sets `configuration` and `auth0` for rules, then calls
  *   the rule (`entry(user, context, callback)`) or loads the action module
  *   (`entry(exports, module)`) and calls `onExecutePostLogin(event, api)`.
  *   The entry opens once: a context runs one script (slot.ts);
- * - `timer()`: runs the earliest pending `setTimeout` callback (the host
- *   waits out its delay in between, outside the isolate);
+ * - `timer(fetchRef)`: runs the earliest pending `setTimeout` callback (the
+ *   host waits out its delay in between, outside the isolate), on the
+ *   isolate's thread, where fetch works: it brings the fetch bridge;
  * - the script's run and `timer` return the state when the script has finished
  *   synchronously, saving the host a call;
  * - `ready()`: nothing (the host enters a context made ahead once, slot.ts);
@@ -243,6 +244,7 @@ ${SANDBOX_ACTION_API}
       if (cmd === 'timer') {
         // Timers always run on the isolate's thread (the host waits out their delay).
         onLoop = false;
+        fetchRef = a;
         timers.sort(function (x, y) { return x.due - y.due || x.id - y.id; });
         const t = timers.shift();
         if (t) {

@@ -55,6 +55,8 @@ export class IsolateSlot {
   idleSince = 0;
   /** Contexts being made on the isolate's thread (a sync call would wait for them, holding the event loop). */
   private making = 0;
+  /** Contexts made but not yet entered from the event loop (enterOnce). */
+  private unentered: FreshContext[] = [];
 
   constructor(readonly memoryLimitMb: number) {
     this.isolate = new ivm.Isolate({ memoryLimit: memoryLimitMb });
@@ -128,24 +130,45 @@ export class IsolateSlot {
 
   private async prepare(): Promise<FreshContext> {
     this.making++;
+    let fresh: FreshContext;
     try {
       const context = await this.isolate.createContext();
       const boot = await this.compile(BOOT);
       const drive = (await boot.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
-      // The isolate moves from its own thread to the event loop once here, not
-      // in a login's first script: the first sync call after its thread ran
-      // costs about 0.03 ms (V8 handing the isolate between threads), and a
-      // login's scripts waited 1-1.5 ms for it now and then (their p99). Only
-      // when no other context is being made, which the call would wait for.
-      if (this.making === 1 && !this.disposed) drive.applySync(undefined, ['ready']);
-      return { context, drive };
+      fresh = { context, drive };
     } finally {
       this.making--;
+    }
+    this.enterOnce(fresh);
+    return fresh;
+  }
+
+  /**
+   * Enters each context once from the event loop when the last of a batch
+   * is made, not in a login's script: the first sync call into a context
+   * made on the isolate's thread cost a login's script about 0.04 ms (V8
+   * handing the isolate between threads, and entering the new context), and
+   * now and then 1-1.5 ms (the scripts' p99). Not while another context is
+   * being made: the call would wait for it, holding the loop.
+   */
+  private enterOnce(fresh: FreshContext): void {
+    this.unentered.push(fresh);
+    if (this.making > 0) return;
+    const batch = this.unentered;
+    this.unentered = [];
+    for (const { drive } of batch) {
+      if (this.disposed) return;
+      try {
+        drive.applySync(undefined, ['ready']);
+      } catch {
+        // Released already (dropped with its login), or the isolate is gone.
+      }
     }
   }
 
   dispose(): void {
     this.warm = [];
+    this.unentered = [];
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }
