@@ -65,6 +65,49 @@ export function ruleContext(ctx: LoginContext, tenant: string): Record<string, u
   };
 }
 
+/**
+ * A rule's input as scriptUser and ruleContext shape it (their keys in
+ * their order, every value blank), for the prelude's warm-up run in each
+ * fresh context (sandbox-source.ts): a script's own run then finds the
+ * prelude's code and its objects' shapes already met. No one's data: it
+ * is a constant. test/rules/rules-context.test.ts keeps it in step.
+ */
+export const RULE_INPUT_SHAPE = {
+  kind: 'rule',
+  // A user whose profile has a name (the profile's keys come first).
+  user: {
+    name: '',
+    user_id: '',
+    email: '',
+    email_verified: false,
+    nickname: '',
+    app_metadata: {},
+    user_metadata: {},
+    blocked: false,
+    logins_count: 0,
+    last_login: '',
+    created_at: '',
+    updated_at: '',
+    identities: [{ provider: '', user_id: '', connection: '', isSocial: false }],
+  },
+  context: {
+    tenant: '',
+    clientID: '',
+    clientName: '',
+    clientMetadata: {},
+    connection: '',
+    connectionID: '',
+    connectionStrategy: '',
+    protocol: '',
+    request: { ip: '', userAgent: '', hostname: '', query: {}, body: {} },
+    stats: { loginsCount: 0 },
+    accessToken: { scope: [''] },
+    idToken: {},
+    authorization: { roles: [] },
+  },
+  configuration: {},
+} as const;
+
 /** The post-login action's `event` (spec section 4). */
 export function actionEvent(
   ctx: LoginContext,

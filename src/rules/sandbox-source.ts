@@ -1,3 +1,4 @@
+import { RULE_INPUT_SHAPE } from './inputs.js';
 import { SANDBOX_ACTION_API } from './sandbox-action-api.js';
 
 /** The global whose getter starts a script (see entrySource). */
@@ -227,6 +228,24 @@ ${SANDBOX_ACTION_API}
     }
     return outcome ? state() : undefined;
   }
+
+  // A warm-up run of the rule path with a blank input (RULE_INPUT_SHAPE),
+  // then everything it set is undone: a context's one script would
+  // otherwise meet every line of the prelude, and the shapes of its input's
+  // objects, for the first time (about 0.05 ms, twice what the same run
+  // costs once they are known). No tenant code runs here.
+  inputJson = ${JSON.stringify(JSON.stringify(RULE_INPUT_SHAPE))};
+  armed = true;
+  entry()(function (user, context, callback) { callback(null, user, context); });
+  logs = [];
+  timers = [];
+  outcome = null;
+  effects = null;
+  input = null;
+  inputJson = null;
+  armed = false;
+  delete global.configuration;
+  delete global.auth0;
 
   return function drive(cmd, a, b, c) {
     if (cmd === 'input') {

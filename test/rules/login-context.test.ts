@@ -4,7 +4,7 @@ import { configureRules, sandboxFor } from '../../src/rules/isolate.js';
 import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 import { startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
-import { alice, login, NS, rule, setScripts } from './helpers.js';
+import { action, alice, login, NS, rule, setScripts } from './helpers.js';
 
 // The sandbox does not depend on the database: SQLite is enough here.
 const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
@@ -104,6 +104,18 @@ void ((0`,
       'undefined',
       'undefined',
     ]);
+  });
+
+  it("an action's context keeps nothing of the prelude's warm-up run (slot.ts)", async () => {
+    await setScripts(t, {
+      actions: [
+        action(
+          'looker',
+          `api.accessToken.setCustomClaim('${NS}globals', [typeof configuration, typeof auth0]);`,
+        ),
+      ],
+    });
+    assert.deepEqual((await login(t)).access[`${NS}globals`], ['undefined', 'undefined']);
   });
 
   it("the Intl cap counts each script's objects, not the login's", async () => {

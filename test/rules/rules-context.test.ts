@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { ALICE, SECRET, startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
+import { RULE_INPUT_SHAPE } from '../../src/rules/inputs.js';
 import { addRefreshClient, login, NS, refresh, refreshToken, rule, setScripts } from './helpers.js';
 
 for (const kind of storeKinds) {
@@ -71,6 +72,15 @@ for (const kind of storeKinds) {
         },
       ]);
       assert.equal(user.password_hash, undefined);
+      // The prelude's warm-up input has the same keys in the same order (inputs.ts).
+      assert.deepEqual(Object.keys(context), Object.keys(RULE_INPUT_SHAPE.context));
+      assert.deepEqual(Object.keys(context.request), Object.keys(RULE_INPUT_SHAPE.context.request));
+      // Alice's first login has no last_login yet; every key she has is in the shape, in its order.
+      assert.deepEqual(
+        Object.keys(user),
+        Object.keys(RULE_INPUT_SHAPE.user).filter((k) => k !== 'last_login'),
+      );
+      assert.deepEqual(Object.keys(user.identities[0]), Object.keys(RULE_INPUT_SHAPE.user.identities[0]));
     });
 
     it('runs on refresh with protocol oauth2-refresh-token', async () => {
