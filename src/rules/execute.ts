@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import ivm from 'isolated-vm';
+import { LRUCache } from 'lru-cache';
+import { DEFAULTS } from '../config/defaults.js';
 import { bridgedFetch, type FetchPolicy } from './fetch-bridge.js';
 import type { FreshContext, IsolateLease } from './isolate.js';
 import { entrySource } from './sandbox-source.js';
@@ -94,8 +96,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
   let state: ScriptState | undefined;
   let taken: Promise<FreshContext> | undefined;
   try {
-    const source = entrySource(x.source);
-    const key = scriptKey(source);
+    const { source, key } = entryOf(x.source);
     const script = await slot.compile(source, key).catch((err: unknown) => {
       if (slot.disposed) throw err;
       throw new ScriptFailure(id, `does not compile: ${message(err)}`);
@@ -161,6 +162,19 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     throw new ScriptFailure(id, cut(String(state.error ?? 'it failed'), policy.limits.maxMessageChars));
   }
   return state;
+}
+
+/** Each wrapped script's entry source and compile key, so that a login does not hash its scripts again. */
+const entries = new LRUCache<string, { source: string; key: string }>({ max: DEFAULTS.rules.cachedScripts });
+
+function entryOf(wrapped: string): { source: string; key: string } {
+  let entry = entries.get(wrapped);
+  if (!entry) {
+    const source = entrySource(wrapped);
+    entry = { source, key: scriptKey(source) };
+    entries.set(wrapped, entry);
+  }
+  return entry;
 }
 
 /** The prelude's state of a run on the loop that called fetch (sandbox-source.ts). */

@@ -55,6 +55,8 @@ export class IsolateSlot {
   idleSince = 0;
   /** Contexts being made on the isolate's thread (a sync call would wait for them, holding the event loop). */
   private making = 0;
+  /** Contexts dropped, to be released (drop). */
+  private dropped: Promise<FreshContext>[] = [];
   /** Contexts made but not yet entered from the event loop (enterOnce). */
   private unentered: FreshContext[] = [];
 
@@ -102,9 +104,20 @@ export class IsolateSlot {
     return this.warm.shift()?.fresh ?? this.prepare();
   }
 
-  /** Drops a context taken for a script: nothing of it is used again. */
+  /**
+   * Drops a context taken for a script: nothing of it is used again. It is
+   * released with the others dropped in the same turn of the event loop,
+   * after it (off the login's path).
+   */
   drop(fresh: Promise<FreshContext>): void {
-    fresh.then(release, () => {});
+    this.dropped.push(fresh);
+    if (this.dropped.length === 1) setImmediate(() => this.releaseDropped());
+  }
+
+  private releaseDropped(): void {
+    const dropped = this.dropped;
+    this.dropped = [];
+    for (const fresh of dropped) fresh.then(release, () => {});
   }
 
   /** Makes contexts ahead, up to `count` (called when the slot is idle). */
