@@ -127,11 +127,11 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
     if (onThread) {
       // Queued ahead of the run on the isolate's thread.
       fresh.drive.applyIgnored(undefined, ['input', input, bridge(), false]);
-      answer = await script.run(fresh.context, budget());
+      answer = await slot.onItsThread(() => script.run(fresh.context, budget()));
     }
     const { drive } = fresh;
     for (;;) {
-      answer ??= await drive.apply(undefined, ['state'], budget());
+      answer ??= await slot.onItsThread(() => drive.apply(undefined, ['state'], budget()));
       const json = String(answer);
       if (json.length > policy.limits.maxResultChars) {
         throw new ScriptFailure(
@@ -149,7 +149,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
       }
       if (policy.deadline - performance.now() <= state.wait) throw timedOut(x);
       await sleep(state.wait, undefined, { signal: lease.abort.signal });
-      answer = await drive.apply(undefined, ['timer', bridge()], budget());
+      answer = await slot.onItsThread(() => drive.apply(undefined, ['timer', bridge()], budget()));
     }
   } catch (err) {
     throw toFailure(x, err);

@@ -55,6 +55,8 @@ export class IsolateSlot {
   idleSince = 0;
   /** Contexts being made on the isolate's thread (a sync call would wait for them, holding the event loop). */
   private making = 0;
+  /** Async calls of scripts on the isolate's thread (onItsThread). */
+  private onThread = 0;
   /** Contexts dropped, to be released (drop). */
   private dropped: Promise<FreshContext>[] = [];
   /** Contexts made but not yet entered from the event loop (enterOnce). */
@@ -79,7 +81,24 @@ export class IsolateSlot {
 
   /** Nothing runs on the isolate's thread: a sync call (loop-runs.ts) starts at once. */
   get quiet(): boolean {
-    return this.making === 0 && !this.disposed;
+    return this.making === 0 && this.onThread === 0 && !this.disposed;
+  }
+
+  /**
+   * Runs an async isolated-vm call of a script (its run, its state, a
+   * timer) on the isolate's thread, counted meanwhile: the slot is not
+   * quiet, so that no sync call (a run on the loop, enterOnce) waits for
+   * it holding the event loop, which would also hold the timers that stop
+   * a script running too long.
+   */
+  async onItsThread<T>(call: () => Promise<T>): Promise<T> {
+    this.onThread++;
+    try {
+      return await call();
+    } finally {
+      this.onThread--;
+      this.enterMade();
+    }
   }
 
   /** The compiled script of `source` (whose scriptKey is `key`), compiled on first use in this isolate. */
@@ -162,11 +181,17 @@ export class IsolateSlot {
    * made on the isolate's thread cost a login's script about 0.04 ms (V8
    * handing the isolate between threads, and entering the new context), and
    * now and then 1-1.5 ms (the scripts' p99). Not while another context is
-   * being made: the call would wait for it, holding the loop.
+   * being made or a script runs on the isolate's thread (quiet): the call
+   * would wait for them, holding the loop; then when they are done.
    */
   private enterOnce(fresh: FreshContext): void {
     this.unentered.push(fresh);
-    if (this.making > 0) return;
+    this.enterMade();
+  }
+
+  /** Enters the contexts made so far (enterOnce), when nothing runs on the isolate's thread. */
+  private enterMade(): void {
+    if (!this.quiet || this.unentered.length === 0) return;
     const batch = this.unentered;
     this.unentered = [];
     for (const { drive } of batch) {
