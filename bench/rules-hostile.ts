@@ -96,10 +96,12 @@ interface Round {
   innocentFailed: number;
   hostileRefused: number;
   hostileOther: number;
+  /** The unexpected answers to the hostile chains, by status and error. */
+  others: string[];
 }
 
 async function round(url: string, seconds: number, side: Side): Promise<Round> {
-  const r: Round = { side, latencies: [], innocentFailed: 0, hostileRefused: 0, hostileOther: 0 };
+  const r: Round = { side, latencies: [], innocentFailed: 0, hostileRefused: 0, hostileOther: 0, others: [] };
   const hostile = side === 'hostile';
   const end = performance.now() + seconds * 1000;
   const innocent = async () => {
@@ -117,7 +119,10 @@ async function round(url: string, seconds: number, side: Side): Promise<Round> {
       const { status, body } = await postForm(url, attackForm(n, hostile));
       const refused = status === 403 && body.error === 'access_denied';
       if (hostile === refused) r.hostileRefused++;
-      else r.hostileOther++;
+      else {
+        r.hostileOther++;
+        r.others.push(`${status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim());
+      }
     }
   };
   const attackers = side === 'alone' ? [] : Array.from({ length: HOSTILE }, (_, i) => attacker(i));
@@ -143,6 +148,7 @@ function summary(rounds: Round[], side: Side) {
     innocentFailed: mine.reduce((n, r) => n + r.innocentFailed, 0),
     hostileRefused: mine.reduce((n, r) => n + r.hostileRefused, 0),
     hostileOther: mine.reduce((n, r) => n + r.hostileOther, 0),
+    others: mine.flatMap((r) => r.others),
   };
 }
 
@@ -190,6 +196,8 @@ run(() =>
         `${attacked.hostileRefused} of Mallory's (403 access_denied); ` +
         `otherwise: ${behaving.hostileOther} of Trent's, ${attacked.hostileOther} of Mallory's`,
     );
+    const others = [...behaving.others, ...attacked.others];
+    if (others.length > 0) console.log(`  the unexpected answers: ${JSON.stringify([...new Set(others)])}`);
     const failed = alone.innocentFailed + behaving.innocentFailed + attacked.innocentFailed;
     console.log(`  innocent logins that did not succeed: ${failed}`);
     const events = await listEvents(rt.store.db, { limit: 1000, userId: ALICE.id });
