@@ -11,7 +11,8 @@ import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import autocannon, { type Options, type RawResult } from 'autocannon';
 import pg from 'pg';
 import pino from 'pino';
-import { lowerHelperThreads } from '../src/cli/helper-threads.js';
+import { keepHelperThreadsLowered } from '../src/cli/helper-threads.js';
+import { DEFAULTS } from '../src/config/defaults.js';
 import { loadConfig } from '../src/config/config.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import { buildServer } from '../src/server.js';
@@ -151,10 +152,11 @@ export async function withTessera(
       await seedTenant(rt);
       await seed?.(rt);
       const app = await buildServer(rt);
+      let helpers: { stop(): void } | undefined;
       try {
         await app.listen({ port: 0, host: '127.0.0.1' });
         // As tessera serve runs (TESSERA_HELPER_THREADS_NICE=0 measures without).
-        await lowerHelperThreads(config.helperThreadsNice);
+        helpers = await keepHelperThreadsLowered(config.helperThreadsNice, DEFAULTS.rules.threadsNiceCheckMs);
         const { port } = app.server.address() as AddressInfo;
         await body({
           rt,
@@ -163,6 +165,7 @@ export async function withTessera(
           server: app.server,
         });
       } finally {
+        helpers?.stop();
         closeLoad();
         await app.close();
       }

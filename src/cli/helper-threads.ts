@@ -20,11 +20,51 @@ import { promisify } from 'node:util';
  *
  * The pool's threads start with its first task, so one is run first. A
  * thread started later by the main thread (isolated-vm's, for rules run off
- * the loop) inherits the main thread's priority.
+ * the loop) inherits the main thread's priority: keepHelperThreadsLowered
+ * lowers those too.
  */
 export async function lowerHelperThreads(by: number): Promise<number> {
   if (by <= 0 || process.platform !== 'linux') return 0;
   await promisify(randomFill)(Buffer.alloc(1));
+  return lowerThreads(by, () => true);
+}
+
+/**
+ * Keeps every thread but the main one `by` levels lower, as
+ * lowerHelperThreads, including the threads started later: it lowers the
+ * ones there now, then every `everyMs` the ones that are new since (each
+ * thread once). Returns how many it lowered at first and a stop function
+ * (its timer does not keep the process alive).
+ *
+ * Why: isolated-vm starts its threads for scripts run off the event loop
+ * (a script moved off it, a fetch) when the first such run comes, at the
+ * main thread's priority. A busy or hostile script there then outranked
+ * the lowered hash pool by about 9 to 1 in CPU share (nice 0 against 10),
+ * and other users' logins waited on their hashes until admission control
+ * refused them (bench:rules-hostile: 36-258 innocent logins refused per
+ * run).
+ */
+export async function keepHelperThreadsLowered(
+  by: number,
+  everyMs: number,
+): Promise<{ lowered: number; stop(): void }> {
+  if (by <= 0 || process.platform !== 'linux') return { lowered: 0, stop() {} };
+  await promisify(randomFill)(Buffer.alloc(1));
+  const seen = new Set<number>();
+  const lowerNew = () =>
+    lowerThreads(by, (tid) => {
+      if (seen.has(tid)) return false;
+      seen.add(tid);
+      return true;
+    });
+  const lowered = lowerNew();
+  const timer = setInterval(lowerNew, everyMs);
+  timer.unref();
+  return { lowered, stop: () => clearInterval(timer) };
+}
+
+/** Lowers each thread but the main one that `pick` chooses by `by` levels (at most to 19); how many. */
+function lowerThreads(by: number, pick: (tid: number) => boolean): number {
   let tasks: string[];
   try {
     tasks = readdirSync('/proc/self/task');
@@ -34,7 +74,7 @@ export async function lowerHelperThreads(by: number): Promise<number> {
   let lowered = 0;
   for (const task of tasks) {
     const tid = Number(task);
-    if (tid === process.pid) continue;
+    if (tid === process.pid || !pick(tid)) continue;
     try {
       setPriority(tid, Math.min(19, getPriority(tid) + by));
       lowered++;

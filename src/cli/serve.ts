@@ -6,7 +6,8 @@ import { schedulePurge } from '../events/retention.js';
 import { outboxWarnings } from '../notify/index.js';
 import type { Counters } from '../protection/counters.js';
 import { createRuntime, type Runtime } from '../runtime.js';
-import { lowerHelperThreads } from './helper-threads.js';
+import { keepHelperThreadsLowered } from './helper-threads.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { buildServer } from '../server.js';
 import { isEmpty } from '../store/db.js';
 import { getTenantSettings } from '../store/repos/settings.js';
@@ -67,11 +68,13 @@ export async function startServer(
       ? { cert: readPem('TESSERA_TLS_CERT', config.tlsCert), key: readPem('TESSERA_TLS_KEY', config.tlsKey) }
       : undefined;
   const app = await buildServer(rt, { https });
-  const lowered = await lowerHelperThreads(config.helperThreadsNice);
+  const helpers = await keepHelperThreadsLowered(config.helperThreadsNice, DEFAULTS.rules.threadsNiceCheckMs);
+  app.addHook('onClose', async () => helpers.stop());
+  const lowered = helpers.lowered;
   if (lowered > 0 && (worker?.index ?? 0) === 0) {
     rt.log.info(
       { threads: lowered, by: config.helperThreadsNice },
-      'helper threads (hash pool, V8) run at a lower CPU priority than the event loop (TESSERA_HELPER_THREADS_NICE)',
+      "helper threads (hash pool, V8, and the sandbox's, once started) run at a lower CPU priority than the event loop (TESSERA_HELPER_THREADS_NICE)",
     );
   }
   if (config.purgeIntervalMinutes > 0 && (worker?.index ?? 0) === 0) {

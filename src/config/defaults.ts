@@ -136,6 +136,8 @@ const defaults = {
     cachedScripts: 256,
     /** Fresh contexts (prelude run, never used) kept ready per isolate: one per script, so a login's first 6 find theirs made. */
     warmContexts: 6,
+    /** How often the sandbox's threads, started when first needed, are lowered as the hash pool is, ms (cli/helper-threads.ts). */
+    threadsNiceCheckMs: 1_000,
     /** How long a script version moved off the event loop stays off it, ms (loop-runs.ts). */
     loopOffMs: 60_000,
     /** Users with a strike remembered at once; past it the oldest are forgotten first. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { describe, it } from 'node:test';
-import { lowerHelperThreads } from '../../src/cli/helper-threads.js';
+import { Worker } from 'node:worker_threads';
+import { keepHelperThreadsLowered, lowerHelperThreads } from '../../src/cli/helper-threads.js';
 
 /** Each thread of this process and its nice value. */
 function niceness(): Map<number, number> {
@@ -34,5 +35,29 @@ describe('helper threads run below the event loop', { skip: process.platform !==
     // Again: relative to where each thread is, and never past 19.
     assert.equal(await lowerHelperThreads(19), lowered);
     for (const [tid, nice] of niceness()) if (tid !== process.pid) assert.equal(nice, 19, `thread ${tid}`);
+  });
+
+  it('kept lowered: a thread started later is lowered within the period, each thread once', async () => {
+    // Its own process (node --test): the threads lowered above are at 19 already.
+    const mainNice = getPriority(process.pid);
+    const keeper = await keepHelperThreadsLowered(2, 20);
+    try {
+      const before = niceness();
+      // A thread started now, at the main thread's priority, as isolated-vm's are.
+      const worker = new Worker('setInterval(() => {}, 1000);', { eval: true });
+      await new Promise((resolve) => worker.once('online', resolve));
+      const started = [...niceness().keys()].filter((tid) => !before.has(tid));
+      assert.ok(started.length > 0, 'the worker added threads');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const after = niceness();
+      // Lowered once over the 5 periods: by 2, not by 10.
+      for (const tid of started) {
+        if (after.has(tid)) assert.equal(after.get(tid), Math.min(19, mainNice + 2), `new thread ${tid}`);
+      }
+      assert.equal(after.get(process.pid), mainNice, 'the event loop keeps its priority');
+      await worker.terminate();
+    } finally {
+      keeper.stop();
+    }
   });
 });
