@@ -31,7 +31,9 @@ import { aliceLogin, autocannonCli, percentile, postForm, run, withTessera } fro
  * of its answer, performance.now()): autocannon's own histogram counts whole
  * milliseconds, too coarse for the aim. autocannon's p50 is printed too.
  *
- * Usage: npm run bench:rules [-- --duration SECONDS --rounds N]
+ * Usage: npm run bench:rules [-- --duration SECONDS --rounds N --rules N]
+ *
+ * `--rules N` runs N rules, the three in turn (the aim is for three).
  */
 
 const AIM_MS = 0.5;
@@ -39,18 +41,20 @@ const NS = 'https://acme.test/';
 const CONCURRENCIES = [1, 16] as const;
 
 const { values: args } = parseArgs({
-  options: { duration: { type: 'string' }, rounds: { type: 'string' } },
+  options: { duration: { type: 'string' }, rounds: { type: 'string' }, rules: { type: 'string' } },
 });
 /** Seconds of each slice (one side at one concurrency) and how many rounds of them. */
 const SLICE_SECONDS = Number(args.duration ?? process.env.BENCH_DURATION ?? 4);
 const ROUNDS = Number(args.rounds ?? 3);
-if (!(SLICE_SECONDS > 0) || !(ROUNDS >= 1)) {
-  console.error('--duration and --rounds must be positive numbers');
+/** How many rules: the three below, again in turn past three (the aim is for three). */
+const RULE_COUNT = Number(args.rules ?? 3);
+if (!(SLICE_SECONDS > 0) || !(ROUNDS >= 1) || !(Number.isInteger(RULE_COUNT) && RULE_COUNT >= 1)) {
+  console.error('--duration, --rounds and --rules must be positive numbers (--rules a whole one)');
   process.exit(2);
 }
 
 /** The three rules: a roles claim, a deny by metadata flag, a scope by role. */
-const RULES = [
+const THREE = [
   {
     name: 'Add roles to the tokens',
     script: `function addRoles(user, context, callback) {
@@ -80,7 +84,12 @@ const RULES = [
   callback(null, user, context);
 }`,
   },
-].map((r, i) => ({ ...r, enabled: true, order: i + 1 }));
+];
+const RULES = Array.from({ length: RULE_COUNT }, (_, i) => {
+  const r = THREE[i % THREE.length]!;
+  return { ...r, name: i < THREE.length ? r.name : `${r.name} (${i + 1})`, enabled: true, order: i + 1 };
+});
+const RULES_LABEL = `${RULE_COUNT} rule${RULE_COUNT === 1 ? '' : 's'}`;
 
 const ROLES = ['editor', 'support'];
 const SCOPE = 'read:orders';
@@ -122,7 +131,7 @@ async function seed(rt: Runtime): Promise<void> {
   });
 }
 
-/** Installs the three rules, or none. Settings reads are cached; a write clears the cache. */
+/** Installs the rules, or none. Settings reads are cached; a write clears the cache. */
 async function setRules(rt: Runtime, on: boolean): Promise<void> {
   await putSetting(rt.store.db, 'rules', on ? RULES : []);
 }
@@ -245,7 +254,7 @@ function report(sides: Side[]): boolean {
   for (const s of sides) {
     const lat = [...s.latencies].sort((a, b) => a - b);
     console.log(
-      `  ${`c=${s.connections}, ${s.on ? '3 rules' : 'no rules'}`.padEnd(26)}${String(s.logins).padStart(8)}` +
+      `  ${`c=${s.connections}, ${s.on ? RULES_LABEL : 'no rules'}`.padEnd(26)}${String(s.logins).padStart(8)}` +
         `${(s.logins / s.seconds).toFixed(1).padStart(10)}${ms(percentile(lat, 50)).padStart(11)}` +
         `${ms(percentile(lat, 99)).padStart(11)}${`${percentile(
           [...s.cannonP50].sort((a, b) => a - b),
@@ -266,11 +275,12 @@ function report(sides: Side[]): boolean {
     const added = p(rules!) - p(none!);
     const scripts = q(rules!.scripts, 50);
     const cpu = rules!.cpuMs / rules!.logins - none!.cpuMs / none!.logins;
-    const ok = scripts < AIM_MS;
+    const ok = scripts < AIM_MS || RULE_COUNT !== 3;
     pass &&= ok;
+    const aim =
+      RULE_COUNT === 3 ? `aim < ${AIM_MS} ms: ${ok ? 'PASS' : 'BELOW AIM'}` : 'the aim is for 3 rules';
     console.log(
-      `  c=${c}: the 3 rules' own time p50 ${ms(scripts, 3)} (p99 ${ms(q(rules!.scripts, 99), 3)}); ` +
-        `aim < ${AIM_MS} ms: ${ok ? 'PASS' : 'BELOW AIM'}`,
+      `  c=${c}: the ${RULES_LABEL}' own time p50 ${ms(scripts, 3)} (p99 ${ms(q(rules!.scripts, 99), 3)}); ${aim}`,
     );
     console.log(
       `        login p50 with / without: ${ms(p(rules!))} / ${ms(p(none!))} = ${(p(rules!) / p(none!)).toFixed(3)} ` +
@@ -288,8 +298,8 @@ run(() =>
     console.log(
       `rules bench: ${availableParallelism()} cores, UV_THREADPOOL_SIZE=${THREADPOOL_SIZE}, ` +
         `load from the autocannon CLI (own process), ${ROUNDS} rounds of ${SLICE_SECONDS} s per side, ` +
-        `c=${CONCURRENCIES.join(' and c=')}, ${RULES.length} rules (roles claim, deny by app_metadata, ` +
-        `scope by role), attack protection off, SQLite (WAL) in ${tessera.dir}`,
+        `c=${CONCURRENCIES.join(' and c=')}, ${RULES_LABEL} (roles claim, deny by app_metadata, ` +
+        `scope by role${RULE_COUNT > 3 ? ', in turn' : ''}), attack protection off, SQLite (WAL) in ${tessera.dir}`,
     );
     const rec = recorder(tessera.server);
     const sides: Side[] = CONCURRENCIES.flatMap((connections) =>

@@ -134,8 +134,14 @@ const defaults = {
     },
     /** Compiled scripts kept per isolate; past this many, the cache drops the least recently used. */
     cachedScripts: 256,
-    /** Fresh contexts (prelude run, never used) kept ready per isolate: one per script, so a login's first 6 find theirs made. */
+    /**
+     * Fresh contexts (prelude run, never used) kept ready per isolate: one
+     * per script, at least this many, or as many as the last login ran
+     * scripts, up to warmContextsMax (each holds about 0.2 MB of the
+     * isolate's heap).
+     */
     warmContexts: 6,
+    warmContextsMax: 16,
     /** How often the sandbox's threads, started when first needed, are lowered as the hash pool is, ms (cli/helper-threads.ts). */
     threadsNiceCheckMs: 1_000,
     /** How long a script version moved off the event loop stays off it, ms (loop-runs.ts). */

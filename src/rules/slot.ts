@@ -7,8 +7,9 @@ import { DEFAULTS } from '../config/defaults.js';
 
 /** Compiled scripts kept per isolate; past this many, the least recently used is dropped. */
 const MAX_CACHED_SCRIPTS = DEFAULTS.rules.cachedScripts;
-/** Fresh contexts (prelude run, never used) kept ready per isolate. */
+/** Fresh contexts (prelude run, never used) kept ready per isolate: at least, and at most. */
 const WARM_CONTEXTS = DEFAULTS.rules.warmContexts;
+const WARM_CONTEXTS_MAX = DEFAULTS.rules.warmContextsMax;
 
 /**
  * What a fresh context runs before any tenant script, as one script (one
@@ -139,9 +140,14 @@ export class IsolateSlot {
     for (const fresh of dropped) fresh.then(release, () => {});
   }
 
+  /** How many contexts are made or being made ahead. */
+  get madeAhead(): number {
+    return this.warm.length;
+  }
+
   /** Makes contexts ahead, up to `count` (called when the slot is idle). */
   topUp(count = WARM_CONTEXTS): void {
-    while (this.warm.length < Math.min(count, WARM_CONTEXTS) && !this.disposed) {
+    while (this.warm.length < Math.min(count, WARM_CONTEXTS_MAX) && !this.disposed) {
       const entry = { fresh: this.prepare() };
       entry.fresh.catch(() => {
         this.warm = this.warm.filter((w) => w !== entry);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { Sandbox } from '../../src/rules/isolate.js';
 import { IsolateSlot } from '../../src/rules/slot.js';
+import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 
 /** Spins the event loop's thread for `ms` (so the isolate's thread works meanwhile). */
 function spin(ms: number): void {
@@ -46,5 +49,24 @@ describe('rules sandbox: an isolate slot', () => {
     }
     assert.ok(held < 200, `the event loop was held ${Math.round(held)} ms`);
     assert.equal(slot.quiet, true);
+  });
+
+  it('an isolate makes ahead a context for each script of the last login, within warmContextsMax', async () => {
+    const sandbox = new Sandbox({ ...DEFAULT_RULES_LIMITS, isolates: 1, warmIsolates: 1 });
+    try {
+      const made = async (scripts: number) => {
+        sandbox.noteScripts(scripts);
+        const lease = await sandbox.lease(performance.now() + 5000);
+        assert.ok(lease);
+        sandbox.release(lease);
+        await new Promise((resolve) => setImmediate(resolve));
+        return lease.slot.madeAhead;
+      };
+      assert.equal(await made(10), 10);
+      assert.equal(await made(1), 10, 'what is made stays made');
+      assert.equal(await made(40), DEFAULTS.rules.warmContextsMax);
+    } finally {
+      sandbox.dispose();
+    }
   });
 });
