@@ -5,7 +5,8 @@ import { errors } from '../errors/index.js';
 import { getSetting, getTenantSettings } from '../store/repos/settings.js';
 import { runActions } from './action-runner.js';
 import { allowedHosts, type FetchPolicy } from './fetch-bridge.js';
-import { type IsolateLease, sandboxFor } from './isolate.js';
+import type { IsolateLease } from './isolate.js';
+import { sandboxFor } from './sandboxes.js';
 import { runRules } from './rule-runner.js';
 import {
   describeScript,

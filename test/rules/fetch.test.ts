@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { configureRules } from '../../src/rules/isolate.js';
+import { configureRules } from '../../src/rules/sandboxes.js';
 import { DEFAULT_RULES_LIMITS, type FetchLookup } from '../../src/rules/types.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';

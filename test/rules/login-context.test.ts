@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { configureRules, sandboxFor } from '../../src/rules/isolate.js';
+import { configureRules, sandboxFor } from '../../src/rules/sandboxes.js';
 import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 import { startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';

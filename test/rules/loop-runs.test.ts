@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { configureRules } from '../../src/rules/isolate.js';
+import { configureRules } from '../../src/rules/sandboxes.js';
 import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';

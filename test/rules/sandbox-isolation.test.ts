@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { configureRules, sandboxFor } from '../../src/rules/isolate.js';
+import { configureRules, sandboxFor } from '../../src/rules/sandboxes.js';
 import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { putSetting } from '../../src/store/repos/settings.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { configureRules } from '../../src/rules/isolate.js';
+import { configureRules } from '../../src/rules/sandboxes.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 import { SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
