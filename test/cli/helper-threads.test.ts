@@ -41,10 +41,10 @@ describe('helper threads run below the event loop', { skip: process.platform !==
     // Its own process (node --test): the threads lowered above are at 19 already.
     const mainNice = getPriority(process.pid);
     const keeper = await keepHelperThreadsLowered(2, 20);
+    const before = niceness();
+    // A thread started now, at the main thread's priority, as isolated-vm's are.
+    const worker = new Worker('setInterval(() => {}, 1000);', { eval: true });
     try {
-      const before = niceness();
-      // A thread started now, at the main thread's priority, as isolated-vm's are.
-      const worker = new Worker('setInterval(() => {}, 1000);', { eval: true });
       await new Promise((resolve) => worker.once('online', resolve));
       const started = [...niceness().keys()].filter((tid) => !before.has(tid));
       assert.ok(started.length > 0, 'the worker added threads');
@@ -55,9 +55,10 @@ describe('helper threads run below the event loop', { skip: process.platform !==
         if (after.has(tid)) assert.equal(after.get(tid), Math.min(19, mainNice + 2), `new thread ${tid}`);
       }
       assert.equal(after.get(process.pid), mainNice, 'the event loop keeps its priority');
-      await worker.terminate();
     } finally {
       keeper.stop();
+      // Also when an assertion failed: a live worker would keep the test's process running.
+      await worker.terminate();
     }
   });
 });
