@@ -5,10 +5,13 @@ import { promisify } from 'node:util';
 
 /**
  * Runs every thread of this process but the main one (the event loop) `by`
- * nice levels lower: libuv's pool, where argon2 hashes and tokens are
- * signed, and V8's helper threads. Linux only (threads are scheduled one
- * by one there); elsewhere, or with `by` 0, nothing changes. Returns how
- * many threads were lowered.
+ * nice levels lower, including the threads started later: it lowers the
+ * ones there now, then every `everyMs` the ones that are new since (each
+ * thread once). These are libuv's pool, where argon2 hashes and tokens are
+ * signed, V8's helper threads, and isolated-vm's. Linux only (threads are
+ * scheduled one by one there); elsewhere, or with `by` 0, nothing changes.
+ * Returns how many threads it lowered at first and a stop function (its
+ * timer does not keep the process alive).
  *
  * Why: on a machine whose cores the hashes keep busy, the event loop's
  * short work (parsing a request, refusing one the admission budget cannot
@@ -18,31 +21,14 @@ import { promisify } from 'node:util';
  * same; the loop simply goes first. Measured (bench:overload, 3× capacity):
  * refusals' p99 as the client sees it 10-12 → 6 ms, goodput unchanged.
  *
- * The pool's threads start with its first task, so one is run first. A
- * thread started later by the main thread (isolated-vm's, for rules run off
- * the loop) inherits the main thread's priority: keepHelperThreadsLowered
- * lowers those too.
- */
-export async function lowerHelperThreads(by: number): Promise<number> {
-  if (by <= 0 || process.platform !== 'linux') return 0;
-  await promisify(randomFill)(Buffer.alloc(1));
-  return lowerThreads(by, () => true);
-}
-
-/**
- * Keeps every thread but the main one `by` levels lower, as
- * lowerHelperThreads, including the threads started later: it lowers the
- * ones there now, then every `everyMs` the ones that are new since (each
- * thread once). Returns how many it lowered at first and a stop function
- * (its timer does not keep the process alive).
- *
- * Why: isolated-vm starts its threads for scripts run off the event loop
- * (a script moved off it, a fetch) when the first such run comes, at the
- * main thread's priority. A busy or hostile script there then outranked
- * the lowered hash pool by about 9 to 1 in CPU share (nice 0 against 10),
- * and other users' logins waited on their hashes until admission control
- * refused them (bench:rules-hostile: 36-258 innocent logins refused per
- * run).
+ * The pool's threads start with its first task, so one is run first.
+ * isolated-vm starts its threads for scripts run off the event loop (a
+ * script moved off it, a fetch) when the first such run comes, at the main
+ * thread's priority: lowered only at startup, a busy or hostile script
+ * there outranked the lowered hash pool by about 9 to 1 in CPU share (nice
+ * 0 against 10), and other users' logins waited on their hashes until
+ * admission control refused them (bench:rules-hostile: 36-258 innocent
+ * logins refused per run). Hence the later checks.
  */
 export async function keepHelperThreadsLowered(
   by: number,

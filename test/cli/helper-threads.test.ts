@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { keepHelperThreadsLowered, lowerHelperThreads } from '../../src/cli/helper-threads.js';
+import { keepHelperThreadsLowered } from '../../src/cli/helper-threads.js';
 
 /** Each thread of this process and its nice value. */
 function niceness(): Map<number, number> {
@@ -15,14 +15,18 @@ function niceness(): Map<number, number> {
 describe('helper threads run below the event loop', { skip: process.platform !== 'linux' }, () => {
   it('0 changes nothing', async () => {
     const before = niceness();
-    assert.equal(await lowerHelperThreads(0), 0);
+    const keeper = await keepHelperThreadsLowered(0, 20);
+    keeper.stop();
+    assert.equal(keeper.lowered, 0);
     assert.deepEqual(niceness(), before);
   });
 
   it("lowers every thread but the main one, the hash pool's included, by the given levels", async () => {
     // This test file runs in a process of its own (node --test), so nothing else is affected.
     const mainBefore = getPriority(process.pid);
-    const lowered = await lowerHelperThreads(3);
+    const first = await keepHelperThreadsLowered(3, 60_000);
+    first.stop();
+    const { lowered } = first;
     // The pool's threads exist now (started by the call): their priority before was the main thread's.
     const after = niceness();
     assert.equal(after.get(process.pid), mainBefore, 'the event loop keeps its priority');
@@ -32,8 +36,10 @@ describe('helper threads run below the event loop', { skip: process.platform !==
     for (const [tid, nice] of after) {
       if (tid !== process.pid) assert.equal(nice, Math.min(19, mainBefore + 3), `thread ${tid}`);
     }
-    // Again: relative to where each thread is, and never past 19.
-    assert.equal(await lowerHelperThreads(19), lowered);
+    // Another keeper: relative to where each thread is, and never past 19.
+    const again = await keepHelperThreadsLowered(19, 60_000);
+    again.stop();
+    assert.equal(again.lowered, lowered);
     for (const [tid, nice] of niceness()) if (tid !== process.pid) assert.equal(nice, 19, `thread ${tid}`);
   });
 
