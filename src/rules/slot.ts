@@ -54,9 +54,10 @@ export class IsolateSlot {
   private warm: { fresh: Promise<FreshContext> }[] = [];
   /** performance.now() when the slot last went back to the pool. */
   idleSince = 0;
-  /** Contexts being made on the isolate's thread (a sync call would wait for them, holding the event loop). */
-  private making = 0;
-  /** Async calls of scripts on the isolate's thread (onItsThread). */
+  /**
+   * Async calls on the isolate's thread (onItsThread): contexts being made,
+   * scripts run there. A sync call would wait for them, holding the event loop.
+   */
   private onThread = 0;
   /** Contexts dropped, to be released (drop). */
   private dropped: Promise<FreshContext>[] = [];
@@ -82,14 +83,14 @@ export class IsolateSlot {
 
   /** Nothing runs on the isolate's thread: a sync call (loop-runs.ts) starts at once. */
   get quiet(): boolean {
-    return this.making === 0 && this.onThread === 0 && !this.disposed;
+    return this.onThread === 0 && !this.disposed;
   }
 
   /**
-   * Runs an async isolated-vm call of a script (its run, its state, a
-   * timer) on the isolate's thread, counted meanwhile: the slot is not
+   * Runs async isolated-vm calls on the isolate's thread (making a context;
+   * a script's run, its state, a timer), counted meanwhile: the slot is not
    * quiet, so that no sync call (a run on the loop, enterOnce) waits for
-   * it holding the event loop, which would also hold the timers that stop
+   * them holding the event loop, which would also hold the timers that stop
    * a script running too long.
    */
   async onItsThread<T>(call: () => Promise<T>): Promise<T> {
@@ -167,16 +168,12 @@ export class IsolateSlot {
   }
 
   private async prepare(): Promise<FreshContext> {
-    this.making++;
-    let fresh: FreshContext;
-    try {
+    const fresh = await this.onItsThread(async () => {
       const context = await this.isolate.createContext();
       const boot = await this.compile(BOOT);
       const drive = (await boot.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
-      fresh = { context, drive };
-    } finally {
-      this.making--;
-    }
+      return { context, drive };
+    });
     this.enterOnce(fresh);
     return fresh;
   }
