@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     out: { type: 'string' },
     top: { type: 'string', default: '25' },
+    'stub-hash': { type: 'boolean', default: false },
   },
 });
 const GRANT = args.grant === 'password' ? 'password' : 'refresh';
@@ -44,6 +45,17 @@ const SECONDS = Number(args.seconds);
 const OUT = args.out ?? `/tmp/tessera-${GRANT}-${DATABASE}.cpuprofile`;
 
 const CLIENT_ID = 'profile-rotating';
+
+/** `--stub-hash`: the password check answers at once, as in login-cost.ts, so a
+ *  password login's profile shows its own work without argon2 beside it. */
+const STUB = args['stub-hash']
+  ? {
+      verify: async (_stored: string, password: string) => ({
+        ok: password === ALICE.password,
+        needsRehash: false,
+      }),
+    }
+  : undefined;
 
 async function seed(rt: Runtime): Promise<void> {
   const now = rt.now();
@@ -80,45 +92,49 @@ const passwordForm = (scope?: string) =>
   }).toString();
 
 run(() =>
-  withTessera(seed, async ({ url }) => {
-    let load: GrantLoad;
-    if (GRANT === 'refresh') {
-      const tokens: string[] = [];
-      for (let i = 0; i < CONCURRENCY; i++) {
-        const { status, body } = await postForm(url, passwordForm('offline_access read:orders'));
-        if (status !== 200) throw new Error(`login failed: ${status} ${JSON.stringify(body)}`);
-        tokens.push(body.refresh_token);
+  withTessera(
+    seed,
+    async ({ url }) => {
+      let load: GrantLoad;
+      if (GRANT === 'refresh') {
+        const tokens: string[] = [];
+        for (let i = 0; i < CONCURRENCY; i++) {
+          const { status, body } = await postForm(url, passwordForm('offline_access read:orders'));
+          if (status !== 200) throw new Error(`login failed: ${status} ${JSON.stringify(body)}`);
+          tokens.push(body.refresh_token);
+        }
+        load = {
+          url,
+          forms: [],
+          rotate: {
+            fields: { grant_type: 'refresh_token', client_id: CLIENT_ID, client_secret: SECRET },
+            tokens,
+          },
+        };
+      } else {
+        load = { url, forms: [passwordForm()] };
       }
-      load = {
-        url,
-        forms: [],
-        rotate: {
-          fields: { grant_type: 'refresh_token', client_id: CLIENT_ID, client_secret: SECRET },
-          tokens,
-        },
-      };
-    } else {
-      load = { url, forms: [passwordForm()] };
-    }
-    // Warm-up, sized to about two seconds.
-    const warm = await remoteGrantSlice(load, CONCURRENCY * 4);
-    const rate = (await remoteGrantSlice(load, Math.max(64, Math.round(warm.rate * 2)))).rate;
+      // Warm-up, sized to about two seconds.
+      const warm = await remoteGrantSlice(load, CONCURRENCY * 4);
+      const rate = (await remoteGrantSlice(load, Math.max(64, Math.round(warm.rate * 2)))).rate;
 
-    const session = new Session();
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 200 });
-    await session.post('Profiler.start');
-    const slice = await remoteGrantSlice(load, Math.max(64, Math.round(rate * SECONDS)));
-    const { profile } = await session.post('Profiler.stop');
-    session.disconnect();
-    writeFileSync(OUT, JSON.stringify(profile));
+      const session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+      const slice = await remoteGrantSlice(load, Math.max(64, Math.round(rate * SECONDS)));
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      writeFileSync(OUT, JSON.stringify(profile));
 
-    console.log(
-      `${GRANT} grant on ${DATABASE}, ${CONCURRENCY} in flight: ${slice.count} answered 200 in ` +
-        `${slice.seconds.toFixed(1)} s (${slice.rate.toFixed(0)}/s), ${(slice.cpuMs / slice.count).toFixed(3)} ms ` +
-        `of server CPU per request (all threads); statuses ${JSON.stringify(slice.statuses)}; profile: ${OUT}`,
-    );
-    console.log(summarize(profile, Number(args.top), slice.count));
-  }),
+      console.log(
+        `${GRANT} grant on ${DATABASE}, ${CONCURRENCY} in flight: ${slice.count} answered 200 in ` +
+          `${slice.seconds.toFixed(1)} s (${slice.rate.toFixed(0)}/s), ${(slice.cpuMs / slice.count).toFixed(3)} ms ` +
+          `of server CPU per request (all threads); statuses ${JSON.stringify(slice.statuses)}; profile: ${OUT}`,
+      );
+      console.log(summarize(profile, Number(args.top), slice.count));
+    },
+    STUB,
+  ),
 );

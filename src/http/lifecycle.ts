@@ -2,10 +2,20 @@ import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import { errors } from '../errors/index.js';
-import { withDeadline } from '../store/deadline.js';
+import { type Deadline, deadlinesScoped, withDeadline } from '../store/deadline.js';
 
 const scope = Symbol('tessera.deadline-scope');
-type Scoped = FastifyRequest & { [scope]?: AsyncResource };
+const deadlineOf = Symbol('tessera.deadline');
+type Scoped = FastifyRequest & { [scope]?: AsyncResource; [deadlineOf]?: Deadline };
+
+/**
+ * Whether the request's client has closed the connection before its answer:
+ * what a login waits for (its turn in attack protection, the hash queue) is
+ * then given up instead of done for nobody. False outside the lifecycle.
+ */
+export function clientGoneOf(request: FastifyRequest): () => boolean {
+  return () => (request as Scoped)[deadlineOf]?.gone === true;
+}
 
 /**
  * A request's life at the edge. While the server closes (SIGTERM), requests
@@ -28,8 +38,9 @@ export function installLifecycle(
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) deadline.gone = true;
       });
+      request[deadlineOf] = deadline;
       // Body parsing ends in the socket's async context: the handler resumes in this one (preValidation).
-      request[scope] = new AsyncResource('tessera-request');
+      if (deadlinesScoped()) request[scope] = new AsyncResource('tessera-request');
       done();
     });
   });

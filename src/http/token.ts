@@ -11,6 +11,7 @@ import type { TokenResponse } from '../tokens/tokens.js';
 import { normalizeIp } from '../protection/ip.js';
 import type { Runtime } from '../runtime.js';
 import { resolveRequestIp } from './client-ip.js';
+import { clientGoneOf } from './lifecycle.js';
 import type { InvalidInput } from './params.js';
 
 /** What the login pipeline learns about the HTTP request. */
@@ -21,6 +22,7 @@ export function requestInfo(request: FastifyRequest, reply: FastifyReply, params
     userAgent: request.headers['user-agent'],
     hostname: request.hostname,
     body: params.withoutSecrets(),
+    clientGone: clientGoneOf(request),
     // Auth0's rate-limit headers, from the budget that applies: the IP's failed logins.
     onRateLimit: (r) =>
       reply.headers({

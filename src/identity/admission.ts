@@ -1,8 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { errors } from '../errors/index.js';
-import { clientGone } from '../store/deadline.js';
 import { DEFAULTS } from '../config/defaults.js';
 
 /** A hash's cost before any was measured, ms (about argon2id's with our parameters on one core). */
@@ -57,16 +55,22 @@ export interface AdmissionOptions {
 
 /** One admitted login: released once its answer is ready (or it ended before). */
 export interface Ticket {
-  /** Runs the login: its hash (`Admission.run`) is told apart from the rest of its work, which is measured. */
-  during<T>(login: () => Promise<T>): Promise<T>;
+  /**
+   * Runs the login's hash in the queue (`Admission.run`), timed apart from
+   * the rest of the login's work, which is measured; not at all once the
+   * login's client has gone.
+   */
+  run<T>(hash: () => Promise<T>): Promise<T>;
   release(): void;
 }
 
-/** What one admitted login's work has taken so far. */
-interface TicketTiming {
+/** One admitted login, as its hash's turn in the queue sees it. */
+export interface TicketState {
   admittedAt: number;
   /** Time spent in `run` (queued for the pool and hashing), ms; undefined while none was. */
   hashingMs?: number;
+  /** True once the login's client closed its connection (the request's deadline). */
+  clientGone?: () => boolean;
 }
 
 /**
@@ -91,8 +95,6 @@ export class Admission {
   private readonly hash: CostEstimate;
   /** An admitted login's work outside `run`, ms. */
   private readonly tail = new CostEstimate(0);
-  /** The admitted login whose work is running (Ticket.during). */
-  private readonly current = new AsyncLocalStorage<TicketTiming>();
 
   constructor(private readonly opts: AdmissionOptions) {
     this.budgetMs = opts.budgetMs;
@@ -149,14 +151,18 @@ export class Admission {
     }
   }
 
-  /** Admits one login that arrived at `arrivedAt` (as in `precheck`), or throws the 503 that refuses it. */
-  admit(arrivedAt?: number): Ticket {
+  /**
+   * Admits one login that arrived at `arrivedAt` (as in `precheck`), or
+   * throws the 503 that refuses it. `clientGone` tells when its client has
+   * gone: its hash is then not run.
+   */
+  admit(arrivedAt?: number, clientGone?: () => boolean): Ticket {
     this.precheck(arrivedAt);
     this.admitted++;
-    const timing: TicketTiming = { admittedAt: this.clock() };
+    const timing: TicketState = { admittedAt: this.clock(), clientGone };
     let released = false;
     return {
-      during: (login) => this.current.run(timing, login),
+      run: (hash) => this.run(hash, timing),
       release: () => {
         if (released) return;
         released = true;
@@ -169,17 +175,18 @@ export class Admission {
   }
 
   /**
-   * Runs one hash when a slot is free, in arrival order. Throws (hashing
-   * nothing) when the request's client went away while it waited.
+   * Runs one hash when a slot is free, in arrival order: an admitted login's
+   * (`timing`, its ticket's) or, without one, a hash no login was admitted
+   * for. Throws (hashing nothing) when the login's client went away while it
+   * waited.
    */
-  async run<T>(hash: () => Promise<T>): Promise<T> {
-    const timing = this.current.getStore();
+  async run<T>(hash: () => Promise<T>, timing?: TicketState): Promise<T> {
     const entered = this.clock();
     if (this.running >= this.parallelism) await new Promise<void>((resolve) => this.queue.push(resolve));
     else this.running++;
     try {
       // Nobody waits for the answer: a 503 that goes nowhere, and the attempt is given back, not counted.
-      if (clientGone())
+      if (timing?.clientGone?.())
         throw errors.temporarilyUnavailable(1, 'the client went away before its password was checked');
       const t0 = this.clock();
       const result = await hash();

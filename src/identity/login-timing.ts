@@ -50,6 +50,9 @@ const MIN_SAMPLES = 3;
  */
 const FRESH_MS = DEFAULTS.admission.freshSampleMs;
 
+/** Runs one hash in its turn (admission control's queue). */
+export type HashGate = <T>(hash: () => Promise<T>) => Promise<T>;
+
 export interface LoginTimingDeps {
   /** The hash profiles of a connection's users (users repo). */
   profilesOf: (connectionId: string) => Promise<string[]>;
@@ -57,7 +60,7 @@ export interface LoginTimingDeps {
   makeDummy?: (profile: string) => Promise<string>;
   verify?: (stored: string, password: string) => Promise<VerifyResult>;
   /** Runs a login's hash (admission control's queue: identity/admission.ts); calibration does not go through it. */
-  gate?: <T>(hash: () => Promise<T>) => Promise<T>;
+  gate?: HashGate;
   /** Monotonic milliseconds. */
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -101,11 +104,15 @@ export class LoginTiming {
     for (const id of connectionIds) await this.connection(id);
   }
 
-  /** Starts one password check in a connection: call before looking the user up. */
-  begin(connectionId: string): LoginCheck {
+  /**
+   * Starts one password check in a connection: call before looking the user
+   * up. Its hash runs through `gate` (the login's admission ticket), or the
+   * runtime's queue.
+   */
+  begin(connectionId: string, gate?: HashGate): LoginCheck {
     const started = this.clock();
     const read = this.connection(connectionId).then((c) => ({ c, at: this.clock() }));
-    return new LoginCheck(this, connectionId, started, read);
+    return new LoginCheck(this, connectionId, started, read, gate);
   }
 
   /** The profiles of a connection, read again in the background once stale. */
@@ -228,8 +235,12 @@ export class LoginTiming {
     void this.dummy(profile);
   }
 
-  verifyFor(stored: string, password: string): Promise<VerifyResult> {
-    const gate = this.deps.gate;
+  /** Verifies through `gate` (a login's place in admission control; by default the runtime's). */
+  verifyFor(
+    stored: string,
+    password: string,
+    gate: HashGate | undefined = this.deps.gate,
+  ): Promise<VerifyResult> {
     return gate ? gate(() => this.verifyHash(stored, password)) : this.verifyHash(stored, password);
   }
 
@@ -255,6 +266,8 @@ export class LoginCheck {
     private readonly started: number,
     /** The connection's profiles, and when they were at hand. */
     private readonly profiles: Promise<{ c: ConnectionProfiles; at: number }>,
+    /** Where the hash waits its turn; undefined: the runtime's queue. */
+    private readonly gate?: HashGate,
   ) {}
 
   /**
@@ -269,7 +282,7 @@ export class LoginCheck {
     const from = Math.max(this.started, at);
     let result: VerifyResult = { ok: false, needsRehash: false };
     if (stored) {
-      result = await t.verifyFor(stored, password);
+      result = await t.verifyFor(stored, password, this.gate);
       const profile = hashProfile(stored);
       if (profile) {
         t.record(profile, t.clock() - from);
@@ -279,7 +292,7 @@ export class LoginCheck {
       const { profile } = t.slowest(c);
       const dummy = await t.dummy(profile);
       if (dummy) {
-        await t.verifyFor(dummy, password);
+        await t.verifyFor(dummy, password, this.gate);
         t.record(profile, t.clock() - from);
       }
     }

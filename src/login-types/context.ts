@@ -27,7 +27,12 @@ export interface RequestInfo {
   body: Record<string, unknown>;
   /** Told the caller's rate-limit state whenever attack protection learns it (the answer's headers). */
   onRateLimit?: (r: RateLimit) => void;
+  /** True once the client closed the connection before its answer: a login's waits end, nothing more is done for it. */
+  clientGone?: () => boolean;
 }
+
+/** Runs a login's password hash in its place in admission control's queue (identity/admission.ts `Ticket.run`). */
+export type HashQueue = <T>(hash: () => Promise<T>) => Promise<T>;
 
 /**
  * Attack protection's hold on one password login (protection/attempt.ts),
@@ -70,6 +75,8 @@ export interface LoginContext<Rt = unknown, Answer = unknown> {
   connection: Connection;
   username: string;
   password?: string;
+  /** Where a password login's hash waits its turn (admission control's ticket); none: the runtime's default queue. */
+  hashQueue?: HashQueue;
   api: ResourceServer | undefined;
   requestedScopes: string[];
   scopes: string[];

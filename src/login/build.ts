@@ -1,4 +1,4 @@
-import type { RefreshRedemption, RequestInfo } from '../login-types/context.js';
+import type { HashQueue, RefreshRedemption, RequestInfo } from '../login-types/context.js';
 import type { LoginSnapshot } from '../login-types/snapshot.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
@@ -34,6 +34,8 @@ export interface PasswordLoginInput {
   connection: Connection;
   username: string;
   password: string;
+  /** Where its hash waits its turn: the login's admission ticket. */
+  hashQueue?: HashQueue;
   api: ResourceServer | undefined;
   requestedScopes: string[];
   /** The scopes granted (decideScopes), and whether `scope` is echoed. */
@@ -52,6 +54,7 @@ export function passwordLoginContext(e: Entrance, p: PasswordLoginInput): LoginC
     connection: p.connection,
     username: p.username,
     password: p.password,
+    hashQueue: p.hashQueue,
     api: p.api,
     requestedScopes: p.requestedScopes,
     scopes: p.scopes,

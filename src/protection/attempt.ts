@@ -3,7 +3,6 @@ import type { LoginAttempt, LoginContext, RateLimit } from '../login-types/conte
 import { isWrongCredentials, type LoginFailure } from '../login-types/failure.js';
 import type { Runtime } from '../runtime.js';
 import { type CodedError, errors } from '../errors/index.js';
-import { clientGone } from '../store/deadline.js';
 import type { Protection } from './index.js';
 import { ipCountingKey } from './ip.js';
 import { ipBlockId, normalizeIdentifier, userBlockId } from './block-ids.js';
@@ -178,7 +177,7 @@ export class Attempt implements LoginAttempt {
       for (let delay = 5; ; delay = Math.min(2 * delay, 100)) {
         if (state === 'blocked') throw refusal();
         if (state === 'lifted') await Promise.all([mirror.dropLifted(id), reset()]);
-        else if (clientGone())
+        else if (this.ctx.request.clientGone?.())
           throw errors.temporarilyUnavailable(1, 'the client went away while its login waited');
         else if (performance.now() >= deadline && !inFlight()) throw refusal();
         else await turn.wait(delay);

@@ -19,15 +19,37 @@ export interface Deadline {
 
 const current = new AsyncLocalStorage<Deadline>();
 
-/** Runs `fn` (and everything it starts) under a deadline `ms` from now. */
+/**
+ * Whether a request's deadline is also its async context, where the store's
+ * driver finds it at each query (`remainingMs`, `isUnbounded`). Only
+ * PostgreSQL's pool reads it there (a statement timeout, a wait for a
+ * connection), so only that store turns it on (`scopeDeadlines`). Until one
+ * does, no AsyncLocalStorage is entered: entering one turns on Node's
+ * promise hooks for the whole process, which cost a SQLite login about a
+ * tenth of its own CPU (issue 17). What else reads a deadline (admission
+ * control, attack protection's waits) is handed it by the request.
+ */
+let scoped = false;
+
+/** Makes every later request's deadline its async context (PostgreSQL's pool reads it per query). */
+export function scopeDeadlines(): void {
+  scoped = true;
+}
+
+/** True once a store reads deadlines from the async context (`scopeDeadlines`). */
+export function deadlinesScoped(): boolean {
+  return scoped;
+}
+
+/** Runs `fn` under a deadline `ms` from now (and, once scoped, everything it starts). */
 export function withDeadline<T>(ms: number, fn: (deadline: Deadline) => T): T {
   const deadline: Deadline = { at: performance.now() + ms, gone: false };
-  return current.run(deadline, () => fn(deadline));
+  return scoped ? current.run(deadline, () => fn(deadline)) : fn(deadline);
 }
 
 /**
  * Milliseconds left for the current request's next query (undefined outside
- * a request); throws when none is left.
+ * a request, or while deadlines are not scoped); throws when none is left.
  */
 export function remainingMs(): number | undefined {
   const d = current.getStore();
@@ -38,18 +60,13 @@ export function remainingMs(): number | undefined {
   return Math.ceil(left);
 }
 
-/** True when the current request's client has closed the connection before its answer. */
-export function clientGone(): boolean {
-  return current.getStore()?.gone === true;
-}
-
 /**
  * Runs `fn` outside any request's deadline: work several requests share
  * (a cached configuration read, a background refresh) must not fail because
  * the request that happened to start it was abandoned.
  */
 export function outsideRequest<T>(fn: () => T): T {
-  return current.exit(fn);
+  return scoped ? current.exit(fn) : fn();
 }
 
 /**
@@ -58,7 +75,7 @@ export function outsideRequest<T>(fn: () => T): T {
  * that are closed afterwards.
  */
 export function unbounded<T>(fn: () => T): T {
-  return current.run({ at: Number.POSITIVE_INFINITY, gone: false, unbounded: true }, fn);
+  return scoped ? current.run({ at: Number.POSITIVE_INFINITY, gone: false, unbounded: true }, fn) : fn();
 }
 
 /** True inside `unbounded`. */

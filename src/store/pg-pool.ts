@@ -1,7 +1,7 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { isUnbounded, remainingMs } from './deadline.js';
+import { isUnbounded, remainingMs, scopeDeadlines } from './deadline.js';
 import { throttledWarn } from './throttled-log.js';
 import { classifyDatabaseError, UnavailableError } from './unavailable.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -32,6 +32,8 @@ const CLIENT_GRACE_MS = DEFAULTS.outbound.pgClientGraceMs;
  * database is unreachable now" become UnavailableError (a 503 at the edge).
  */
 export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
+  // The statement timeout and the wait for a connection follow the request's deadline, read per query.
+  scopeDeadlines();
   const warn = throttledWarn(opts.log);
   const pool = new pg.Pool({
     connectionString: url,

@@ -95,11 +95,11 @@ describe('Admission', () => {
     const clock = new Clock();
     const a = new Admission({ budgetMs: 100, parallelism: 1, clock: clock.now, fixedCostMs: 60 });
     const ticket = a.admit(clock.t);
-    await ticket.during(async () => {
-      clock.t += 5; // reads before the hash
-      await hashTaking(a, clock, 60);
-      clock.t += 25; // signing and writes after it
+    clock.t += 5; // reads before the hash
+    await ticket.run(async () => {
+      clock.t += 60;
     });
+    clock.t += 25; // signing and writes after it
     ticket.release();
     assert.equal(a.tailMs(), 30);
     // 60 + 30 ≤ 100 arrived now; 15 ms late it is not.
@@ -141,6 +141,44 @@ describe('Admission', () => {
     t.release();
     t.release();
     assert.equal(a.inFlight, 1);
+  });
+
+  it("a ticket whose client has gone runs no hash, queued or not; the others' run", async () => {
+    const clock = new Clock();
+    const a = new Admission({ budgetMs: 10_000, parallelism: 1, clock: clock.now, fixedCostMs: 10 });
+    let gone = false;
+    const hashed: string[] = [];
+    const stay = a.admit(clock.t);
+    const leave = a.admit(clock.t, () => gone);
+    let release!: () => void;
+    const first = stay.run(async () => {
+      hashed.push('first');
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    // Queued behind the first; its client goes while it waits.
+    const queued = leave.run(async () => {
+      hashed.push('gone');
+    });
+    gone = true;
+    release();
+    await first;
+    await assert.rejects(queued, { code: 'ERR_TEMPORARILY_UNAVAILABLE' });
+    // Gone before it asked: not hashed either; the queue's slot was given back.
+    await assert.rejects(
+      leave.run(async () => {
+        hashed.push('gone again');
+      }),
+      { code: 'ERR_TEMPORARILY_UNAVAILABLE' },
+    );
+    await stay.run(async () => {
+      hashed.push('second');
+    });
+    assert.deepEqual(hashed, ['first', 'second']);
+    stay.release();
+    leave.release();
+    assert.equal(a.inFlight, 0);
   });
 
   it('a budget of 0 admits everything', () => {

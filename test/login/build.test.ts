@@ -7,6 +7,7 @@ import {
   snapshotLogin,
 } from '../../src/login/build.js';
 import type { LoginContext } from '../../src/login/context.js';
+import type { HashQueue } from '../../src/login-types/context.js';
 import type { LoginSnapshot } from '../../src/login-types/snapshot.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { Client } from '../../src/store/repos/clients.js';
@@ -45,6 +46,7 @@ const { password_hash: _hash, ...publicUser } = row;
 
 describe('login context builder', () => {
   it('a password login gives the context the password grant built', () => {
+    const hashQueue: HashQueue = (hash) => hash();
     const ctx = passwordLoginContext(
       { rt, client, request },
       {
@@ -52,6 +54,7 @@ describe('login context builder', () => {
         connection,
         username: 'alice@acme.test',
         password: 'pw',
+        hashQueue,
         api,
         requestedScopes: ['openid', 'offline_access', 'read:x'],
         scopes: ['openid', 'offline_access'],
@@ -67,6 +70,7 @@ describe('login context builder', () => {
       connection,
       username: 'alice@acme.test',
       password: 'pw',
+      hashQueue,
       api,
       requestedScopes: ['openid', 'offline_access', 'read:x'],
       scopes: ['openid', 'offline_access'],

@@ -1,11 +1,24 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type VerifyResult, verifyPassword } from '../../src/identity/passwords.js';
+import { MAX_WAIT_MS } from '../../src/protection/attempt.js';
 import { ipBlockId, userBlockId } from '../../src/protection/block-ids.js';
 import type { Store } from '../../src/store/db.js';
-import { ALICE, TestClock } from '../helpers/app.js';
-import { type Env, type Node, cleanRedis, login, matrix, newEnv, seededStore, startNode } from './helpers.js';
+import { ALICE, SECRET, TestClock } from '../helpers/app.js';
+import {
+  type Env,
+  type Node,
+  UNTRUSTED,
+  cleanRedis,
+  login,
+  matrix,
+  newEnv,
+  seededStore,
+  startNode,
+} from './helpers.js';
 
 const MAX_ATTEMPTS = 10;
 const TOKENS = 20;
@@ -114,3 +127,65 @@ for (const m of matrix) {
     });
   });
 }
+
+describe('a login waiting on a limit whose client goes', () => {
+  const m = matrix[0];
+  let store: Store;
+  let node: Node;
+  const hasher = new HeldHasher();
+
+  before(async () => {
+    store = await seededStore(m.store, SETTING);
+    node = await startNode(store, newEnv(m.counters), new TestClock(), {
+      verify: hasher.verify,
+      hashParallelism: 64,
+    });
+    await node.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await node.stop();
+    await store.close();
+  });
+
+  it(`leaves its place in the queue at once (${m.name}), while the attempts holding the limit are still in flight`, async () => {
+    const ip = '127.0.0.1';
+    const { protection } = node.rt;
+    const userId = userBlockId('con_default', ALICE.email.toLowerCase(), ip);
+    hasher.held = true;
+    const answers = Array.from({ length: MAX_ATTEMPTS }, () => login(node.app, { ip }));
+    await until(() => hasher.pending === MAX_ATTEMPTS, 'the limit held');
+    const { port } = node.app.server.address() as AddressInfo;
+    const body = new URLSearchParams({
+      grant_type: 'password',
+      username: ALICE.email,
+      password: ALICE.password,
+      client_id: UNTRUSTED,
+      client_secret: SECRET,
+    }).toString();
+    const req = request({
+      host: ip,
+      port,
+      method: 'POST',
+      path: '/oauth/token',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': Buffer.byteLength(body),
+      },
+    });
+    req.on('error', () => {});
+    req.end(body);
+    await until(() => protection.turns.size(userId) === 1, 'the eleventh login queued');
+    req.destroy();
+    // A waiter tries again every 100 ms at most; refused for the limit it would be only after
+    // MAX_WAIT_MS (3 s). So its client's going, not the limit, ended its wait.
+    const gone = performance.now();
+    await until(() => protection.turns.size(userId) === 0, 'the gone login out of the queue');
+    const left = performance.now() - gone;
+    assert.ok(left < MAX_WAIT_MS / 2, `left the queue ${Math.round(left)} ms after its client went`);
+    assert.equal(hasher.pending, MAX_ATTEMPTS, 'the ten are still in flight');
+    hasher.held = false;
+    while (hasher.pending) hasher.releaseOne();
+    for (const res of await Promise.all(answers)) assert.equal(res.statusCode, 200, res.body);
+    assert.equal(protection.heldTokens.size, 0);
+  });
+});

@@ -16,7 +16,7 @@ export const identityVerify: LoginStep = {
     const { rt } = ctx;
     const password = ctx.password ?? '';
     ctx.password = undefined;
-    const check = rt.loginTiming.begin(ctx.connection.id);
+    const check = rt.loginTiming.begin(ctx.connection.id, ctx.hashQueue);
     const user = await findUserByIdentifier(rt.store.db, ctx.connection.id, ctx.username);
     const result = await check.verify(user?.password_hash, password);
     if (!user?.password_hash) {

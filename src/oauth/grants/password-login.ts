@@ -23,21 +23,20 @@ export async function passwordLogin(req: GrantRequest, connection: Connection): 
     client.grant_types.includes('refresh_token') && (!api || api.allow_offline_access === true);
   const { granted, differs } = decideScopes(requestedScopes, api, { allowOffline });
   // Refused here (503) when the hash pool is too far behind: before attack protection counts anything.
-  const ticket = rt.admission.admit(req.arrivedAt);
+  const ticket = rt.admission.admit(req.arrivedAt, req.request.clientGone);
   try {
-    return await ticket.during(() =>
-      runLogin(
-        passwordLoginContext(req, {
-          grantType: params.required('grant_type'),
-          connection,
-          username,
-          password,
-          api,
-          requestedScopes,
-          scopes: granted,
-          echoScope: differs,
-        }),
-      ),
+    return await runLogin(
+      passwordLoginContext(req, {
+        grantType: params.required('grant_type'),
+        connection,
+        username,
+        password,
+        hashQueue: ticket.run,
+        api,
+        requestedScopes,
+        scopes: granted,
+        echoScope: differs,
+      }),
     );
   } finally {
     ticket.release();
