@@ -29,6 +29,7 @@ import {
  *
  *     npm run bench:profile -- --grant refresh --seconds 10
  *     BENCH_DATABASE=postgres npm run bench:profile -- --grant password
+ *     npm run bench:profile -- --grant password --stub-hash
  */
 
 const { values: args } = parseArgs({
