@@ -14,8 +14,9 @@ import { storeKinds } from '../helpers/stores.js';
  * path fails here and must be paid for on purpose.
  */
 const BUDGET = {
-  // user lookup, authorization, the login's count with its audit event (one statement)
-  password: 3,
+  // the user with their authorization for the login's API (one statement), the login's count
+  // with its audit event (one statement)
+  password: 2,
   // the token with its user and the user's authorization (one statement); the rotation: one
   // statement (consume, with the parent's sealed successor forgotten, the successor's INSERT and
   // the audit event's, no BEGIN/COMMIT)

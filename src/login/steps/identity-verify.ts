@@ -1,6 +1,7 @@
 import { hashPassword } from '../../identity/passwords.js';
 import { errors } from '../../errors/index.js';
-import { findUserByIdentifier, setPasswordHash } from '../../store/repos/users.js';
+import { findUserForLogin } from '../../store/repos/login-read.js';
+import { setPasswordHash } from '../../store/repos/users.js';
 import type { LoginContext, LoginStep } from '../context.js';
 
 /**
@@ -17,7 +18,9 @@ export const identityVerify: LoginStep = {
     const password = ctx.password ?? '';
     ctx.password = undefined;
     const check = rt.loginTiming.begin(ctx.connection.id, ctx.hashQueue);
-    const user = await findUserByIdentifier(rt.store.db, ctx.connection.id, ctx.username);
+    // With the user's authorization for the login's API: authz.load then reads nothing more.
+    const found = await findUserForLogin(rt.store.db, ctx.connection.id, ctx.username, ctx.api?.id);
+    const user = found?.user;
     const result = await check.verify(user?.password_hash, password);
     if (!user?.password_hash) {
       ctx.failure = user ? 'wrong-password' : 'unknown-user';
@@ -40,6 +43,7 @@ export const identityVerify: LoginStep = {
         rt.log.warn({ err, user_id: user.user_id }, 'could not upgrade password hash');
       }
     }
+    ctx.authorization = found?.authorization;
     // Counted with the login's audit event, whatever the login's end (ctx.loginCount).
     ctx.loginCount = { userId: user.user_id, at: rt.now() };
     const { password_hash: _hash, ...publicUser } = user;

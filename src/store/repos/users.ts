@@ -74,7 +74,8 @@ export async function findUserById(
   return row ? fromRow(row) : undefined;
 }
 
-// Every login and refresh reads its user: compiled once (store/compiled.ts).
+// Compiled once (store/compiled.ts); a password login reads its user with login-read.ts, a refresh
+// with refresh-read.ts.
 const byIdentifier = compiled((db, p) =>
   db
     .selectFrom('users')

@@ -1,0 +1,74 @@
+import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import { compiled } from '../compiled.js';
+import type { Database, UsersTable } from '../schema.js';
+import { authorizationOf, permissionNamesOf, roleNamesOf, type UserAuthorization } from './roles.js';
+import { fromRow, type UserWithSecret } from './users.js';
+
+/** What a password login reads before its hash, in one statement (findUserForLogin). */
+export interface LoginUserRows {
+  /** As findUserByIdentifier reads it. */
+  user: UserWithSecret;
+  /** The user's roles and permissions for the login's API, as userAuthorization reads them. */
+  authorization: UserAuthorization;
+}
+
+/**
+ * A password login's user read in one statement (one round trip): the user
+ * by email or username in the connection (as findUserByIdentifier), with
+ * the user's roles and permissions for the API `apiId` (as
+ * userAuthorization; undefined: no API, so no permissions) in scalar
+ * subqueries aggregating JSON arrays. Unknown user: undefined.
+ *
+ * The authorization is read before the password is checked, so that the
+ * login needs no second read after it; a caller uses it only once the
+ * password is right. Its cost falls inside the check's padded time
+ * (identity/login-timing.ts), like the user lookup's.
+ */
+export async function findUserForLogin(
+  db: Kysely<Database>,
+  connectionId: string,
+  identifier: string,
+  apiId: string | undefined,
+): Promise<LoginUserRows | undefined> {
+  const result = await byIdentifierForLogin.execute(
+    db,
+    connectionId,
+    identifier.toLowerCase(),
+    apiId ?? null,
+  );
+  const row = result.rows[0] as
+    | (UsersTable & Record<'authz_roles' | 'authz_permissions', unknown>)
+    | undefined;
+  if (!row) return undefined;
+  const { authz_roles, authz_permissions, ...user } = row;
+  return {
+    user: fromRow(user),
+    authorization: authorizationOf(jsonArray(authz_roles), jsonArray(authz_permissions)),
+  };
+}
+
+/** PostgreSQL's driver parses json; SQLite answers its text. */
+function jsonArray(v: unknown): string[] {
+  return (typeof v === 'string' ? JSON.parse(v) : v) as string[];
+}
+
+// Every password login reads it: compiled once per database (store/compiled.ts). The user's
+// condition is users.ts's byIdentifier; the subqueries are roles.ts's, correlated with the user.
+const byIdentifierForLogin = compiled((db, p) => {
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  const agg = (value: RawBuilder<unknown>) =>
+    pg ? sql`coalesce(json_agg(${value}), '[]'::json)` : sql`json_group_array(${value})`;
+  return db
+    .selectFrom('users as u')
+    .selectAll('u')
+    .select([
+      sql<unknown>`(SELECT ${agg(sql.ref('x.value'))} FROM (${roleNamesOf(db, sql.ref('u.id'))}) x)`.as(
+        'authz_roles',
+      ),
+      sql<unknown>`(SELECT ${agg(sql.ref('y.value'))} FROM (${permissionNamesOf(db, sql.ref('u.id'), p(2))}) y)`.as(
+        'authz_permissions',
+      ),
+    ])
+    .where('u.connection_id', '=', p(0))
+    .where((eb) => eb.or([eb('u.email_lower', '=', p(1)), eb('u.username_lower', '=', p(1))]));
+});
