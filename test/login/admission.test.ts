@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
@@ -9,16 +7,16 @@ import { type VerifyResult, verifyPassword } from '../../src/identity/passwords.
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server.js';
 import type { Store } from '../../src/store/db.js';
-import { ALICE, ISSUER, SECRET, TestClock, silentLogger } from '../helpers/app.js';
+import { ISSUER, TestClock, silentLogger } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import {
   type CounterKind,
   REDIS_URL,
   SUSPICIOUS_IP_BODY,
-  UNTRUSTED,
   WRONG_BODY,
   cleanRedis,
   login,
+  loginOverSocket,
   newEnv,
   newUser,
   seededStore,
@@ -160,26 +158,7 @@ describe('a client gone before its turn', () => {
     hasher.held = true;
     const first = login(node.app, wrong({ username: bob.email }));
     await until(() => hasher.calls === 1);
-    const { port } = node.app.server.address() as AddressInfo;
-    const body = new URLSearchParams({
-      grant_type: 'password',
-      username: ALICE.email,
-      password: 'not-the-password',
-      client_id: UNTRUSTED,
-      client_secret: SECRET,
-    }).toString();
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/oauth/token',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'content-length': Buffer.byteLength(body),
-      },
-    });
-    req.on('error', () => {});
-    req.end(body);
+    const req = loginOverSocket(node.app, 'not-the-password');
     await until(() => node.rt.admission.inFlight === 2);
     req.destroy();
     await sleep(50);

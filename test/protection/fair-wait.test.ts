@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type VerifyResult, verifyPassword } from '../../src/identity/passwords.js';
 import { MAX_WAIT_MS } from '../../src/protection/attempt.js';
 import { ipBlockId, userBlockId } from '../../src/protection/block-ids.js';
 import type { Store } from '../../src/store/db.js';
-import { ALICE, SECRET, TestClock } from '../helpers/app.js';
+import { ALICE, TestClock } from '../helpers/app.js';
 import {
   type Env,
   type Node,
-  UNTRUSTED,
   cleanRedis,
   login,
+  loginOverSocket,
   matrix,
   newEnv,
   seededStore,
@@ -154,26 +152,7 @@ describe('a login waiting on a limit whose client goes', () => {
     hasher.held = true;
     const answers = Array.from({ length: MAX_ATTEMPTS }, () => login(node.app, { ip }));
     await until(() => hasher.pending === MAX_ATTEMPTS, 'the limit held');
-    const { port } = node.app.server.address() as AddressInfo;
-    const body = new URLSearchParams({
-      grant_type: 'password',
-      username: ALICE.email,
-      password: ALICE.password,
-      client_id: UNTRUSTED,
-      client_secret: SECRET,
-    }).toString();
-    const req = request({
-      host: ip,
-      port,
-      method: 'POST',
-      path: '/oauth/token',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'content-length': Buffer.byteLength(body),
-      },
-    });
-    req.on('error', () => {});
-    req.end(body);
+    const req = loginOverSocket(node.app);
     await until(() => protection.turns.size(userId) === 1, 'the eleventh login queued');
     req.destroy();
     // A waiter tries again every 100 ms at most; refused for the limit it would be only after

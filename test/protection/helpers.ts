@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { type ClientRequest, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
@@ -146,6 +148,35 @@ export function login(app: FastifyInstance, o: LoginOptions = {}) {
 }
 
 export const wrong = (o: LoginOptions = {}) => ({ password: 'not-the-password', ...o });
+
+/**
+ * A password login of Alice over a real connection to the listening `app`,
+ * from 127.0.0.1, whose answer nobody reads: `destroy()` it to be a client
+ * that goes away mid-request.
+ */
+export function loginOverSocket(app: FastifyInstance, password = ALICE.password): ClientRequest {
+  const { port } = app.server.address() as AddressInfo;
+  const body = new URLSearchParams({
+    grant_type: 'password',
+    username: ALICE.email,
+    password,
+    client_id: UNTRUSTED,
+    client_secret: SECRET,
+  }).toString();
+  const req = request({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/oauth/token',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': Buffer.byteLength(body),
+    },
+  });
+  req.on('error', () => {});
+  req.end(body);
+  return req;
+}
 
 /** A new user of the default directory, named `name@acme.test`, password `<name>-Pa55word!`. */
 export async function newUser(rt: Runtime, name: string, connection = 'con_default') {

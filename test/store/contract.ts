@@ -4,6 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../../src/store/db.js';
 import { NulInText, UniqueViolation, ValueTooLong } from '../../src/store/errors.js';
 import type { NewRefreshToken } from '../../src/store/repos/refresh-tokens.js';
+import { upsertResourceServer } from '../../src/store/repos/resource-servers.js';
+import { setUserPermissions, setUserRoles, upsertRole } from '../../src/store/repos/roles.js';
 import type { Database } from '../../src/store/schema.js';
 import { type StoreKind, storeKinds } from '../helpers/stores.js';
 
@@ -172,4 +174,47 @@ export function assertFields(actual: object | undefined, expected: Record<string
   assert.ok(actual, 'the row exists');
   const picked = Object.fromEntries(Object.keys(expected).map((k) => [k, (actual as any)[k]]));
   assert.deepEqual(picked, expected);
+}
+
+/**
+ * Two APIs, `rs_read` (identifier `api`) and `rs_other` (`other`), and an
+ * authorization for `userId` (an existing user) on both: roles `alpha` and
+ * `zeta` + an astral character, and permissions on `api` by role (read:x
+ * twice, write:x) and directly (direct:x), with others on `other`.
+ */
+export async function grantReaderAuthorization(
+  db: Kysely<Database>,
+  userId: string,
+  api: string,
+  other: string,
+) {
+  const rs = (id: string, identifier: string) => ({ id, name: id, identifier, scopes: [] });
+  await upsertResourceServer(db, rs('rs_read', api), T0);
+  await upsertResourceServer(db, rs('rs_other', other), T0);
+  const perm = (on: string, permission_name: string) => ({ resource_server_identifier: on, permission_name });
+  const zeta = [perm(api, 'write:x'), perm(api, 'read:x'), perm(other, 'o:1')];
+  await upsertRole(db, { id: 'rol_z', name: `zeta ${AWKWARD.astral}`, permissions: zeta }, T0);
+  await upsertRole(db, { id: 'rol_a', name: 'alpha', permissions: [perm(api, 'read:x')] }, T0);
+  await setUserRoles(db, userId, ['rol_z', 'rol_a']);
+  await setUserPermissions(db, userId, [perm(api, 'direct:x'), perm(other, 'o:2')]);
+}
+
+/**
+ * A user of `connection_id` whose every stored field is awkward (see AWKWARD):
+ * email `<rtl>+<name>@Example.com`, username `<zwj><name>`, blocked, with a
+ * password hash and metadata.
+ */
+export function awkwardUser(user_id: string, connection_id: string, name = user_id) {
+  return {
+    user_id,
+    connection_id,
+    email: `${AWKWARD.rtl}+${name}@Example.com`,
+    username: `${AWKWARD.zwj}${name}`,
+    email_verified: true,
+    blocked: true,
+    profile: { name: AWKWARD.combining },
+    app_metadata: { roles: ['a'] },
+    user_metadata: { n: 1 },
+    password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+  };
 }

@@ -8,15 +8,9 @@ import {
   insertRefreshToken,
   type NewRefreshToken,
 } from '../../src/store/repos/refresh-tokens.js';
-import { upsertResourceServer } from '../../src/store/repos/resource-servers.js';
-import {
-  setUserPermissions,
-  setUserRoles,
-  upsertRole,
-  userAuthorization,
-} from '../../src/store/repos/roles.js';
+import { userAuthorization } from '../../src/store/repos/roles.js';
 import { deleteUser, findUserById, recordLogin, upsertUser } from '../../src/store/repos/users.js';
-import { AWKWARD, contract, refreshTokenRow, T0 } from './contract.js';
+import { AWKWARD, awkwardUser, contract, grantReaderAuthorization, refreshTokenRow, T0 } from './contract.js';
 
 const API = 'https://api.read.test/';
 const OTHER = 'https://other.read.test/';
@@ -24,18 +18,7 @@ const OTHER = 'https://other.read.test/';
 contract('refresh-read', (ctx) => {
   const token = (id: string, extra: Partial<NewRefreshToken> = {}): NewRefreshToken =>
     refreshTokenRow(id, { user_id: 'auth0|reader', connection_id: 'con_read', audience: API, ...extra });
-  const user = (user_id: string) => ({
-    user_id,
-    connection_id: 'con_read',
-    email: `${AWKWARD.rtl}+${user_id}@example.com`,
-    username: `${AWKWARD.zwj}${user_id}`,
-    email_verified: true,
-    blocked: true,
-    profile: { name: AWKWARD.combining },
-    app_metadata: { roles: ['a'] },
-    user_metadata: { n: 1 },
-    password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-  });
+  const user = (user_id: string) => awkwardUser(user_id, 'con_read');
 
   it('the token with its user, in one read: the same rows as their own reads, no user once deleted', async () => {
     await upsertConnection(
@@ -65,26 +48,8 @@ contract('refresh-read', (ctx) => {
       { id: 'con_read', name: 'con_read', strategy: 'auth0', enabled_clients: [] },
       T0,
     );
-    const rs = (id: string, identifier: string) => ({ id, name: id, identifier, scopes: [] });
-    await upsertResourceServer(ctx.db, rs('rs_read', API), T0);
-    await upsertResourceServer(ctx.db, rs('rs_other', OTHER), T0);
-    const perm = (api: string, permission_name: string) => ({
-      resource_server_identifier: api,
-      permission_name,
-    });
-    await upsertRole(
-      ctx.db,
-      {
-        id: 'rol_z',
-        name: `zeta ${AWKWARD.astral}`,
-        permissions: [perm(API, 'write:x'), perm(API, 'read:x'), perm(OTHER, 'o:1')],
-      },
-      T0,
-    );
-    await upsertRole(ctx.db, { id: 'rol_a', name: 'alpha', permissions: [perm(API, 'read:x')] }, T0);
     await upsertUser(ctx.db, user('auth0|reader'), T0);
-    await setUserRoles(ctx.db, 'auth0|reader', ['rol_z', 'rol_a']);
-    await setUserPermissions(ctx.db, 'auth0|reader', [perm(API, 'direct:x'), perm(OTHER, 'o:2')]);
+    await grantReaderAuthorization(ctx.db, 'auth0|reader', API, OTHER);
     await upsertUser(ctx.db, user('auth0|none'), T0);
 
     const cases = [

@@ -1,7 +1,7 @@
-import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
 import type { Database, UsersTable } from '../schema.js';
-import { authorizationOf, permissionNamesOf, roleNamesOf, type UserAuthorization } from './roles.js';
+import { authorizationColumns, authorizationFromColumns, type UserAuthorization } from './roles.js';
 import { fromRow, type UserWithSecret } from './users.js';
 
 /** What a password login reads before its hash, in one statement (findUserForLogin). */
@@ -43,32 +43,17 @@ export async function findUserForLogin(
   const { authz_roles, authz_permissions, ...user } = row;
   return {
     user: fromRow(user),
-    authorization: authorizationOf(jsonArray(authz_roles), jsonArray(authz_permissions)),
+    authorization: authorizationFromColumns(authz_roles, authz_permissions),
   };
 }
 
-/** PostgreSQL's driver parses json; SQLite answers its text. */
-function jsonArray(v: unknown): string[] {
-  return (typeof v === 'string' ? JSON.parse(v) : v) as string[];
-}
-
 // Every password login reads it: compiled once per database (store/compiled.ts). The user's
-// condition is users.ts's byIdentifier; the subqueries are roles.ts's, correlated with the user.
-const byIdentifierForLogin = compiled((db, p) => {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
-  const agg = (value: RawBuilder<unknown>) =>
-    pg ? sql`coalesce(json_agg(${value}), '[]'::json)` : sql`json_group_array(${value})`;
-  return db
+// condition is users.ts's byIdentifier; the authorization's columns are roles.ts's.
+const byIdentifierForLogin = compiled((db, p) =>
+  db
     .selectFrom('users as u')
     .selectAll('u')
-    .select([
-      sql<unknown>`(SELECT ${agg(sql.ref('x.value'))} FROM (${roleNamesOf(db, sql.ref('u.id'))}) x)`.as(
-        'authz_roles',
-      ),
-      sql<unknown>`(SELECT ${agg(sql.ref('y.value'))} FROM (${permissionNamesOf(db, sql.ref('u.id'), p(2))}) y)`.as(
-        'authz_permissions',
-      ),
-    ])
+    .select(authorizationColumns(db, sql.ref('u.id'), p(2)))
     .where('u.connection_id', '=', p(0))
-    .where((eb) => eb.or([eb('u.email_lower', '=', p(1)), eb('u.username_lower', '=', p(1))]));
-});
+    .where((eb) => eb.or([eb('u.email_lower', '=', p(1)), eb('u.username_lower', '=', p(1))])),
+);

@@ -1,8 +1,8 @@
-import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
 import type { Database, UsersTable } from '../schema.js';
 import type { RefreshTokenRow } from './refresh-tokens.js';
-import { authorizationOf, permissionNamesOf, roleNamesOf, type UserAuthorization } from './roles.js';
+import { authorizationColumns, authorizationFromColumns, type UserAuthorization } from './roles.js';
 import { fromRow, type UserWithSecret } from './users.js';
 
 /** Every column of `users`, read with a token, each as `u_<column>`. */
@@ -70,36 +70,21 @@ export async function findRefreshTokenForGrant(
     user: user.id === null ? undefined : fromRow(user as unknown as UsersTable),
     authorization: {
       apiId: (authz_api as string | null) ?? null,
-      ...authorizationOf(jsonArray(authz_roles), jsonArray(authz_permissions)),
+      ...authorizationFromColumns(authz_roles, authz_permissions),
     },
   };
 }
 
-/** PostgreSQL's driver parses json; SQLite answers its text. */
-function jsonArray(v: unknown): string[] {
-  return (typeof v === 'string' ? JSON.parse(v) : v) as string[];
-}
-
 // Every refresh reads it: compiled once per database (store/compiled.ts). The authorization's
-// subqueries are roles.ts's (roleNamesOf, permissionNamesOf), correlated with the token's user and API.
-const byHashForGrant = compiled((db, p) => {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
-  const agg = (value: RawBuilder<unknown>) =>
-    pg ? sql`coalesce(json_agg(${value}), '[]'::json)` : sql`json_group_array(${value})`;
-  return db
+// columns are roles.ts's, correlated with the token's user and API.
+const byHashForGrant = compiled((db, p) =>
+  db
     .selectFrom('refresh_tokens as t')
     .leftJoin('users as u', 'u.id', 't.user_id')
     .leftJoin('resource_servers as rs', 'rs.identifier', 't.audience')
     .selectAll('t')
     .select(USER_COLUMNS.map((c) => `u.${c} as u_${c}` as const))
-    .select([
-      'rs.id as authz_api',
-      sql<unknown>`(SELECT ${agg(sql.ref('x.value'))} FROM (${roleNamesOf(db, sql.ref('t.user_id'))}) x)`.as(
-        'authz_roles',
-      ),
-      sql<unknown>`(SELECT ${agg(sql.ref('y.value'))} FROM (${permissionNamesOf(db, sql.ref('t.user_id'), sql.ref('rs.id'))}) y)`.as(
-        'authz_permissions',
-      ),
-    ])
-    .where('t.token_hash', '=', p(0));
-});
+    .select('rs.id as authz_api')
+    .select(authorizationColumns(db, sql.ref('t.user_id'), sql.ref('rs.id')))
+    .where('t.token_hash', '=', p(0)),
+);

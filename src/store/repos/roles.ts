@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
 import { compiled } from '../compiled.js';
 import type { Database } from '../schema.js';
 
@@ -232,6 +232,31 @@ export function permissionNamesOf(db: Kysely<Database>, user: unknown, api: unkn
         .where('ur2.user_id', '=', user as string)
         .where('rp.resource_server_id', '=', api as string),
     );
+}
+
+/**
+ * The user's authorization as two columns of a query that reads the user in
+ * the same statement (`user`, a column reference of it): `authz_roles`, the
+ * role names, and `authz_permissions`, the permissions on API `api` (a value
+ * or a column reference), each a JSON array; `authorizationFromColumns`
+ * reads them back as userAuthorization would.
+ */
+export function authorizationColumns(db: Kysely<Database>, user: unknown, api: unknown) {
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  const agg = (value: RawBuilder<unknown>) =>
+    pg ? sql`coalesce(json_agg(${value}), '[]'::json)` : sql`json_group_array(${value})`;
+  return [
+    sql<unknown>`(SELECT ${agg(sql.ref('x.value'))} FROM (${roleNamesOf(db, user)}) x)`.as('authz_roles'),
+    sql<unknown>`(SELECT ${agg(sql.ref('y.value'))} FROM (${permissionNamesOf(db, user, api)}) y)`.as(
+      'authz_permissions',
+    ),
+  ] as const;
+}
+
+/** `authorizationColumns`' two columns as a UserAuthorization (PostgreSQL's driver parses json; SQLite answers its text). */
+export function authorizationFromColumns(roles: unknown, permissions: unknown): UserAuthorization {
+  const array = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as string[];
+  return authorizationOf(array(roles), array(permissions));
 }
 
 // Read at every login and refresh: compiled once (store/compiled.ts).
