@@ -46,6 +46,8 @@ export interface TokenContext {
   rt: Runtime;
   request: FastifyRequest;
   reply: FastifyReply;
+  /** When Fastify took the request in (performance.now(), ms): admission control counts the time since. */
+  arrivedAt: number;
   /** Every parameter sent (parseParams); rules and logs see these, secrets left out. */
   params?: Params;
   grant?: Grant;
@@ -108,8 +110,8 @@ export const TOKEN_CHAIN: readonly TokenMiddleware[] = [
   {
     // Overloaded: the excess of password logins is refused before anything else is done for it.
     name: 'admissionPrecheck',
-    run: ({ rt, grant, reply }) => {
-      if (grant!.hashesPassword) rt.admission.precheck(arrivedAt(reply));
+    run: ({ rt, grant, arrivedAt }) => {
+      if (grant!.hashesPassword) rt.admission.precheck(arrivedAt);
     },
   },
   {
@@ -142,7 +144,7 @@ export const TOKEN_CHAIN: readonly TokenMiddleware[] = [
         client: auth!.client,
         params: ctx.grantParams!,
         request: { ...requestInfo(request, reply, ctx.params!), ...ips },
-        arrivedAt: arrivedAt(reply),
+        arrivedAt: ctx.arrivedAt,
       });
     },
   },
@@ -151,7 +153,7 @@ export const TOKEN_CHAIN: readonly TokenMiddleware[] = [
 /** The token endpoint as a Fastify plugin: `app.register(tokenRoutes, { rt })`. */
 export const tokenRoutes: FastifyPluginAsync<{ rt: Runtime }> = async (app, { rt }) => {
   app.post('/oauth/token', { config: { onInvalidInput: recordRefused } }, async (request, reply) => {
-    const ctx: TokenContext = { rt, request, reply };
+    const ctx: TokenContext = { rt, request, reply, arrivedAt: arrivedAt(reply) };
     for (const middleware of TOKEN_CHAIN) await middleware.run(ctx);
     return ctx.response;
   });
