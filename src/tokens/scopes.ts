@@ -25,8 +25,19 @@ export function narrowToPermissions(granted: string[], permissions: string[]): s
   return granted.filter((s) => OIDC.has(s) || held.has(s));
 }
 
+/**
+ * Each API's scope names as a set, by its scopes list: the rows come from the
+ * configuration cache, so a login does not build the set again (a cost that
+ * grew with the API's scopes, not the user's permissions).
+ */
+const definedOf = new WeakMap<ResourceServer['scopes'], ReadonlySet<string>>();
+
 /** The API's scopes that a permission list may name (the `permissions` claim). */
 export function definedPermissions(api: ResourceServer, permissions: string[]): string[] {
-  const defined = new Set(api.scopes.map((s) => s.value));
+  let defined = definedOf.get(api.scopes);
+  if (!defined) {
+    defined = new Set(api.scopes.map((s) => s.value));
+    definedOf.set(api.scopes, defined);
+  }
   return permissions.filter((p) => defined.has(p));
 }

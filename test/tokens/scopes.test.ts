@@ -30,4 +30,13 @@ describe('tokens/scopes', () => {
       'read:orders',
     ]);
   });
+
+  it('follows the API row: a scope removed (a new row, as a configuration change gives) is no longer named', () => {
+    const perms = ['write:orders', 'read:orders'];
+    assert.deepEqual(definedPermissions(ORDERS, perms), perms);
+    assert.deepEqual(definedPermissions(ORDERS, perms), perms, 'asked again of the same row');
+    const changed: ResourceServer = { ...ORDERS, scopes: [{ value: 'read:orders' }] };
+    assert.deepEqual(definedPermissions(changed, perms), ['read:orders']);
+    assert.deepEqual(definedPermissions(ORDERS, perms), perms, 'the old row is unchanged');
+  });
 });
