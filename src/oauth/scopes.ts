@@ -1,5 +1,5 @@
 import type { ResourceServer } from '../store/repos/resource-servers.js';
-import { OIDC_SCOPES } from '../tokens/scopes.js';
+import { OIDC_SCOPES, scopeNamesOf } from '../tokens/scopes.js';
 
 const OIDC = new Set<string>(OIDC_SCOPES);
 
@@ -30,9 +30,10 @@ export function decideScopes(
   const oidc = wanted.filter((s) => OIDC.has(s) && (s !== 'offline_access' || opts.allowOffline));
   let apiScopes: string[] = [];
   if (api) {
-    const defined = api.scopes.map((s) => s.value);
-    const asked = wanted.filter((s) => defined.includes(s));
-    apiScopes = asked.length > 0 ? asked : defined;
+    // A set lookup per scope asked: a long `scope` against an API of many scopes stays cheap.
+    const defined = scopeNamesOf(api);
+    const asked = wanted.filter((s) => defined.has(s));
+    apiScopes = asked.length > 0 ? asked : api.scopes.map((s) => s.value);
   }
   const granted = [...oidc, ...apiScopes];
   return { granted, differs: granted.join(' ') !== requested.join(' ') };

@@ -25,19 +25,25 @@ export function narrowToPermissions(granted: string[], permissions: string[]): s
   return granted.filter((s) => OIDC.has(s) || held.has(s));
 }
 
+/** Each API's scope names as a set, by its scopes list (scopeNamesOf). */
+const namesOf = new WeakMap<ResourceServer['scopes'], ReadonlySet<string>>();
+
 /**
- * Each API's scope names as a set, by its scopes list: the rows come from the
- * configuration cache, so a login does not build the set again (a cost that
- * grew with the API's scopes, not the user's permissions).
+ * The API's scope names as a set. The rows come from the configuration
+ * cache, so a login does not build it again: what a login does with scopes
+ * costs what it asks and holds, not what the API defines.
  */
-const definedOf = new WeakMap<ResourceServer['scopes'], ReadonlySet<string>>();
+export function scopeNamesOf(api: ResourceServer): ReadonlySet<string> {
+  let names = namesOf.get(api.scopes);
+  if (!names) {
+    names = new Set(api.scopes.map((s) => s.value));
+    namesOf.set(api.scopes, names);
+  }
+  return names;
+}
 
 /** The API's scopes that a permission list may name (the `permissions` claim). */
 export function definedPermissions(api: ResourceServer, permissions: string[]): string[] {
-  let defined = definedOf.get(api.scopes);
-  if (!defined) {
-    defined = new Set(api.scopes.map((s) => s.value));
-    definedOf.set(api.scopes, defined);
-  }
+  const defined = scopeNamesOf(api);
   return permissions.filter((p) => defined.has(p));
 }
