@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { HashQueue } from '../login-types/context.js';
 import { dummyHashFor, hashProfile, OUR_PROFILE, type VerifyResult, verifyPassword } from './passwords.js';
 import { DEFAULTS } from '../config/defaults.js';
 
@@ -50,9 +51,6 @@ const MIN_SAMPLES = 3;
  */
 const FRESH_MS = DEFAULTS.admission.freshSampleMs;
 
-/** Runs one hash in its turn (admission control's queue). */
-export type HashGate = <T>(hash: () => Promise<T>) => Promise<T>;
-
 export interface LoginTimingDeps {
   /** The hash profiles of a connection's users (users repo). */
   profilesOf: (connectionId: string) => Promise<string[]>;
@@ -60,7 +58,7 @@ export interface LoginTimingDeps {
   makeDummy?: (profile: string) => Promise<string>;
   verify?: (stored: string, password: string) => Promise<VerifyResult>;
   /** Runs a login's hash (admission control's queue: identity/admission.ts); calibration does not go through it. */
-  gate?: HashGate;
+  gate?: HashQueue;
   /** Monotonic milliseconds. */
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -109,7 +107,7 @@ export class LoginTiming {
    * up. Its hash runs through `gate` (the login's admission ticket), or the
    * runtime's queue.
    */
-  begin(connectionId: string, gate?: HashGate): LoginCheck {
+  begin(connectionId: string, gate?: HashQueue): LoginCheck {
     const started = this.clock();
     const read = this.connection(connectionId).then((c) => ({ c, at: this.clock() }));
     return new LoginCheck(this, connectionId, started, read, gate);
@@ -239,7 +237,7 @@ export class LoginTiming {
   verifyFor(
     stored: string,
     password: string,
-    gate: HashGate | undefined = this.deps.gate,
+    gate: HashQueue | undefined = this.deps.gate,
   ): Promise<VerifyResult> {
     return gate ? gate(() => this.verifyHash(stored, password)) : this.verifyHash(stored, password);
   }
@@ -267,7 +265,7 @@ export class LoginCheck {
     /** The connection's profiles, and when they were at hand. */
     private readonly profiles: Promise<{ c: ConnectionProfiles; at: number }>,
     /** Where the hash waits its turn; undefined: the runtime's queue. */
-    private readonly gate?: HashGate,
+    private readonly gate?: HashQueue,
   ) {}
 
   /**

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
 import type { Database, UsersTable } from '../schema.js';
 import { authorizationColumns, authorizationFromColumns, type UserAuthorization } from './roles.js';
-import { fromRow, type UserWithSecret } from './users.js';
+import { fromRow, type UserWithSecret, userByIdentifierQuery } from './users.js';
 
 /** What a password login reads before its hash, in one statement (findUserForLogin). */
 export interface LoginUserRows {
@@ -47,13 +47,8 @@ export async function findUserForLogin(
   };
 }
 
-// Every password login reads it: compiled once per database (store/compiled.ts). The user's
-// condition is users.ts's byIdentifier; the authorization's columns are roles.ts's.
+// Every password login reads it: compiled once per database (store/compiled.ts). The user is
+// users.ts's query by identifier; the authorization's columns are roles.ts's.
 const byIdentifierForLogin = compiled((db, p) =>
-  db
-    .selectFrom('users as u')
-    .selectAll('u')
-    .select(authorizationColumns(db, sql.ref('u.id'), p(2)))
-    .where('u.connection_id', '=', p(0))
-    .where((eb) => eb.or([eb('u.email_lower', '=', p(1)), eb('u.username_lower', '=', p(1))])),
+  userByIdentifierQuery(db, p(0), p(1)).select(authorizationColumns(db, sql.ref('users.id'), p(2))),
 );

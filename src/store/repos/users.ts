@@ -74,15 +74,27 @@ export async function findUserById(
   return row ? fromRow(row) : undefined;
 }
 
+/**
+ * The query of a connection's user by email or username (`lower`, already
+ * lowercased; each a value or a compiled query's argument): every column of
+ * `users`, for a caller to add to (login-read.ts adds the authorization).
+ */
+export function userByIdentifierQuery(db: Kysely<Database>, connectionId: unknown, lower: unknown) {
+  return db
+    .selectFrom('users')
+    .selectAll('users')
+    .where('users.connection_id', '=', connectionId as string)
+    .where((eb) =>
+      eb.or([
+        eb('users.email_lower', '=', lower as string),
+        eb('users.username_lower', '=', lower as string),
+      ]),
+    );
+}
+
 // Compiled once (store/compiled.ts); a password login reads its user with login-read.ts, a refresh
 // with refresh-read.ts.
-const byIdentifier = compiled((db, p) =>
-  db
-    .selectFrom('users')
-    .selectAll()
-    .where('connection_id', '=', p(0))
-    .where((eb) => eb.or([eb('email_lower', '=', p(1)), eb('username_lower', '=', p(1))])),
-);
+const byIdentifier = compiled((db, p) => userByIdentifierQuery(db, p(0), p(1)));
 const byId = compiled((db, p) => db.selectFrom('users').selectAll().where('id', '=', p(0)));
 
 export async function listUsers(db: Kysely<Database>, connectionId?: string): Promise<UserWithSecret[]> {
