@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import { buildServer } from '../src/server.js';
 import { migrate, openStore, type Store } from '../src/store/db.js';
-import { ALICE_LOGIN, API, seedTenant } from '../test/helpers/app.js';
+import { ALICE, ALICE_LOGIN, API, seedTenant } from '../test/helpers/app.js';
 import type { GrantJob, GrantJobResult } from './grant-load.js';
 
 /**
@@ -116,6 +116,15 @@ async function openPgStore(): Promise<Store> {
     },
   };
 }
+
+/**
+ * withTessera's runtime option for a password check that answers at once
+ * (right for Alice's password): what a login costs without its hash
+ * (login-cost.ts, profile.ts --stub-hash).
+ */
+export const STUBBED_HASH: Pick<RuntimeOptions, 'verify'> = {
+  verify: async (_stored, password) => ({ ok: password === ALICE.password, needsRehash: false }),
+};
 
 /**
  * Runs `body` against a Tessera built in-process on a temporary SQLite file

@@ -3,8 +3,16 @@ import { THREADPOOL_SIZE } from './threadpool.js';
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ALICE } from '../test/helpers/app.js';
-import { aliceLogin, DATABASE, median, postForm, remoteGrantSlice, run, withTessera } from './lib.js';
+import {
+  aliceLogin,
+  DATABASE,
+  median,
+  postForm,
+  remoteGrantSlice,
+  run,
+  STUBBED_HASH,
+  withTessera,
+} from './lib.js';
 import { protectionsSeed } from './protections.js';
 
 /**
@@ -73,6 +81,6 @@ run(() =>
         process.exitCode = 1;
       }
     },
-    { verify: async (_stored, password) => ({ ok: password === ALICE.password, needsRehash: false }) },
+    STUBBED_HASH,
   ),
 );

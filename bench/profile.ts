@@ -17,6 +17,7 @@ import {
   postForm,
   remoteGrantSlice,
   run,
+  STUBBED_HASH,
   withTessera,
 } from './lib.js';
 
@@ -49,15 +50,7 @@ const CLIENT_ID = 'profile-rotating';
 
 /** `--stub-hash`: the password check answers at once, as in login-cost.ts, so a
  *  password login's profile shows its own work without argon2 beside it. */
-const STUB = args['stub-hash']
-  ? {
-      verify: async (_stored: string, password: string) => ({
-        ok: password === ALICE.password,
-        needsRehash: false,
-      }),
-    }
-  : undefined;
-
+const STUB = args['stub-hash'] ? STUBBED_HASH : undefined;
 async function seed(rt: Runtime): Promise<void> {
   const now = rt.now();
   await upsertClient(
