@@ -18,6 +18,7 @@ import pino, { type Logger } from 'pino';
 import { type Config, DEFAULTS, parseDatabaseUrl, redactUrl } from '../config/config.js';
 import { DEFAULTS as ALL_DEFAULTS } from '../config/defaults.js';
 import { registerSqlite } from './compiled.js';
+import { registerWriteGroup } from './write-group.js';
 import { withStoreErrors } from './errors.js';
 import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
@@ -103,6 +104,8 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
   });
   // Compiled hot queries run on the connection directly outside transactions (compiled.ts).
   registerSqlite(db, { sqlite, prepare: (sql) => statements.prepare(sql) });
+  // The hot paths' writes of one turn commit together (write-group.ts).
+  registerWriteGroup(db, sqlite);
   return { db, dialect: 'sqlite', where: file, close: () => db.destroy() };
 }
 

@@ -3,6 +3,7 @@ import { UnavailableError } from '../errors/index.js';
 import { recordEvent } from '../events/log.js';
 import type { Runtime } from '../runtime.js';
 import type { LogEvent } from '../store/repos/events.js';
+import { writeTogether } from '../store/write-group.js';
 import {
   type NewRefreshToken,
   type RefreshTokenRow,
@@ -33,7 +34,8 @@ export interface RotationWrite {
  * request used the token first (then nothing is written). A plain rotation
  * on PostgreSQL is one statement (rotateInOneStatement: one round trip, no
  * BEGIN/COMMIT); anything else, and SQLite, is a transaction of the same
- * writes, the event through recordEvent (whose failure answers 503).
+ * writes, the event through recordEvent (whose failure answers 503). On
+ * SQLite the transaction joins the turn's group commit (store/write-group.ts).
  */
 export async function writeRotation(rt: Runtime, w: RotationWrite, event?: RedeemEvent): Promise<boolean> {
   if (w.kind === 'rotate' && event && rt.store.dialect === 'postgres') {
@@ -52,7 +54,7 @@ export async function writeRotation(rt: Runtime, w: RotationWrite, event?: Redee
       // failure is told apart and answered as it always was (the audit event's by recordEvent).
     }
   }
-  return rt.store.db.transaction().execute(async (trx) => {
+  return writeTogether(rt.store.db, async (trx) => {
     const { fresh } = w;
     const ok =
       w.kind === 'rotate'

@@ -14,6 +14,7 @@ import {
   touchRefreshToken,
 } from '../store/repos/refresh-tokens.js';
 import { type RedeemEvent, writeRotation } from './refresh-rotate.js';
+import { writeOne } from '../store/write-group.js';
 import { CodedError, errors } from '../errors/index.js';
 import { DEFAULTS } from '../config/defaults.js';
 
@@ -82,17 +83,19 @@ export interface FamilyGrant {
 export async function startFamily(rt: Runtime, grant: FamilyGrant): Promise<string> {
   const now = rt.now();
   const t = newToken();
-  await insertRefreshToken(rt.store.db, {
-    ...rowFor(grant.client, now, now),
-    id: t.id,
-    token_hash: t.hash,
-    family_id: `rtf_${randomUUID()}`,
-    client_id: grant.client.client_id,
-    user_id: grant.userId,
-    connection_id: grant.connectionId,
-    audience: grant.audience,
-    scope: grant.scopes.join(' '),
-  });
+  await writeOne(rt.store.db, (db) =>
+    insertRefreshToken(db, {
+      ...rowFor(grant.client, now, now),
+      id: t.id,
+      token_hash: t.hash,
+      family_id: `rtf_${randomUUID()}`,
+      client_id: grant.client.client_id,
+      user_id: grant.userId,
+      connection_id: grant.connectionId,
+      audience: grant.audience,
+      scope: grant.scopes.join(' '),
+    }),
+  );
   return t.token;
 }
 

@@ -2,6 +2,7 @@ import type { Insertable, Kysely } from 'kysely';
 import { compiled } from '../compiled.js';
 import type { DialectName } from '../db.js';
 import { safeText, safeValue } from '../safe-text.js';
+import { writeOne, writeTogether } from '../write-group.js';
 import type { Database, EventsTable } from '../schema.js';
 import { loginCountUpdate, recordLogin } from './users.js';
 
@@ -71,6 +72,7 @@ export interface LoginCount {
  * With `count` (and the store's `dialect`), the event of a login counts it
  * on its user in the same write, neither without the other: one statement on
  * PostgreSQL (one round trip), one transaction on SQLite (one commit).
+ * On SQLite either joins the turn's group commit (store/write-group.ts).
  */
 export async function insertEvent(
   db: Kysely<Database>,
@@ -79,11 +81,11 @@ export async function insertEvent(
 ): Promise<void> {
   const args = eventValues(e);
   if (!count) {
-    await insertQuery.execute(db, ...args);
+    await writeOne(db, (w) => insertQuery.execute(w, ...args));
   } else if (count.dialect === 'postgres') {
     await countedInsertQuery.execute(db, ...args, count.login.userId, count.login.at);
   } else {
-    await db.transaction().execute(async (trx) => {
+    await writeTogether(db, async (trx) => {
       await recordLogin(trx, count.login.userId, count.login.at);
       await insertQuery.execute(trx, ...args);
     });

@@ -1,0 +1,133 @@
+import type SQLite from 'better-sqlite3';
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/**
+ * Group commit for SQLite: the hot paths' writes (a rotation, a login's
+ * audit event) that are asked for in the same turn of the event loop are
+ * made in one transaction, each inside a savepoint of its own, and committed
+ * once. A commit is most of a write's cost on SQLite (it appends every page
+ * the write touched to the WAL; pages that several writes share are then
+ * appended once), and it blocks the event loop.
+ *
+ * What it keeps:
+ * - **Nothing is answered before it is durable.** Each write's promise
+ *   settles only after the group's COMMIT, so a crash before it loses only
+ *   writes nobody was told of.
+ * - **All or nothing, per write.** A write that fails is rolled back to its
+ *   savepoint and fails alone; the others commit. When SQLite itself ends
+ *   the transaction (SQLITE_FULL, SQLITE_IOERR: see db.ts), or the COMMIT
+ *   fails, every write of the group fails with that error, and none is
+ *   written.
+ * - **No one reads what is not committed.** The writes wait, queued, and run
+ *   one after the other once the turn's I/O callbacks have run (setImmediate),
+ *   through Kysely's one SQLite connection: a read outside them waits for the
+ *   connection or runs while no transaction is open (store/compiled.ts).
+ *   Inside the group each write sees those before it, as it would once they
+ *   had committed: of two racing conditional UPDATEs exactly one wins.
+ *
+ * A write's body must only run statements on the transaction it is given:
+ * awaiting anything else would hold SQLite's write lock (and every other
+ * write of the group) for as long.
+ *
+ * PostgreSQL commits each write on its own (its commits do not block the
+ * event loop, and its hot writes are single statements already).
+ */
+type Body<T> = (trx: Kysely<Database>) => Promise<T>;
+
+interface Member {
+  body: Body<unknown>;
+  /** Several statements, all or nothing (writeTogether); false: one statement (writeOne). */
+  atomic: boolean;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+const SAVEPOINT = CompiledQuery.raw('savepoint tessera_write');
+const RELEASE = CompiledQuery.raw('release tessera_write');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to tessera_write');
+
+class WriteGroup {
+  #pending: Member[] = [];
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sqlite: SQLite.Database,
+  ) {}
+
+  add<T>(body: Body<T>, atomic: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ body, atomic, resolve: resolve as (v: unknown) => void, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 1) {
+      // Alone: as without a group (no savepoint to pay for); one statement commits by itself.
+      const [m] = batch;
+      (m.atomic ? this.db.transaction().execute(m.body) : m.body(this.db)).then(m.resolve, m.reject);
+      return;
+    }
+    const results: unknown[] = new Array(batch.length);
+    const failed = new Map<number, unknown>();
+    this.db
+      .transaction()
+      .execute(async (trx) => {
+        for (const [i, m] of batch.entries()) {
+          await trx.executeQuery(SAVEPOINT);
+          try {
+            results[i] = await m.body(trx);
+            await trx.executeQuery(RELEASE);
+          } catch (err) {
+            // SQLite rolled the whole transaction back: the writes before this one are gone too.
+            if (!this.sqlite.inTransaction) throw err;
+            failed.set(i, err);
+            await trx.executeQuery(ROLLBACK_TO);
+            await trx.executeQuery(RELEASE);
+          }
+        }
+      })
+      .then(
+        () => {
+          for (const [i, m] of batch.entries()) {
+            if (failed.has(i)) m.reject(failed.get(i));
+            else m.resolve(results[i]);
+          }
+        },
+        (err) => {
+          for (const [i, m] of batch.entries()) m.reject(failed.get(i) ?? err);
+        },
+      );
+  }
+}
+
+const groups = new WeakMap<Kysely<Database>, WriteGroup>();
+
+/** Makes writes on `db` (a SQLite store's Kysely instance) join the turn's group commit. */
+export function registerWriteGroup(db: Kysely<Database>, sqlite: SQLite.Database): void {
+  groups.set(db, new WriteGroup(db, sqlite));
+}
+
+/**
+ * Runs `body`'s writes all or nothing: in the current turn's group commit
+ * on SQLite (see WriteGroup), in a transaction of their own on PostgreSQL,
+ * and as part of `db` when `db` is a transaction already.
+ */
+export function writeTogether<T>(db: Kysely<Database>, body: Body<T>): Promise<T> {
+  if (db.isTransaction) return body(db);
+  const group = groups.get(db);
+  if (group) return group.add(body, true);
+  return db.transaction().execute(body);
+}
+
+/**
+ * Runs one write statement: in the current turn's group commit on SQLite,
+ * on its own (no transaction around it) on PostgreSQL or inside `db` when
+ * `db` is a transaction already.
+ */
+export function writeOne<T>(db: Kysely<Database>, statement: Body<T>): Promise<T> {
+  const group = db.isTransaction ? undefined : groups.get(db);
+  return group ? group.add(statement, false) : statement(db);
+}
