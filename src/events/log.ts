@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { errors, UnavailableError } from '../errors/index.js';
 import type { Runtime } from '../runtime.js';
 import { diskFullMessage } from '../store/disk-full.js';
+import { rowId } from '../store/ids.js';
 import { insertEvent, type LoginCount, type LogEvent } from '../store/repos/events.js';
 import type { Database } from '../store/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -70,7 +70,7 @@ export async function recordEvent(
   try {
     await insertEvent(
       db,
-      { id: `evt_${randomUUID()}`, date: rt.now(), ...event },
+      { id: rowId('evt'), date: rt.now(), ...event },
       login && { login, dialect: rt.store.dialect },
     );
   } catch (err) {

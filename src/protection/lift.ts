@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { type BlockFilter, type BlockRow, deleteLeak, liftBlocks } from '../store/repos/blocks.js';
+import { rowId } from '../store/ids.js';
 import { insertEvent } from '../store/repos/events.js';
 import { findUserById } from '../store/repos/users.js';
 import type { Database } from '../store/schema.js';
@@ -21,7 +21,7 @@ export async function lift(
   for (const b of lifted) {
     if (b.kind !== 'user') continue;
     await insertEvent(db, {
-      id: `evt_${randomUUID()}`,
+      id: rowId('evt'),
       date: now,
       type: 'ublkdu',
       description,

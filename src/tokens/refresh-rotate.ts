@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '../errors/index.js';
 import { recordEvent } from '../events/log.js';
 import type { Runtime } from '../runtime.js';
+import { rowId } from '../store/ids.js';
 import type { LogEvent } from '../store/repos/events.js';
 import { writeTogether } from '../store/write-group.js';
 import {
@@ -46,7 +46,7 @@ export async function writeRotation(rt: Runtime, w: RotationWrite, event?: Redee
         now: w.now,
         sealed: w.sealed,
         successor: w.successor,
-        event: { id: `evt_${randomUUID()}`, date: rt.now(), ...event },
+        event: { id: rowId('evt'), date: rt.now(), ...event },
       });
     } catch (err) {
       if (err instanceof UnavailableError) throw err;

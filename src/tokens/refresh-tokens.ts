@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { recordEvent } from '../events/log.js';
 import { SecretBox } from '../keys/secret-box.js';
 import type { Runtime } from '../runtime.js';
@@ -14,6 +14,7 @@ import {
   touchRefreshToken,
 } from '../store/repos/refresh-tokens.js';
 import { type RedeemEvent, writeRotation } from './refresh-rotate.js';
+import { rowId } from '../store/ids.js';
 import { writeOne } from '../store/write-group.js';
 import { CodedError, errors } from '../errors/index.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -68,7 +69,7 @@ export function hashToken(token: string): string {
 
 function newToken(): { id: string; token: string; hash: string } {
   const token = randomBytes(32).toString('base64url');
-  return { id: `rt_${randomUUID()}`, token, hash: hashToken(token) };
+  return { id: rowId('rt'), token, hash: hashToken(token) };
 }
 
 export interface FamilyGrant {
@@ -88,7 +89,7 @@ export async function startFamily(rt: Runtime, grant: FamilyGrant): Promise<stri
       ...rowFor(grant.client, now, now),
       id: t.id,
       token_hash: t.hash,
-      family_id: `rtf_${randomUUID()}`,
+      family_id: rowId('rtf'),
       client_id: grant.client.client_id,
       user_id: grant.userId,
       connection_id: grant.connectionId,
