@@ -56,6 +56,35 @@ describe('SQLite group commit', () => {
     assert.equal(committed('durable'), true);
   });
 
+  it('while each turn brings more writes, the group waits for them', async () => {
+    // Turn 1 brings b (before the group's check), turn 2 brings c: all three commit together.
+    setImmediate(() => {
+      void insertEvent(store.db, event('grow-b'));
+      setImmediate(() => void insertEvent(store.db, event('grow-c')));
+    });
+    await insertEvent(store.db, event('grow-a'));
+    assert.deepEqual(['grow-a', 'grow-b', 'grow-c'].map(committed), [true, true, true]);
+  });
+
+  it('a group stays open a few turns at most, however many writes keep coming', async () => {
+    const writes: Promise<void>[] = [];
+    const asked = new Promise<void>((done) => {
+      let turn = 0;
+      const more = () => {
+        writes.push(insertEvent(store.db, event(`steady-${turn}`)));
+        if (++turn < 10) setImmediate(more);
+        else done();
+      };
+      setImmediate(more);
+    });
+    await insertEvent(store.db, event('steady-first'));
+    const inFirst = Array.from({ length: 10 }, (_, i) => committed(`steady-${i}`)).filter(Boolean).length;
+    assert.ok(inFirst >= 1 && inFirst < 10, `the first commit took ${inFirst} of 10 turns' writes`);
+    await asked;
+    await Promise.all(writes);
+    assert.ok(committed('steady-9'));
+  });
+
   it('a write that fails is rolled back alone; the rest of its group commits', async () => {
     const [a, b, c] = await Promise.allSettled([
       writeTogether(store.db, async (trx) => {
