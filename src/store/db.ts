@@ -18,7 +18,7 @@ import pino, { type Logger } from 'pino';
 import { type Config, DEFAULTS, parseDatabaseUrl, redactUrl } from '../config/config.js';
 import { DEFAULTS as ALL_DEFAULTS } from '../config/defaults.js';
 import { registerSqlite } from './compiled.js';
-import { registerWriteGroup } from './write-group.js';
+import { drainWrites, registerWriteGroup } from './write-group.js';
 import { withStoreErrors } from './errors.js';
 import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
@@ -106,7 +106,16 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
   registerSqlite(db, { sqlite, prepare: (sql) => statements.prepare(sql) });
   // The hot paths' writes of one turn commit together (write-group.ts).
   registerWriteGroup(db, sqlite);
-  return { db, dialect: 'sqlite', where: file, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    where: file,
+    close: async () => {
+      // Writes still queued for a group commit are made (and answered) first.
+      await drainWrites(db);
+      await db.destroy();
+    },
+  };
 }
 
 /**

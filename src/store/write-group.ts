@@ -58,11 +58,37 @@ class WriteGroup {
     private readonly sqlite: SQLite.Database,
   ) {}
 
+  /** Writes asked for and not yet answered: queued or in the group being committed. */
+  #unsettled = 0;
+  #onDrained: (() => void)[] = [];
+
   add<T>(body: Body<T>, atomic: boolean): Promise<T> {
+    this.#unsettled++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ body, atomic, resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.push({
+        body,
+        atomic,
+        resolve: (value) => {
+          resolve(value as T);
+          this.#settled();
+        },
+        reject: (err) => {
+          reject(err);
+          this.#settled();
+        },
+      });
       if (this.#pending.length === 1) this.#collect();
     });
+  }
+
+  /** Resolves once every write asked for so far is answered (committed or failed). */
+  drain(): Promise<void> {
+    if (this.#unsettled === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#onDrained.push(resolve));
+  }
+
+  #settled(): void {
+    if (--this.#unsettled === 0) for (const resolve of this.#onDrained.splice(0)) resolve();
   }
 
   /**
@@ -131,6 +157,14 @@ const groups = new WeakMap<Kysely<Database>, WriteGroup>();
 /** Makes writes on `db` (a SQLite store's Kysely instance) join the turn's group commit. */
 export function registerWriteGroup(db: Kysely<Database>, sqlite: SQLite.Database): void {
   groups.set(db, new WriteGroup(db, sqlite));
+}
+
+/**
+ * Resolves once every write asked for on `db` so far is answered: a store
+ * awaits it before it closes, so that no write queued for a group is lost.
+ */
+export function drainWrites(db: Kysely<Database>): Promise<void> {
+  return groups.get(db)?.drain() ?? Promise.resolve();
 }
 
 /**

@@ -202,3 +202,26 @@ describe('SQLite group commit', () => {
     assert.deepEqual(['nested-one', 'nested-together'].map(committed), [false, false]);
   });
 });
+
+describe('SQLite group commit, closing the store', () => {
+  it('a write still queued when the store closes is made, and answered, before it closes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-group-close-'));
+    const file = join(dir, 'tessera.db');
+    try {
+      const store = openStore(file);
+      await migrate(store);
+      const asked = insertEvent(store.db, { id: 'queued-at-close', date: T0, type: 'sertft' });
+      const closed = store.close();
+      await asked;
+      await closed;
+      const other = new SQLite(file);
+      const n = (
+        other.prepare("select count(*) as n from events where id = 'queued-at-close'").get() as { n: number }
+      ).n;
+      other.close();
+      assert.equal(n, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
