@@ -94,6 +94,17 @@ function targets(now: number, opts: RetentionOptions): [string, PurgeTarget][] {
       { table: 'protection_blocks', key: 'id', where: (eb) => eb('expires_at', '<', blocksBefore) },
     ],
     ['outbox messages', { table: 'outbox', key: 'id', where: (eb) => eb('created_at', '<', logsBefore) }],
+    // A Management API job's status and errors are the record of its time, kept as long as its logs;
+    // one not yet finished stays (index jobs_status).
+    [
+      'finished jobs',
+      {
+        table: 'jobs',
+        key: 'id',
+        where: (eb) =>
+          eb.and([eb('status', 'in', ['completed', 'failed']), eb('updated_at', '<', logsBefore)]),
+      },
+    ],
     // A code that no longer works need not rest anywhere, sealed or not.
     [
       'outbox messages with an expired code',

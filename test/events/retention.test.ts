@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/config.js';
 import { EXPIRED_GRACE_MS, purgeExpired, schedulePurge } from '../../src/events/retention.js';
@@ -165,6 +166,29 @@ async function seed(store: Store) {
       },
     ])
     .execute();
+  // Management API jobs: a finished one goes with the logs of its time; one not yet run stays.
+  const job = (id: string, status: string, updatedAt: number) => ({
+    id,
+    type: 'verification_email',
+    status,
+    client_id: null,
+    connection_id: null,
+    connection: null,
+    payload: null,
+    summary: null,
+    errors: null,
+    created_at: updatedAt,
+    updated_at: updatedAt,
+  });
+  await (db as unknown as Kysely<any>)
+    .insertInto('jobs')
+    .values([
+      job('job-done-old', 'completed', NOW - 31 * DAY),
+      job('job-failed-old', 'failed', NOW - 31 * DAY),
+      job('job-done-new', 'completed', NOW - HOUR),
+      job('job-pending-old', 'pending', NOW - 31 * DAY),
+    ])
+    .execute();
 }
 
 const ids = async (
@@ -175,7 +199,8 @@ const ids = async (
     | 'mfa_challenges'
     | 'protection_tickets'
     | 'protection_blocks'
-    | 'outbox',
+    | 'outbox'
+    | 'jobs',
 ) =>
   (await (store.db as any).selectFrom(table).select('id').orderBy('id').execute()).map(
     (r: { id: string }) => r.id,
@@ -205,6 +230,7 @@ for (const kind of storeKinds) {
         'ended IP throttles': 1,
         'outbox messages': 1,
         'outbox messages with an expired code': 0,
+        'finished jobs': 2,
       });
     });
 
@@ -227,6 +253,7 @@ for (const kind of storeKinds) {
       assert.deepEqual(await ids(store, 'protection_tickets'), ['ticket-live']);
       assert.deepEqual(await ids(store, 'protection_blocks'), ['block-in-force']);
       assert.deepEqual(await ids(store, 'outbox'), ['msg-new']);
+      assert.deepEqual(await ids(store, 'jobs'), ['job-done-new', 'job-pending-old']);
       const buckets = await store.db.selectFrom('mfa_attempts').select('user_id').execute();
       assert.deepEqual(
         buckets.map((b) => b.user_id),
