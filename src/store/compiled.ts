@@ -51,6 +51,34 @@ export function registerSqlite(db: Kysely<Database>, handle: SqliteHandle): void
   sqliteOf.set(db, handle);
 }
 
+/** Transactions open now whose compiled queries run on the connection directly (runDirectlyIn). */
+const directIn = new WeakMap<Kysely<Database>, SqliteHandle>();
+
+/**
+ * Lets compiled queries on `trx`, a transaction of `db` (a SQLite store's
+ * Kysely instance), run on the connection directly until the returned
+ * function is called, which must be before `trx` ends. The transaction holds
+ * Kysely's one connection, so a statement run directly runs in it, as
+ * through Kysely, without Kysely's executor, driver and mutex in between.
+ * For a transaction whose statements are Tessera's own hot writes
+ * (store/write-group.ts).
+ */
+export function runDirectlyIn(trx: Kysely<Database>, db: Kysely<Database>): () => void {
+  const handle = sqliteOf.get(db);
+  if (!handle) return () => {};
+  directIn.set(trx, handle);
+  return () => directIn.delete(trx);
+}
+
+/** Runs one statement of no result (BEGIN, SAVEPOINT, …) on the connection directly. */
+export function runStatement(handle: SqliteHandle, sql: string): void {
+  try {
+    handle.prepare(sql).run();
+  } catch (err) {
+    throw toStoreError(err);
+  }
+}
+
 /** What Kysely's SQLite connection answers, its errors mapped as store/errors.ts maps them. */
 function runOnSqlite<R>(handle: SqliteHandle, sql: string, parameters: unknown[]): Promise<QueryResult<R>> {
   try {
@@ -92,6 +120,8 @@ export function compiled<R>(
     execute(db, ...args) {
       const { query, slots } = prepare(db);
       const parameters = slots.map((slot, i) => (slot === undefined ? query.parameters[i] : args[slot]));
+      const direct = directIn.get(db);
+      if (direct) return runOnSqlite<R>(direct, query.sql, parameters);
       const sqlite = sqliteOf.get(db);
       if (sqlite && !db.isTransaction && !sqlite.sqlite.inTransaction)
         return runOnSqlite<R>(sqlite, query.sql, parameters);

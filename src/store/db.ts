@@ -103,9 +103,10 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
     dialect: withStoreErrors(new ImmediateSqliteDialect(sqlite, statements)),
   });
   // Compiled hot queries run on the connection directly outside transactions (compiled.ts).
-  registerSqlite(db, { sqlite, prepare: (sql) => statements.prepare(sql) });
+  const handle = { sqlite, prepare: (sql: string) => statements.prepare(sql) };
+  registerSqlite(db, handle);
   // The hot paths' writes of one turn commit together (write-group.ts).
-  registerWriteGroup(db, sqlite);
+  registerWriteGroup(db, handle);
   return {
     db,
     dialect: 'sqlite',

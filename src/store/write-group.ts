@@ -1,5 +1,5 @@
-import type SQLite from 'better-sqlite3';
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runDirectlyIn, runStatement, type SqliteHandle } from './compiled.js';
 import type { Database } from './schema.js';
 
 /**
@@ -47,15 +47,15 @@ interface Member {
 /** The most turns of the event loop a group stays open while writes keep joining it. */
 const MAX_TURNS = 4;
 
-const SAVEPOINT = CompiledQuery.raw('savepoint tessera_write');
-const RELEASE = CompiledQuery.raw('release tessera_write');
-const ROLLBACK_TO = CompiledQuery.raw('rollback to tessera_write');
+const SAVEPOINT = 'savepoint tessera_write';
+const RELEASE = 'release tessera_write';
+const ROLLBACK_TO = 'rollback to tessera_write';
 
 class WriteGroup {
   #pending: Member[] = [];
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly sqlite: SQLite.Database,
+    private readonly handle: SqliteHandle,
   ) {}
 
   /** Writes asked for and not yet answered: queued or in the group being committed. */
@@ -110,53 +110,62 @@ class WriteGroup {
     setImmediate(tick);
   }
 
+  /** A Kysely transaction whose compiled queries run on the connection directly (compiled.ts). */
+  #transaction<T>(body: Body<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const done = runDirectlyIn(trx, this.db);
+      try {
+        return await body(trx);
+      } finally {
+        done();
+      }
+    });
+  }
+
   #flush(): void {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 1) {
       // Alone: as without a group (no savepoint to pay for); one statement commits by itself.
       const [m] = batch;
-      (m.atomic ? this.db.transaction().execute(m.body) : m.body(this.db)).then(m.resolve, m.reject);
+      (m.atomic ? this.#transaction(m.body) : m.body(this.db)).then(m.resolve, m.reject);
       return;
     }
     const results: unknown[] = new Array(batch.length);
     const failed = new Map<number, unknown>();
-    this.db
-      .transaction()
-      .execute(async (trx) => {
-        for (const [i, m] of batch.entries()) {
-          await trx.executeQuery(SAVEPOINT);
-          try {
-            results[i] = await m.body(trx);
-            await trx.executeQuery(RELEASE);
-          } catch (err) {
-            // SQLite rolled the whole transaction back: the writes before this one are gone too.
-            if (!this.sqlite.inTransaction) throw err;
-            failed.set(i, err);
-            await trx.executeQuery(ROLLBACK_TO);
-            await trx.executeQuery(RELEASE);
-          }
+    this.#transaction(async (trx) => {
+      for (const [i, m] of batch.entries()) {
+        runStatement(this.handle, SAVEPOINT);
+        try {
+          results[i] = await m.body(trx);
+          runStatement(this.handle, RELEASE);
+        } catch (err) {
+          // SQLite rolled the whole transaction back: the writes before this one are gone too.
+          if (!this.handle.sqlite.inTransaction) throw err;
+          failed.set(i, err);
+          runStatement(this.handle, ROLLBACK_TO);
+          runStatement(this.handle, RELEASE);
         }
-      })
-      .then(
-        () => {
-          for (const [i, m] of batch.entries()) {
-            if (failed.has(i)) m.reject(failed.get(i));
-            else m.resolve(results[i]);
-          }
-        },
-        (err) => {
-          for (const [i, m] of batch.entries()) m.reject(failed.get(i) ?? err);
-        },
-      );
+      }
+    }).then(
+      () => {
+        for (const [i, m] of batch.entries()) {
+          if (failed.has(i)) m.reject(failed.get(i));
+          else m.resolve(results[i]);
+        }
+      },
+      (err) => {
+        for (const [i, m] of batch.entries()) m.reject(failed.get(i) ?? err);
+      },
+    );
   }
 }
 
 const groups = new WeakMap<Kysely<Database>, WriteGroup>();
 
 /** Makes writes on `db` (a SQLite store's Kysely instance) join the turn's group commit. */
-export function registerWriteGroup(db: Kysely<Database>, sqlite: SQLite.Database): void {
-  groups.set(db, new WriteGroup(db, sqlite));
+export function registerWriteGroup(db: Kysely<Database>, handle: SqliteHandle): void {
+  groups.set(db, new WriteGroup(db, handle));
 }
 
 /**

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
 import { UniqueViolation } from '../../src/store/errors.js';
+import type { Database } from '../../src/store/schema.js';
 import { consumeRefreshToken, insertRefreshToken } from '../../src/store/repos/refresh-tokens.js';
 import { insertEvent } from '../../src/store/repos/events.js';
 import { writeOne, writeTogether } from '../../src/store/write-group.js';
@@ -83,6 +84,16 @@ describe('SQLite group commit', () => {
     await asked;
     await Promise.all(writes);
     assert.ok(committed('steady-9'));
+  });
+
+  it("a group's transaction used after it ended writes nothing", async () => {
+    let leaked: Kysely<Database> | undefined;
+    await writeTogether(store.db, async (trx) => {
+      leaked = trx;
+      await insertEvent(trx, event('leak-in'));
+    });
+    await assert.rejects(insertEvent(leaked!, event('leak-after')));
+    assert.deepEqual(['leak-in', 'leak-after'].map(committed), [true, false]);
   });
 
   it('a write that fails is rolled back alone; the rest of its group commits', async () => {
