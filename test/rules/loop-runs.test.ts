@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { configureRules } from '../../src/rules/sandboxes.js';
+import { IsolateSlot } from '../../src/rules/slot.js';
 import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
@@ -143,6 +144,40 @@ describe('rules sandbox: scripts on the event loop', () => {
     await setScripts(t, { rules: [busy('b')] });
     assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}b`], true);
     assert.equal(moves().length, 2);
+  });
+
+  it('a rule held past its slice by the machine, not by its own CPU, runs again off the loop but is not moved', async () => {
+    configureRules(t.rt, { loopSliceMs: 5 });
+    // The isolate's clock says the slice went by while its thread used no CPU: it waited for a core.
+    const cpuMs = IsolateSlot.prototype.cpuMs;
+    IsolateSlot.prototype.cpuMs = () => 0;
+    try {
+      await setScripts(t, {
+        rules: [
+          rule(
+            'held up',
+            `console.log('held up');
+             const end = Date.now() + 30; while (Date.now() < end) {}
+             context.idToken['${NS}held'] = true;
+             callback(null, user, context);`,
+          ),
+        ],
+      });
+      assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}held`], true);
+      assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}held`], true);
+    } finally {
+      IsolateSlot.prototype.cpuMs = cpuMs;
+    }
+    // Each login ran it again on the thread (one console line each: the dropped run's is not
+    // logged), and the version was never moved: the next login tried the loop again.
+    assert.deepEqual(consoleLines(), ['held up', 'held up']);
+    assert.deepEqual(moves(), []);
+    // With its real CPU counted, the same version is moved at once.
+    assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}held`], true);
+    assert.deepEqual(
+      moves().map((l) => l.obj),
+      [{ script: 'Rule "held up"', reason: 'it ran past 5 ms on the event loop' }],
+    );
   });
 
   it('the rules after a moved one still run on the loop, in the same login', async () => {
