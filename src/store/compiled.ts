@@ -11,9 +11,10 @@ import type { Database } from './schema.js';
  * the parameters change from call to call. (SQLite then reuses the prepared
  * statement too: see the statement cache in db.ts.)
  *
- * On SQLite, outside a transaction, the statement runs on the connection
- * directly rather than through Kysely's executor, driver and connection
- * mutex (see `registerSqlite`).
+ * On SQLite, outside a transaction (and inside a group commit's: see
+ * `runDirectlyIn`), the statement runs on the connection directly rather
+ * than through Kysely's executor, driver and connection mutex (see
+ * `registerSqlite`).
  *
  * `build` receives `p(i)`, the i-th argument of the call, to put where a
  * value goes; every other value in the query is fixed at compile time.
@@ -70,7 +71,7 @@ export function runDirectlyIn(trx: Kysely<Database>, db: Kysely<Database>): () =
   return () => directIn.delete(trx);
 }
 
-/** Runs one statement of no result (BEGIN, SAVEPOINT, …) on the connection directly. */
+/** Runs one statement of no result (SAVEPOINT, RELEASE, ROLLBACK TO) on the connection directly. */
 export function runStatement(handle: SqliteHandle, sql: string): void {
   try {
     handle.prepare(sql).run();

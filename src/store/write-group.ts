@@ -11,7 +11,7 @@ import type { Database } from './schema.js';
  * appended once), and it blocks the event loop.
  *
  * What it keeps:
- * - **Nothing is answered before it is durable.** Each write's promise
+ * - **Nothing is answered before it is committed.** Each write's promise
  *   settles only after the group's COMMIT, so a crash before it loses only
  *   writes nobody was told of.
  * - **All or nothing, per write.** A write that fails is rolled back to its
@@ -53,14 +53,14 @@ const ROLLBACK_TO = 'rollback to tessera_write';
 
 class WriteGroup {
   #pending: Member[] = [];
+  /** Writes asked for and not yet answered: queued or in the group being committed. */
+  #unsettled = 0;
+  #onDrained: (() => void)[] = [];
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly handle: SqliteHandle,
   ) {}
-
-  /** Writes asked for and not yet answered: queued or in the group being committed. */
-  #unsettled = 0;
-  #onDrained: (() => void)[] = [];
 
   add<T>(body: Body<T>, atomic: boolean): Promise<T> {
     this.#unsettled++;
