@@ -135,13 +135,12 @@ const defaults = {
     /** Compiled scripts kept per isolate; past this many, the cache drops the least recently used. */
     cachedScripts: 256,
     /**
-     * Fresh contexts (prelude run, never used) kept ready per isolate: one
-     * per script, at least this many, or as many as the last login ran
-     * scripts, up to warmContextsMax (each holds about 0.2 MB of the
+     * Fresh contexts (prelude run, never used) kept ready per isolate: a
+     * login takes one for all of its scripts, and one more only when a run
+     * is made again off the event loop (each holds about 0.2 MB of the
      * isolate's heap).
      */
-    warmContexts: 6,
-    warmContextsMax: 16,
+    warmContexts: 2,
     /** How often the sandbox's threads, started when first needed, are lowered as the hash pool is, ms (cli/helper-threads.ts). */
     threadsNiceCheckMs: 1_000,
     /** How long a script version moved off the event loop stays off it, ms (loop-runs.ts). */

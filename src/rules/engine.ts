@@ -49,7 +49,6 @@ export async function runLoginScripts(ctx: LoginContext<Runtime>, scripts: Login
   const { rt } = ctx;
   const started = scriptsTiming.hasSubscribers ? performance.now() : 0;
   const sandbox = sandboxFor(rt);
-  sandbox.noteScripts(scripts.rules.length + scripts.actions.length);
   const [tenant, configs] = await Promise.all([
     getTenantSettings(rt.store.db),
     getSetting<RulesConfigEntry[]>(rt.store.db, 'rulesConfigs'),

@@ -64,8 +64,8 @@ export function executeInLogin(
 }
 
 /**
- * Runs one tenant script in a fresh context of the login's isolate (made
- * ahead, the script's alone, dropped after it: slot.ts), on
+ * Runs one tenant script in the login's context (made ahead, shared by the
+ * login's scripts, dropped with the login: slot.ts), on
  * the event loop first when its isolate is quiet (loop-runs.ts), and
  * returns its outcome (`done` or `unauthorized`); any failure is a
  * ScriptFailure. The isolate is the login's alone, so a failure here is
@@ -94,7 +94,6 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
   const bridge = () =>
     (fetchRef ??= new ivm.Reference((url: unknown, init: unknown) => bridgedFetch(url, init, policy)));
   let state: ScriptState | undefined;
-  let taken: Promise<FreshContext> | undefined;
   try {
     const { source, key } = entryOf(x.source);
     const script = await slot.compile(source, key).catch((err: unknown) => {
@@ -102,8 +101,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
       throw new ScriptFailure(id, `does not compile: ${message(err)}`);
     });
     const input = JSON.stringify(x.input);
-    taken = slot.take();
-    let fresh = await taken;
+    let fresh = await lease.context();
     let answer: unknown;
     const sliceMs = policy.limits.loopSliceMs;
     let onThread = !(slot.quiet && lease.loopRuns.allows(key, sliceMs));
@@ -116,9 +114,7 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
           x.moved?.(onLoop.why);
         }
         // Nothing of the dropped run is kept: its context goes with it.
-        slot.drop(taken);
-        taken = slot.take();
-        fresh = await taken;
+        fresh = await lease.renewContext();
         onThread = true;
       } else {
         answer = onLoop;
@@ -156,7 +152,6 @@ async function executeOnce(x: Execution): Promise<ScriptState> {
   } finally {
     if (state?.logs?.length) x.log(state.logs);
     fetchRef?.release();
-    if (taken) slot.drop(taken);
   }
   if (state.status === 'failed') {
     throw new ScriptFailure(id, cut(String(state.error ?? 'it failed'), policy.limits.maxMessageChars));

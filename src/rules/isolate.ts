@@ -70,9 +70,6 @@ export class Sandbox {
   private trimTimer: NodeJS.Timeout | undefined;
   private strikes = new Strikes();
   private readonly loopRuns = new LoopRuns();
-  /** Contexts an isolate makes ahead: one per script of the last login (noteScripts), at least warmContexts. */
-  private contextsPerLogin = DEFAULTS.rules.warmContexts;
-
   /** Bumped by dispose(): an isolate made ahead before it is not kept. */
   private generation = 0;
 
@@ -140,16 +137,6 @@ export class Sandbox {
     });
   }
 
-  /**
-   * A login is to run `count` scripts: each needs a fresh context, so
-   * isolates make that many ahead from now on (at least warmContexts, at
-   * most warmContextsMax), and a tenant with many rules does not wait for
-   * its contexts to be made.
-   */
-  noteScripts(count: number): void {
-    this.contextsPerLogin = Math.max(DEFAULTS.rules.warmContexts, count);
-  }
-
   /** Gives the isolate back: to a waiting login, to the idle pool, or disposed when spoiled. */
   release(lease: IsolateLease): void {
     if (!this.leased.delete(lease)) return;
@@ -157,6 +144,8 @@ export class Sandbox {
     if (lease.busy) this.busyCount--;
     if (lease.slow) this.slowCount--;
     const { slot } = lease;
+    // The login's context goes with it: no other login's script runs in it.
+    lease.dropContext();
     if (lease.spoiled || lease.stopped) this.strikes.add(lease.user, this.limits.strikeMs);
     if (lease.spoiled || lease.stopped || slot.disposed || slot.memoryLimitMb !== this.limits.memoryLimitMb) {
       slot.dispose();
@@ -172,14 +161,14 @@ export class Sandbox {
     const next = this.waiting.shift();
     if (next) {
       clearTimeout(next.timer);
-      slot.topUp(this.contextsPerLogin);
+      slot.topUp();
       next.resolve(this.start(slot, next.user));
       return;
     }
     slot.idleSince = performance.now();
     this.idle.push(slot);
     // Refill once the login is done with the isolate, so making contexts does not delay it.
-    setImmediate(() => this.idle.includes(slot) && slot.topUp(this.contextsPerLogin));
+    setImmediate(() => this.idle.includes(slot) && slot.topUp());
     this.scheduleTrim();
   }
 

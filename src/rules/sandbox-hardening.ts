@@ -21,13 +21,15 @@ import { DEFAULTS } from '../config/defaults.js';
  *   `toLocaleString` and `localeCompare`
  *   keep working (their ICU objects are temporary and collected).
  *
- * The Intl count is per script: a context runs one script (slot.ts).
+ * The Intl count is per script: the expression's value, a function, starts
+ * it again, and the prelude calls it before each of the login's scripts
+ * (a login's scripts share its context, slot.ts).
  *
  * The originals are kept only in this closure: a script reaches the
  * replacements through `globalThis`, `Function('return this')()` and
- * `.constructor` of instances and prototypes alike (each context is fresh,
- * so a script can only undo this for itself, and only by deleting what
- * gives it nothing back).
+ * `.constructor` of instances and prototypes alike (each login's context is
+ * fresh, so a script can only undo this for its own login, and only by
+ * deleting what gives it nothing back).
  */
 export const MAX_INTL_OBJECTS = DEFAULTS.rules.intlObjects;
 
@@ -118,5 +120,8 @@ export const SANDBOX_HARDENING = `(function (global) {
       define(Intl.Segmenter.prototype.segment, 'name', { value: 'segment' });
     }
   }
-})(globalThis);
-`;
+  // The login's next script starts its own count (slot.ts: a login's scripts share a context).
+  return function newScript() {
+    intlObjects = 0;
+  };
+})(globalThis)`;

@@ -6,7 +6,8 @@ export const ENTRY_KEY = '__tesseraEntry';
 
 /**
  * JavaScript that runs inside the isolate, in every fresh context, before
- * the tenant's script. It defines the globals a script may use
+ * the login's tenant scripts: a function of the global object and the
+ * hardening's per-script reset (slot.ts calls it). It defines the globals a script may use
  * (`UnauthorizedError`, `console`, `setTimeout`/`clearTimeout`, `fetch`, and
  * `configuration` for rules) and evaluates to a driver function the host
  * calls with a command:
@@ -23,7 +24,8 @@ export const ENTRY_KEY = '__tesseraEntry';
  *   script's state, sets `configuration` and `auth0` for rules, then calls
  *   the rule (`entry(user, context, callback)`) or loads the action module
  *   (`entry(exports, module)`) and calls `onExecutePostLogin(event, api)`.
- *   The entry opens once: a context runs one script (slot.ts);
+ *   The entry opens once per input: the login's scripts run in its context
+ *   one after another (slot.ts), each with a state of its own (newRun);
  * - `timer(fetchRef)`: runs the earliest pending `setTimeout` callback (the
  *   host waits out its delay in between, outside the isolate), on the
  *   isolate's thread, where fetch works: it brings the fetch bridge;
@@ -40,8 +42,8 @@ export const ENTRY_KEY = '__tesseraEntry';
  * `fetch` blocks the isolate's thread (applySyncPromise) while the host
  * fetches, which keeps all of a script's JavaScript under that timeout.
  */
-export const SANDBOX_PRELUDE = `'use strict';
-(function (global) {
+export const SANDBOX_PRELUDE = `function (global, newScript) {
+  'use strict';
   const stringify = JSON.stringify;
   const parse = JSON.parse;
   const create = Object.create;
@@ -59,6 +61,23 @@ export const SANDBOX_PRELUDE = `'use strict';
   let moved = false;
   let outcome = null;
   let effects = null;
+  /** Counts the login's scripts: what an earlier one's callback, api or promise does later is ignored. */
+  let run = 0;
+  /**
+   * A new script of the login (its context is the login's, slot.ts):
+   * nothing of the last one's run is its own (outcome, effects, timers,
+   * console output, Intl count); the globals an earlier one set stay.
+   */
+  function newRun() {
+    run++;
+    logs = [];
+    timers = [];
+    outcome = null;
+    effects = null;
+    input = null;
+    moved = false;
+    newScript();
+  }
   /** The script's state, from its input. */
   function begin() {
     effects = {
@@ -76,19 +95,21 @@ export const SANDBOX_PRELUDE = `'use strict';
   }
   // Metadata writes are recorded as top-level patches (null removes a key),
   // persisted by the host once the whole login succeeded.
-  function patchMetadata(field, key, value) {
-    if (effects[field] === null) effects[field] = Object.create(null);
-    effects[field][String(key)] = value === undefined ? null : value;
+  function patchMetadata(fx, field, key, value) {
+    if (fx[field] === null) fx[field] = Object.create(null);
+    fx[field][String(key)] = value === undefined ? null : value;
   }
   function metadataWriter(field) {
-    return function (userId, metadata) {
-      if (String(userId) !== String(input.user.user_id)) {
+    const fx = effects;
+    const userId = input.user.user_id;
+    return function (id, metadata) {
+      if (String(id) !== String(userId)) {
         return Promise.reject(new Error('auth0.users can only update the user who is logging in'));
       }
       if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
         return Promise.reject(new TypeError('metadata must be an object'));
       }
-      for (const k of Object.keys(metadata)) patchMetadata(field, k, metadata[k]);
+      for (const k of Object.keys(metadata)) patchMetadata(fx, field, k, metadata[k]);
       return Promise.resolve();
     };
   }
@@ -158,8 +179,9 @@ export const SANDBOX_PRELUDE = `'use strict';
   global.fetch = fetch;
 
   function startRule(rule) {
+    const mine = run;
     function callback(err, user, context) {
-      if (outcome) return;
+      if (outcome || mine !== run) return;
       if (err) {
         const unauthorized = err instanceof UnauthorizedError || err.name === 'UnauthorizedError';
         outcome = unauthorized
@@ -171,7 +193,7 @@ export const SANDBOX_PRELUDE = `'use strict';
     }
     const result = rule(input.user, input.context, callback);
     if (result && typeof result.then === 'function') {
-      result.then(undefined, function (e) { fail(errorText(e)); });
+      result.then(undefined, function (e) { if (mine === run) fail(errorText(e)); });
     }
   }
 
@@ -205,6 +227,10 @@ ${SANDBOX_ACTION_API}
             updateUserMetadata: metadataWriter('userMetadata'),
           },
         });
+      } else {
+        // An action after the login's rules: the rules' own globals are not an action's.
+        delete global.configuration;
+        delete global.auth0;
       }
     } catch (e) {
       fail(errorText(e));
@@ -249,8 +275,11 @@ ${SANDBOX_ACTION_API}
 
   return function drive(cmd, a, b, c) {
     if (cmd === 'input') {
-      // No script code runs here: it only keeps the values, for the context's one script.
-      if (inputJson !== null || input !== null) throw new Error('a context runs one script');
+      // No script code runs here: it only keeps the values, for the script compiled next.
+      if (inputJson !== null || (input !== null && outcome === null)) {
+        throw new Error("a context runs a login's scripts one at a time");
+      }
+      newRun();
       inputJson = a;
       fetchRef = b;
       onLoop = c === true;
@@ -276,8 +305,7 @@ ${SANDBOX_ACTION_API}
     }
     return outcome ? state() : undefined;
   };
-})(globalThis);
-`;
+}`;
 
 /**
  * The source compiled for a wrapped script: the prelude's entry called with

@@ -7,16 +7,17 @@ import { DEFAULTS } from '../config/defaults.js';
 
 /** Compiled scripts kept per isolate; past this many, the least recently used is dropped. */
 const MAX_CACHED_SCRIPTS = DEFAULTS.rules.cachedScripts;
-/** Fresh contexts (prelude run, never used) kept ready per isolate: at least, and at most. */
+/** Fresh contexts (prelude run, never used) kept ready per isolate. */
 const WARM_CONTEXTS = DEFAULTS.rules.warmContexts;
-const WARM_CONTEXTS_MAX = DEFAULTS.rules.warmContextsMax;
 
 /**
  * What a fresh context runs before any tenant script, as one script (one
- * run per context): the hardening, then the prelude, whose value (the
- * driver) is the script's. Strict, like the prelude.
+ * run per context): the hardening, then the prelude, given the hardening's
+ * per-script reset; its value is the prelude's driver. Strict, like the
+ * prelude. Nothing is declared at the top level, where a tenant's script
+ * (run in the same context) would see it.
  */
-const BOOT = `'use strict';\n${SANDBOX_HARDENING}\n${SANDBOX_PRELUDE}`;
+const BOOT = `'use strict';\n(${SANDBOX_PRELUDE})(globalThis, ${SANDBOX_HARDENING});`;
 
 /** A new context, hardened, with the prelude run in it; no tenant script has run in it. */
 export interface FreshContext {
@@ -27,25 +28,26 @@ export interface FreshContext {
 
 /**
  * One V8 isolate (isolated-vm) with its compiled scripts, cached by a hash
- * of their source: a script version is compiled once per isolate. Each
- * script (a rule or an action) runs in a context of its own, fresh
+ * of their source: a script version is compiled once per isolate. A
+ * login's scripts (its rules, then its actions) run in one context, fresh
  * (hardened, prelude run) and made ahead while the isolate is idle: making
- * one costs about 0.35 ms of the isolate's CPU, off the login's path. A
- * context is used once: dropped when its script is done, never lent to
- * another script, so no script sees anything another left, in the globals,
- * the built-ins or anywhere else (a login's rules see each other's work
- * only through the user and context they pass on, JSON-copied by the host).
- * An isolate runs one piece of JavaScript at a time; the sandbox
- * (isolate.ts) lends it to one login at a time.
+ * one costs about 0.6 ms of the isolate's CPU, off the login's path. The
+ * context is the login's alone: taken when its first script runs (the
+ * lease's context()), dropped when the login gives the isolate back, never
+ * lent to another login, so no login sees anything another left, in the
+ * globals, the built-ins or anywhere else. An isolate runs one piece of
+ * JavaScript at a time; the sandbox (isolate.ts) lends it to one login at
+ * a time.
  *
- * Why not one context per login, put back between its scripts: checking
- * and putting back the built-ins before each script cost about 0.1 ms
- * (interpreted, in a context whose code had never run), twice what a
- * trivial rule's own run costs, and whatever it did not check (a method of
- * a less common built-in, a symbol property, a top-level \`let\`) reached
- * the login's later scripts. Without that record, a context is also half as
- * dear to make (0.35 against 0.65 ms), so a context per script costs about
- * the same CPU for a login's first few scripts.
+ * Within a login, a later script sees the globals and built-ins an earlier
+ * one left, as Auth0's rules share their `global` object: the scripts are
+ * the same tenant's, and see each other's user and context anyway. What is
+ * a script's own starts afresh for each (the prelude): its input, outcome,
+ * callback, timers, console output and Intl count. A context per script
+ * kept even the globals apart, but making three cost a login with three
+ * rules about 2 ms more CPU (`bench:rules -- --stub-hash`: 4.2–4.7 against
+ * 1.9–2.0 ms per login) and halved its logins per second; putting a shared
+ * context back between scripts cost more and missed what it did not check.
  */
 export class IsolateSlot {
   readonly isolate: ivm.Isolate;
@@ -118,15 +120,15 @@ export class IsolateSlot {
   }
 
   /**
-   * A fresh context for one script: one made ahead when there is one, else
-   * a new one. Its taker drops it (`drop`) when the script is done.
+   * A fresh context for one login: one made ahead when there is one, else
+   * a new one. Its taker drops it (`drop`) when the login is done.
    */
   take(): Promise<FreshContext> {
     return this.warm.shift()?.fresh ?? this.prepare();
   }
 
   /**
-   * Drops a context taken for a script: nothing of it is used again. It is
+   * Drops a context taken for a login: nothing of it is used again. It is
    * released with the others dropped in the same turn of the event loop,
    * after it (off the login's path).
    */
@@ -148,7 +150,7 @@ export class IsolateSlot {
 
   /** Makes contexts ahead, up to `count` (called when the slot is idle). */
   topUp(count = WARM_CONTEXTS): void {
-    while (this.warm.length < Math.min(count, WARM_CONTEXTS_MAX) && !this.disposed) {
+    while (this.warm.length < count && !this.disposed) {
       const entry = { fresh: this.prepare() };
       entry.fresh.catch(() => {
         this.warm = this.warm.filter((w) => w !== entry);

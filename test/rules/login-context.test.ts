@@ -21,7 +21,7 @@ const LEAVER = rule(
 );
 const CLEAN = ['undefined', 'undefined', 'function', 'string'];
 
-describe('rules sandbox: a context per script, made ahead', () => {
+describe('rules sandbox: a context per login, made ahead', () => {
   let t: TestApp;
   before(async () => {
     t = await startTestApp(sqlite);
@@ -43,33 +43,51 @@ describe('rules sandbox: a context per script, made ahead', () => {
     assert.deepEqual(sandboxFor(t.rt).stats(), { idle: 1, leased: 0 });
   });
 
-  it("a login's later rules do not see what an earlier one changed, even twice over", async () => {
-    await setScripts(t, {
-      rules: [LEAVER, { ...LEAVER, name: 'again' }, { ...LEAVER, name: 'third' }],
-      configs: { KEY: 'v' },
-    });
-    assert.deepEqual((await login(t)).access[`${NS}seen`], CLEAN);
-  });
-
-  it('a rule that freezes a built-in: the next rule runs in a new context', async () => {
+  it("a login's later scripts share its context: an earlier one's globals, and nothing of its run", async () => {
     await setScripts(t, {
       rules: [
-        rule('freezer', `Object.freeze(Array.prototype); var stuck = 1; callback(null, user, context);`),
         rule(
-          'after',
-          `context.accessToken['${NS}frozen'] = [Object.isFrozen(Array.prototype), typeof stuck];
+          'first',
+          `globalThis.mark = user.email;
+           globalThis.firstCallback = callback;
+           console.log('from first');
+           // Left pending when the rule calls back: it never runs.
+           setTimeout(function () { globalThis.late = 'ran'; }, 0);
            callback(null, user, context);`,
+        ),
+        rule(
+          'second',
+          `context.accessToken['${NS}second'] = [typeof mark === 'string' ? mark : typeof mark, typeof late];
+           // The first rule's callback is its own: called now, it changes nothing.
+           firstCallback(new UnauthorizedError('from the first rule'));
+           setTimeout(function () {
+             context.accessToken['${NS}timer'] = typeof late;
+             callback(null, user, context);
+           }, 5);`,
+        ),
+      ],
+      actions: [
+        action(
+          'after the rules',
+          `api.accessToken.setCustomClaim('${NS}action', [typeof mark, typeof configuration, typeof auth0]);`,
         ),
       ],
     });
-    assert.deepEqual((await login(t)).access[`${NS}frozen`], [false, 'undefined']);
+    const { access } = await login(t);
+    assert.deepEqual(access[`${NS}second`], [alice.username, 'undefined']);
+    assert.equal(access[`${NS}timer`], 'undefined');
+    // An action sees the rules' globals, not the rules' own (configuration, auth0).
+    assert.deepEqual(access[`${NS}action`], ['string', 'undefined', 'undefined']);
   });
 
-  it('a later rule sees nothing an earlier one hid where a put-back would not look', async () => {
+  it('a later login on the same isolate sees nothing an earlier one hid, even where a put-back would not look', async () => {
+    configureRules(t.rt, { isolates: 1, warmIsolates: 1 });
+    sandboxFor(t.rt).dispose();
     // Each case once escaped a shared context's put-back (a replaced method of a
     // less common built-in, a symbol or non-enumerable property, a property on a
-    // built-in function, a top-level \`let\` declared by breaking out of the
-    // rule's wrapper): a context per script leaves a later script nothing of them.
+    // built-in function, a frozen built-in, a top-level \`let\` declared by
+    // breaking out of the rule's wrapper): a context per login leaves the next
+    // login nothing of them.
     await setScripts(t, {
       rules: [
         {
@@ -79,11 +97,17 @@ describe('rules sandbox: a context per script, made ahead', () => {
   Object.defineProperty(RegExp.prototype, Symbol.for('seen'), { value: user.email, configurable: true });
   Object.defineProperty(Map.prototype, 'seen', { value: user.email, configurable: true });
   Array.prototype.map.seen = user.email;
+  Object.freeze(Array.prototype);
   callback(null, user, context);
 }));
 let leaked = 'a top-level let';
 void ((0`,
         },
+      ],
+    });
+    await login(t);
+    await setScripts(t, {
+      rules: [
         rule(
           'finder',
           `context.accessToken['${NS}found'] = [
@@ -91,6 +115,7 @@ void ((0`,
              typeof RegExp.prototype[Symbol.for('seen')],
              typeof Map.prototype.seen,
              typeof Array.prototype.map.seen,
+             Object.isFrozen(Array.prototype),
              typeof leaked,
            ];
            callback(null, user, context);`,
@@ -102,6 +127,7 @@ void ((0`,
       'undefined',
       'undefined',
       'undefined',
+      false,
       'undefined',
     ]);
   });

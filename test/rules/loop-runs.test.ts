@@ -84,6 +84,23 @@ describe('rules sandbox: scripts on the event loop', () => {
     );
   });
 
+  it('a run dropped for calling fetch goes with its context: the run again sees nothing it set', async () => {
+    await setScripts(t, {
+      rules: [
+        rule(
+          'counter',
+          `globalThis.runs = (globalThis.runs || 0) + 1;
+           const done = () => { context.accessToken['${NS}runs'] = runs; callback(null, user, context); };
+           fetch('http://${listed}/n').then(done, done);`,
+        ),
+      ],
+      configs: { TESSERA_ALLOWED_HOSTS: listed },
+    });
+    assert.equal((await login(t)).access[`${NS}runs`], 1);
+    assert.equal(moves().length, 1);
+    assert.equal(requests, 1);
+  });
+
   it('an action that fetches after an await is moved the same way', async () => {
     await setScripts(t, {
       actions: [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { configureRules } from '../../src/rules/sandboxes.js';
+import { configureRules, sandboxFor } from '../../src/rules/sandboxes.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { DEFAULT_RULES_LIMITS } from '../../src/rules/types.js';
 import { SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
@@ -165,6 +165,12 @@ for (const mode of MODES) {
       configureRules(t.rt, { loopSliceMs: mode.loopSliceMs });
     });
     after(() => t.close());
+    afterEach(() => configureRules(t.rt, { ...DEFAULT_RULES_LIMITS, loopSliceMs: mode.loopSliceMs }));
+    /** One isolate for the test's logins, so that each runs where the last one ran. */
+    const oneIsolate = () => {
+      configureRules(t.rt, { isolates: 1, warmIsolates: 1 });
+      sandboxFor(t.rt).dispose();
+    };
 
     it('has no process, require, module, Buffer, host bridge, or host Function through prototypes', async () => {
       await setScripts(t, {
@@ -203,12 +209,15 @@ for (const mode of MODES) {
       assert.notEqual(probe.import, 'loaded');
     });
 
-    it("keeps no state between scripts: one rule's globals are not the next one's", async () => {
+    it("keeps no state between logins: a login's rules share its globals, as Auth0's global, and no other login sees them", async () => {
+      // One isolate, so that the next login runs where this one ran.
+      oneIsolate();
       await setScripts(t, {
         rules: [
           rule(
             'writer',
-            `globalThis.leak = 'secret'; Object.prototype.polluted = 1; callback(null, user, context);`,
+            `context.accessToken['${NS}before'] = [typeof leak, typeof ({}).polluted];
+             globalThis.leak = 'secret'; Object.prototype.polluted = 1; callback(null, user, context);`,
           ),
           rule(
             'reader',
@@ -216,8 +225,11 @@ for (const mode of MODES) {
           ),
         ],
       });
-      assert.deepEqual((await login(t)).access[`${NS}seen`], ['undefined', 'undefined']);
-      // …nor between logins.
+      for (let i = 0; i < 2; i++) {
+        const { access } = await login(t);
+        assert.deepEqual(access[`${NS}before`], ['undefined', 'undefined'], `login ${i + 1}`);
+        assert.deepEqual(access[`${NS}seen`], ['string', 'number'], `login ${i + 1}`);
+      }
       await setScripts(t, {
         rules: [
           rule('again', `context.accessToken['${NS}seen'] = typeof leak; callback(null, user, context);`),
@@ -226,31 +238,37 @@ for (const mode of MODES) {
       assert.equal((await login(t)).access[`${NS}seen`], 'undefined');
     });
 
-    it("built-ins a rule replaced, deleted or turned into accessors are not the next rule's", async () => {
+    it("built-ins a rule replaced, deleted or turned into accessors are not the next login's", async () => {
+      oneIsolate();
+      const checker = rule(
+        'checker',
+        `context.accessToken['${NS}seen'] = [
+           [1, 2].map((x) => x * 2).join(','),
+           Math.random() < 1,
+           typeof ' a '.trim === 'function' ? ' a '.trim() : 'no trim',
+           JSON.stringify({ a: 1 }),
+           typeof Date,
+         ];
+         callback(null, user, context);`,
+      );
       await setScripts(t, {
         rules: [
           rule(
             'changer',
-            `Array.prototype.map = function () { return 'evil'; };
+            `Array.prototype.map = function () { return ['evil']; };
              Math.random = function () { return 4; };
              delete String.prototype.trim;
              Object.defineProperty(JSON, 'stringify', { get() { return () => 'evil'; }, configurable: true });
              Object.defineProperty(globalThis, 'Date', { value: 1, writable: true, configurable: true });
              callback(null, user, context);`,
           ),
-          rule(
-            'checker',
-            `context.accessToken['${NS}seen'] = [
-               [1, 2].map((x) => x * 2).join(','),
-               Math.random() < 1,
-               ' a '.trim(),
-               JSON.stringify({ a: 1 }),
-               typeof Date,
-             ];
-             callback(null, user, context);`,
-          ),
+          checker,
         ],
       });
+      // The login's own later rule meets the changes (its own tenant's doing)…
+      assert.deepEqual((await login(t)).access[`${NS}seen`], ['evil', false, 'no trim', 'evil', 'number']);
+      // …the next login, on the same isolate, none of them.
+      await setScripts(t, { rules: [checker] });
       assert.deepEqual((await login(t)).access[`${NS}seen`], ['2,4', true, 'a', '{"a":1}', 'function']);
     });
   });
