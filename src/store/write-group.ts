@@ -15,7 +15,9 @@ import type { Database } from './schema.js';
  *   settles only after the group's COMMIT, so a crash before it loses only
  *   writes nobody was told of.
  * - **All or nothing, per write.** A write that fails is rolled back to its
- *   savepoint and fails alone; the others commit. When SQLite itself ends
+ *   savepoint (one of several statements, writeTogether) or by SQLite itself
+ *   (one statement, writeOne: SQLite undoes a failed statement) and fails
+ *   alone; the others commit. When SQLite itself ends
  *   the transaction (SQLITE_FULL, SQLITE_IOERR: see db.ts), or the COMMIT
  *   fails, every write of the group fails with that error, and none is
  *   written.
@@ -135,16 +137,20 @@ class WriteGroup {
     const failed = new Map<number, unknown>();
     this.#transaction(async (trx) => {
       for (const [i, m] of batch.entries()) {
-        runStatement(this.handle, SAVEPOINT);
+        // One statement needs no savepoint: when it fails, SQLite undoes that
+        // statement and keeps the transaction, or else ends the transaction (below).
+        if (m.atomic) runStatement(this.handle, SAVEPOINT);
         try {
           results[i] = await m.body(trx);
-          runStatement(this.handle, RELEASE);
+          if (m.atomic) runStatement(this.handle, RELEASE);
         } catch (err) {
           // SQLite rolled the whole transaction back: the writes before this one are gone too.
           if (!this.handle.sqlite.inTransaction) throw err;
           failed.set(i, err);
-          runStatement(this.handle, ROLLBACK_TO);
-          runStatement(this.handle, RELEASE);
+          if (m.atomic) {
+            runStatement(this.handle, ROLLBACK_TO);
+            runStatement(this.handle, RELEASE);
+          }
         }
       }
     }).then(

@@ -119,6 +119,28 @@ describe('SQLite group commit', () => {
     );
   });
 
+  it('a one-statement write that fails leaves none of its rows, and the writes around it commit', async () => {
+    await insertEvent(store.db, event('one-dup'));
+    const [a, b, c] = await Promise.allSettled([
+      writeTogether(store.db, (trx) => insertEvent(trx, event('one-a'))),
+      // One INSERT of two rows, the second a unique violation: SQLite undoes the statement (no savepoint of its own).
+      writeOne(store.db, (db) =>
+        db
+          .insertInto('events')
+          .values([
+            { ...event('one-b'), details: null },
+            { ...event('one-dup'), details: null },
+          ] as never)
+          .execute(),
+      ),
+      writeOne(store.db, (db) => insertEvent(db, event('one-c'))),
+    ]);
+    assert.equal(a.status, 'fulfilled');
+    assert.equal(b.status, 'rejected');
+    assert.equal(c.status, 'fulfilled');
+    assert.deepEqual(['one-a', 'one-b', 'one-c'].map(committed), [true, false, true]);
+  });
+
   it('when SQLite ends the transaction, every write of the group fails and none is written', async () => {
     const results = await Promise.allSettled([
       insertEvent(store.db, event('lost-a')),
