@@ -52,6 +52,8 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   /** PostgreSQL: how long one statement may run (server and client side), ms. */
   dbStatementTimeoutMs: number;
+  /** PostgreSQL: the hot queries as named prepared statements; false behind a pooler that cannot keep them. */
+  dbPreparedStatements: boolean;
   /** How long a request's database work may last in all; past it, or once the client is gone, no further query runs. */
   requestTimeoutMs: number;
   /** Admission control: a password login expected to wait longer than this for the hash pool is refused at once (503), ms; 0 turns it off. */
@@ -132,6 +134,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dbConnectTimeoutMs: parseMs(env, 'TESSERA_DB_CONNECT_TIMEOUT_MS', DEFAULTS.dbConnectTimeoutMs),
     dbAcquireTimeoutMs: parseMs(env, 'TESSERA_DB_ACQUIRE_TIMEOUT_MS', DEFAULTS.dbAcquireTimeoutMs),
     dbStatementTimeoutMs: parseMs(env, 'TESSERA_DB_STATEMENT_TIMEOUT_MS', DEFAULTS.dbStatementTimeoutMs),
+    dbPreparedStatements: parseBoolean(env, 'TESSERA_DB_PREPARED_STATEMENTS', DEFAULTS.dbPreparedStatements),
     requestTimeoutMs: parseMs(env, 'TESSERA_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs),
     admissionBudgetMs: parseInteger(
       env,
@@ -277,6 +280,14 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
   if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < min || n > max)
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
   return n;
+}
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new ConfigError(`${name} must be true or false, got "${v}"`);
 }
 
 function parsePort(v: string | undefined): number {

@@ -33,6 +33,8 @@ const defaults = {
     dbConnectTimeoutMs: 2_000,
     dbAcquireTimeoutMs: 2_000,
     dbStatementTimeoutMs: 5_000,
+    /** PostgreSQL: the hot queries as named prepared statements (TESSERA_DB_PREPARED_STATEMENTS). */
+    dbPreparedStatements: true,
     requestTimeoutMs: 10_000,
     /** Admission control: a password login not expected to be answered within this (from its arrival) is refused (503); 0: off. */
     admissionBudgetMs: 1_000,

@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import { type Compilable, type CompiledQuery, type Kysely, PostgresAdapter, type QueryResult } from 'kysely';
 import { toStoreError } from './errors.js';
 import type { Database } from './schema.js';
 
@@ -9,7 +9,8 @@ import type { Database } from './schema.js';
  * operation tree and compiling it to SQL cost more CPU than SQLite takes to
  * run it. The SQL is the one Kysely writes for the database's dialect; only
  * the parameters change from call to call. (SQLite then reuses the prepared
- * statement too: see the statement cache in db.ts.)
+ * statement too: see the statement cache in db.ts; PostgreSQL prepares it
+ * once per connection: see preparedName.)
  *
  * On SQLite, outside a transaction (and inside a group commit's: see
  * `runDirectlyIn`), the statement runs on the connection directly rather
@@ -30,6 +31,20 @@ export interface Compiled<R> {
 }
 
 const SENTINEL = '\u0000tessera-compiled-arg:';
+
+/** PostgreSQL: each compiled query's SQL and the name it is prepared under (preparedName). */
+const pgNames = new Map<string, string>();
+
+/**
+ * The name under which PostgreSQL prepares `sql`, when it is a compiled
+ * query's (pg-pool.ts sends it as a named statement: parsed and planned
+ * once per connection, not at every call); undefined for any other query.
+ * Only compiled queries are named, so a connection holds a bounded set of
+ * prepared statements whatever else runs on it.
+ */
+export function preparedName(sql: string): string | undefined {
+  return pgNames.get(sql);
+}
 
 /** A SQLite database's connection and its statement cache (db.ts). */
 export interface SqliteHandle {
@@ -114,6 +129,9 @@ export function compiled<R>(
       );
       entry = { query, slots };
       byAdapter.set(key, entry);
+      if (key instanceof PostgresAdapter && !pgNames.has(query.sql)) {
+        pgNames.set(query.sql, `tessera_${pgNames.size + 1}`);
+      }
     }
     return entry;
   };

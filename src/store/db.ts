@@ -50,19 +50,25 @@ export interface StoreOptions {
   connectTimeoutMs?: number;
   acquireTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** PostgreSQL: the hot queries as named prepared statements (pg-pool.ts); default true. */
+  prepared?: boolean;
   /** Where connection failures are reported; default: warnings to stderr. */
   log?: Logger;
 }
 
 /** The store options a configuration asks for. */
 export function storeOptions(
-  config: Pick<Config, 'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbStatementTimeoutMs'>,
+  config: Pick<
+    Config,
+    'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbStatementTimeoutMs' | 'dbPreparedStatements'
+  >,
   log?: Logger,
 ): StoreOptions {
   return {
     connectTimeoutMs: config.dbConnectTimeoutMs,
     acquireTimeoutMs: config.dbAcquireTimeoutMs,
     statementTimeoutMs: config.dbStatementTimeoutMs,
+    prepared: config.dbPreparedStatements,
     log,
   };
 }
@@ -80,6 +86,7 @@ export function openStore(url: string, opts: StoreOptions = {}): Store {
       connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULTS.dbConnectTimeoutMs,
       acquireTimeoutMs: opts.acquireTimeoutMs ?? DEFAULTS.dbAcquireTimeoutMs,
       statementTimeoutMs: opts.statementTimeoutMs ?? DEFAULTS.dbStatementTimeoutMs,
+      prepared: opts.prepared,
       log: opts.log ?? pino({ level: 'warn' }, pino.destination(2)),
     });
     const db = new Kysely<Database>({ dialect: withStoreErrors(new PostgresDialect({ pool })) });

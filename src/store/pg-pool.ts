@@ -1,6 +1,7 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { preparedName } from './compiled.js';
 import { isUnbounded, remainingMs, scopeDeadlines } from './deadline.js';
 import { throttledWarn } from './throttled-log.js';
 import { classifyDatabaseError, UnavailableError } from './unavailable.js';
@@ -16,11 +17,29 @@ export interface PgPoolOptions {
   acquireTimeoutMs: number;
   /** One statement, ms: PostgreSQL cancels it (statement_timeout); a frozen server is given up on soon after. */
   statementTimeoutMs: number;
+  /** Hot queries as named prepared statements (preparedName); false behind a pooler that cannot keep them. */
+  prepared?: boolean;
   log: Logger;
 }
 
 /** The client side waits this much longer than statement_timeout, so a live server's own cancel comes first. */
 const CLIENT_GRACE_MS = DEFAULTS.outbound.pgClientGraceMs;
+
+/** Statements that open and end a transaction (Kysely's), not a savepoint's rollback. */
+const BEGINS = /^\s*(begin|start\s+transaction)\b/i;
+const ENDS = /^\s*(commit|end|rollback(?!\s+to\b))\b/i;
+
+/**
+ * PostgreSQL refuses a prepared statement whose result columns changed
+ * since it was planned (a column added to a table it selects `*` from):
+ * SQLSTATE 0A000 on that connection, for as long as the statement lives.
+ */
+function stalePlan(err: unknown): boolean {
+  return (
+    (err as { code?: unknown })?.code === '0A000' &&
+    /cached plan must not change result type/i.test((err as Error).message)
+  );
+}
 
 /**
  * A pg Pool for Kysely that an outage cannot crash or hang. Every pool and
@@ -30,6 +49,16 @@ const CLIENT_GRACE_MS = DEFAULTS.outbound.pgClientGraceMs;
  * dropped, not reused; connecting, acquiring and every statement are bounded,
  * and no query starts past the request's deadline. Failures that mean "the
  * database is unreachable now" become UnavailableError (a 503 at the edge).
+ *
+ * The hot path's compiled queries (store/compiled.ts) run as named prepared
+ * statements, parsed and planned once per connection: on the rotating
+ * refresh that took about a fifth of its CPU off the machine. A schema change
+ * that alters such a statement's result columns (a migration, perhaps run
+ * by another node) makes PostgreSQL refuse it on every connection that
+ * prepared it: the query is then run again unprepared (outside a
+ * transaction) or refused with 503 (inside one), and the connection is
+ * replaced. `prepared: false` turns the naming off, for a pooler that does
+ * not keep prepared statements (PgBouncer in transaction mode before 1.21).
  */
 export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
   // The statement timeout and the wait for a connection follow the request's deadline, read per query.
@@ -55,6 +84,7 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
     );
   });
   const queryTimeout = opts.statementTimeoutMs + CLIENT_GRACE_MS;
+  const prepare = opts.prepared ?? true;
 
   const acquire = (): Promise<pg.PoolClient> => {
     const budget = Math.min(opts.acquireTimeoutMs, remainingMs() ?? Number.POSITIVE_INFINITY);
@@ -101,18 +131,41 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
         );
       };
       client.on('error', onError);
+      /** Whether a transaction is open on the connection (a failed statement then aborts it). */
+      let inTransaction = false;
       return {
         async query(sql: unknown, parameters?: readonly unknown[]) {
           if (typeof sql !== 'string') return client.query(sql as never);
           // A rollback always runs: it is what ends a transaction cut short.
           const left = /^\s*rollback\b/i.test(sql) ? undefined : remainingMs();
+          if (BEGINS.test(sql)) inTransaction = true;
+          else if (ENDS.test(sql)) inTransaction = false;
+          const config = {
+            text: sql,
+            values: parameters as unknown[],
+            query_timeout: maintenance ? undefined : Math.min(queryTimeout, left ?? queryTimeout),
+          } as pg.QueryConfig;
+          const name = prepare && !maintenance ? preparedName(sql) : undefined;
           try {
-            return await client.query({
-              text: sql,
-              values: parameters as unknown[],
-              query_timeout: maintenance ? undefined : Math.min(queryTimeout, left ?? queryTimeout),
-            } as pg.QueryConfig);
+            return await client.query(name ? { ...config, name } : config);
           } catch (err) {
+            if (name && stalePlan(err)) {
+              // Its other prepared statements may be stale too: the connection is not pooled again.
+              broken = err as Error;
+              warn(
+                'pg-stale-plan',
+                { reason: (err as Error).message },
+                'a prepared statement went stale after a schema change; the connection will be replaced',
+              );
+              // Outside a transaction the same query runs again, unprepared; inside one, the
+              // transaction is aborted already, and the request is refused (503) to be retried.
+              if (!inTransaction) return await client.query(config);
+              throw new UnavailableError(
+                'database',
+                'a prepared statement went stale after a schema change (a migration, perhaps on another node); the connection is replaced, so a retry succeeds',
+                { cause: err },
+              );
+            }
             const unavailable = classifyDatabaseError(err);
             if (!unavailable) throw err;
             broken = err as Error;

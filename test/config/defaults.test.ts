@@ -26,6 +26,7 @@ const ENV: Record<string, keyof typeof DEFAULTS.settings> = {
   TESSERA_DB_CONNECT_TIMEOUT_MS: 'dbConnectTimeoutMs',
   TESSERA_DB_ACQUIRE_TIMEOUT_MS: 'dbAcquireTimeoutMs',
   TESSERA_DB_STATEMENT_TIMEOUT_MS: 'dbStatementTimeoutMs',
+  TESSERA_DB_PREPARED_STATEMENTS: 'dbPreparedStatements',
   TESSERA_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
   TESSERA_REDIS_COMMAND_TIMEOUT_MS: 'redisCommandTimeoutMs',
   TESSERA_REDIS_CONNECT_TIMEOUT_MS: 'redisConnectTimeoutMs',

@@ -12,6 +12,7 @@ describe('outage settings', () => {
     assert.equal(c.redisCommandTimeoutMs, 500);
     assert.equal(c.redisConnectTimeoutMs, 1000);
     assert.equal(c.retryAfterSeconds, 5);
+    assert.equal(c.dbPreparedStatements, true);
   });
 
   it('are read from the environment', () => {
@@ -36,6 +37,8 @@ describe('outage settings', () => {
       ],
       [1500, 700, 3000, 8000, 200, 400, 30],
     );
+    assert.equal(loadConfig({ TESSERA_DB_PREPARED_STATEMENTS: 'false' }).dbPreparedStatements, false);
+    assert.equal(loadConfig({ TESSERA_DB_PREPARED_STATEMENTS: 'true' }).dbPreparedStatements, true);
   });
 
   it('refuse a bad value, naming the setting', () => {
@@ -50,6 +53,10 @@ describe('outage settings', () => {
     assert.throws(
       () => loadConfig({ TESSERA_RETRY_AFTER_S: '-1' }),
       new ConfigError('TESSERA_RETRY_AFTER_S must be a whole number from 1 to 3600, got "-1"'),
+    );
+    assert.throws(
+      () => loadConfig({ TESSERA_DB_PREPARED_STATEMENTS: 'off' }),
+      new ConfigError('TESSERA_DB_PREPARED_STATEMENTS must be true or false, got "off"'),
     );
   });
 });
