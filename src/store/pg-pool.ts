@@ -51,8 +51,8 @@ function stalePlan(err: unknown): boolean {
  * database is unreachable now" become UnavailableError (a 503 at the edge).
  *
  * The hot path's compiled queries (store/compiled.ts) run as named prepared
- * statements, parsed and planned once per connection: on the rotating
- * refresh that took about a fifth of its CPU off the machine. A schema change
+ * statements, parsed and planned once per connection (README, round 9: a
+ * rotating refresh's machine CPU fell by about a fifth). A schema change
  * that alters such a statement's result columns (a migration, perhaps run
  * by another node) makes PostgreSQL refuse it on every connection that
  * prepared it: the query is then run again unprepared (outside a
