@@ -27,6 +27,9 @@ export interface Database {
   role_permissions: RolePermissionsTable;
   user_roles: UserRolesTable;
   user_permissions: UserPermissionsTable;
+  identity_tickets: IdentityTicketsTable;
+  password_history: PasswordHistoryTable;
+  jobs: JobsTable;
 }
 
 export interface SettingsTable {
@@ -272,4 +275,48 @@ export interface UserPermissionsTable {
   user_id: string;
   resource_server_id: string;
   permission_name: string;
+}
+
+/** One reset or verification link (migration 0013); only the SHA-256 of the ticket is stored. */
+export interface IdentityTicketsTable {
+  id: string;
+  hash: string;
+  kind: 'reset' | 'verify';
+  user_id: string;
+  connection_id: string;
+  /** The address the link was sent to (a verification link verifies that address only). */
+  email: string | null;
+  /** SHA-256 of the user's password hash when issued: any later password change kills the ticket. */
+  password_fp: string;
+  client_id: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  /** Where the page sends the user afterwards (a Management API ticket's `result_url`; migration 0021). */
+  result_url?: string | null;
+  /** Whether a password change marks the email verified: 1, 0, or null (yes when the address matches). */
+  mark_verified?: number | null;
+}
+
+/** A password hash a user had before (migration 0013), for the policy's password history. */
+export interface PasswordHistoryTable {
+  id: string;
+  user_id: string;
+  password_hash: string;
+  created_at: number;
+}
+
+/** A Management API job (migration 0021); JSON fields are text. */
+export interface JobsTable {
+  id: string;
+  type: string;
+  status: 'pending' | 'processing' | 'completed' | 'failed';
+  client_id: string | null;
+  connection_id: string | null;
+  connection: string | null;
+  payload: string | null;
+  summary: string | null;
+  errors: string | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -1,30 +1,17 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Database, JobsTable } from '../schema.js';
 
-/** A Management API job (migration 0021); JSON fields are text. */
-export type JobRow = {
-  id: string;
-  type: string;
-  status: 'pending' | 'processing' | 'completed' | 'failed';
-  client_id: string | null;
-  connection_id: string | null;
-  connection: string | null;
-  payload: string | null;
-  summary: string | null;
-  errors: string | null;
-  created_at: number;
-  updated_at: number;
-};
+/** A Management API job (migration 0021): its row (schema.ts). */
+export type JobRow = JobsTable;
 
 type Db = Kysely<Database>;
-const t = (db: Db) => db.withTables<{ jobs: JobRow }>();
 
 export async function insertJob(db: Db, row: JobRow): Promise<void> {
-  await t(db).insertInto('jobs').values(row).execute();
+  await db.insertInto('jobs').values(row).execute();
 }
 
 export function findJob(db: Db, id: string): Promise<JobRow | undefined> {
-  return t(db).selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /**
@@ -37,7 +24,7 @@ export async function updateJob(
   from: JobRow['status'][],
   set: Partial<Omit<JobRow, 'id' | 'type' | 'created_at'>> & { updated_at: number },
 ): Promise<boolean> {
-  const r = await t(db)
+  const r = await db
     .updateTable('jobs')
     .set(set)
     .where('id', '=', id)

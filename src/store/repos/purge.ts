@@ -8,8 +8,8 @@ import type { Database } from '../schema.js';
  * it selects must be deletable, or a batch would find the same rows again).
  */
 export interface PurgeTarget {
-  /** A table of the schema, or `jobs` (typed by its repository alone: store/repos/jobs.ts). */
-  table: keyof Database | 'jobs';
+  /** A table of the schema. */
+  table: keyof Database;
   key: string;
   where: (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
 }
