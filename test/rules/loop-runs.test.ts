@@ -10,6 +10,8 @@ import { storeKinds } from '../helpers/stores.js';
 import { action, login, NS, rule, setScripts } from './helpers.js';
 
 const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
+/** Rule source that keeps its thread busy for `ms` (its own CPU: a run past its slice). */
+const spin = (ms: number) => `const end = Date.now() + ${ms}; while (Date.now() < end) {}`;
 const MOVED =
   "a tenant script was run again on its isolate's thread, where this version runs for the next minute (rules.loopOffMs)";
 
@@ -145,7 +147,7 @@ describe('rules sandbox: scripts on the event loop', () => {
       rule(
         'busy',
         `console.log('busy ${claim}');
-         const end = Date.now() + 30; while (Date.now() < end) {}
+         ${spin(30)}
          context.idToken['${NS}${claim}'] = true;
          callback(null, user, context);`,
       );
@@ -174,7 +176,7 @@ describe('rules sandbox: scripts on the event loop', () => {
           rule(
             'held up',
             `console.log('held up');
-             const end = Date.now() + 30; while (Date.now() < end) {}
+             ${spin(30)}
              context.idToken['${NS}held'] = true;
              callback(null, user, context);`,
           ),
@@ -201,10 +203,7 @@ describe('rules sandbox: scripts on the event loop', () => {
     configureRules(t.rt, { loopSliceMs: 5 });
     await setScripts(t, {
       rules: [
-        rule(
-          'slow',
-          `const end = Date.now() + 20; while (Date.now() < end) {} callback(null, user, context);`,
-        ),
+        rule('slow', `${spin(20)} callback(null, user, context);`),
         rule('claims', `context.accessToken['${NS}after'] = 'yes'; callback(null, user, context);`),
       ],
     });
@@ -224,10 +223,7 @@ describe('rules sandbox: scripts on the event loop', () => {
           `fetch('http://${listed}/n').then((r) => r.text()).then((n) => {
              context.accessToken['${NS}n'] = n; callback(null, user, context); }, callback);`,
         ),
-        rule(
-          'busy (no loop)',
-          `const end = Date.now() + 20; while (Date.now() < end) {} callback(null, user, context);`,
-        ),
+        rule('busy (no loop)', `${spin(20)} callback(null, user, context);`),
       ],
       configs: { TESSERA_ALLOWED_HOSTS: listed },
     });
