@@ -263,11 +263,7 @@ ${SANDBOX_ACTION_API}
   inputJson = ${JSON.stringify(JSON.stringify(RULE_INPUT_SHAPE))};
   armed = true;
   entry()(function (user, context, callback) { callback(null, user, context); });
-  logs = [];
-  timers = [];
-  outcome = null;
-  effects = null;
-  input = null;
+  newRun();
   inputJson = null;
   armed = false;
   delete global.configuration;
