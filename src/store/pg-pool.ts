@@ -133,6 +133,17 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
       client.on('error', onError);
       /** Whether a transaction is open on the connection (a failed statement then aborts it). */
       let inTransaction = false;
+      /** Runs one statement; a failure that means "unreachable now" is an UnavailableError and breaks the connection. */
+      const run = async (config: pg.QueryConfig) => {
+        try {
+          return await client.query(config);
+        } catch (err) {
+          const unavailable = classifyDatabaseError(err);
+          if (!unavailable) throw err;
+          broken = err as Error;
+          throw unavailable;
+        }
+      };
       return {
         async query(sql: unknown, parameters?: readonly unknown[]) {
           if (typeof sql !== 'string') return client.query(sql as never);
@@ -146,30 +157,26 @@ export function createPgPool(url: string, opts: PgPoolOptions): PostgresPool {
             query_timeout: maintenance ? undefined : Math.min(queryTimeout, left ?? queryTimeout),
           } as pg.QueryConfig;
           const name = prepare && !maintenance ? preparedName(sql) : undefined;
+          if (!name) return run(config);
           try {
-            return await client.query(name ? { ...config, name } : config);
+            return await run({ ...config, name });
           } catch (err) {
-            if (name && stalePlan(err)) {
-              // Its other prepared statements may be stale too: the connection is not pooled again.
-              broken = err as Error;
-              warn(
-                'pg-stale-plan',
-                { reason: (err as Error).message },
-                'a prepared statement went stale after a schema change; the connection will be replaced',
-              );
-              // Outside a transaction the same query runs again, unprepared; inside one, the
-              // transaction is aborted already, and the request is refused (503) to be retried.
-              if (!inTransaction) return await client.query(config);
-              throw new UnavailableError(
-                'database',
-                'a prepared statement went stale after a schema change (a migration, perhaps on another node); the connection is replaced, so a retry succeeds',
-                { cause: err },
-              );
-            }
-            const unavailable = classifyDatabaseError(err);
-            if (!unavailable) throw err;
+            if (!stalePlan(err)) throw err;
+            // Its other prepared statements may be stale too: the connection is not pooled again.
             broken = err as Error;
-            throw unavailable;
+            warn(
+              'pg-stale-plan',
+              { reason: (err as Error).message },
+              'a prepared statement went stale after a schema change; the connection will be replaced',
+            );
+            // Outside a transaction the same query runs again, unprepared; inside one, the
+            // transaction is aborted already, and the request is refused (503) to be retried.
+            if (!inTransaction) return run(config);
+            throw new UnavailableError(
+              'database',
+              'a prepared statement went stale after a schema change (a migration, perhaps on another node); the connection is replaced, so a retry succeeds',
+              { cause: err },
+            );
           }
         },
         release(discard?: boolean) {
