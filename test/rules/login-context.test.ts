@@ -80,6 +80,23 @@ describe('rules sandbox: a context per login, made ahead', () => {
     assert.deepEqual(access[`${NS}action`], ['string', 'undefined', 'undefined']);
   });
 
+  it("an earlier action's api, called by a later action, records nothing for either", async () => {
+    await setScripts(t, {
+      actions: [
+        action('first', `globalThis.firstApi = api;`),
+        action(
+          'second',
+          `firstApi.accessToken.setCustomClaim('${NS}late', 'from the first api');
+           firstApi.access.deny('from the first api');
+           api.accessToken.setCustomClaim('${NS}own', typeof firstApi);`,
+        ),
+      ],
+    });
+    const { access } = await login(t);
+    assert.equal(access[`${NS}own`], 'object');
+    assert.equal(access[`${NS}late`], undefined);
+  });
+
   it('a later login on the same isolate sees nothing an earlier one hid, even where a put-back would not look', async () => {
     configureRules(t.rt, { isolates: 1, warmIsolates: 1 });
     sandboxFor(t.rt).dispose();
