@@ -12,6 +12,15 @@ import { action, login, NS, rule, setScripts } from './helpers.js';
 const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
 /** Rule source that keeps its thread busy for `ms` (its own CPU: a run past its slice). */
 const spin = (ms: number) => `const end = Date.now() + ${ms}; while (Date.now() < end) {}`;
+/** A rule that logs `<name> <claim>`, runs 30 ms past its slice, and sets the ID token claim `claim`. */
+const busyRule = (name: string, claim: string) =>
+  rule(
+    name,
+    `console.log('${name} ${claim}');
+     ${spin(30)}
+     context.idToken['${NS}${claim}'] = true;
+     callback(null, user, context);`,
+  );
 const MOVED =
   "a tenant script was run again on its isolate's thread, where this version runs for the next minute (rules.loopOffMs)";
 
@@ -143,14 +152,7 @@ describe('rules sandbox: scripts on the event loop', () => {
 
   it('a rule past its slice runs again off the loop and succeeds; that version stays off it for now', async () => {
     configureRules(t.rt, { loopSliceMs: 5 });
-    const busy = (claim: string) =>
-      rule(
-        'busy',
-        `console.log('busy ${claim}');
-         ${spin(30)}
-         context.idToken['${NS}${claim}'] = true;
-         callback(null, user, context);`,
-      );
+    const busy = (claim: string) => busyRule('busy', claim);
     await setScripts(t, { rules: [busy('a')] });
     assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}a`], true);
     assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}a`], true);
@@ -172,15 +174,7 @@ describe('rules sandbox: scripts on the event loop', () => {
     IsolateSlot.prototype.cpuMs = () => 0;
     try {
       await setScripts(t, {
-        rules: [
-          rule(
-            'held up',
-            `console.log('held up');
-             ${spin(30)}
-             context.idToken['${NS}held'] = true;
-             callback(null, user, context);`,
-          ),
-        ],
+        rules: [busyRule('held up', 'held')],
       });
       assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}held`], true);
       assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}held`], true);
@@ -189,7 +183,7 @@ describe('rules sandbox: scripts on the event loop', () => {
     }
     // Each login ran it again on the thread (one console line each: the dropped run's is not
     // logged), and the version was never moved: the next login tried the loop again.
-    assert.deepEqual(consoleLines(), ['held up', 'held up']);
+    assert.deepEqual(consoleLines(), ['held up held', 'held up held']);
     assert.deepEqual(moves(), []);
     // With its real CPU counted, the same version is moved at once.
     assert.equal((await login(t, { scope: 'openid' })).id?.[`${NS}held`], true);
