@@ -208,11 +208,15 @@ export function usersCommand(): Command {
     .argument('<file>', "a JSON file in Auth0's bulk user import format")
     .requiredOption('--connection <name>', 'the connection (directory) to import into')
     .option('--batch-size <n>', 'users per transaction', '500')
+    .option(
+      '--upsert',
+      'update the users that exist (matched by email, else username) instead of refusing them',
+    )
     .description(
       'import users (bcrypt and argon2 hashes keep working); reports each bad record, imports the rest',
     )
     .action(
-      action(async (file: string, opts: { connection: string; batchSize: string }) => {
+      action(async (file: string, opts: { connection: string; batchSize: string; upsert?: boolean }) => {
         const batchSize = positiveInteger('--batch-size', opts.batchSize);
         const text = readTextFile(file, 'the users file');
         let records: unknown;
@@ -222,9 +226,10 @@ export function usersCommand(): Command {
           throw new Error(`${file}: ${(err as Error).message}`);
         }
         const r = await withStore((store) =>
-          importUsers(store, opts.connection, records, { now: Date.now(), batchSize }),
+          importUsers(store, opts.connection, records, { now: Date.now(), batchSize, upsert: opts.upsert }),
         );
-        out(`imported ${r.imported} user${r.imported === 1 ? '' : 's'}`);
+        const updated = opts.upsert ? `; updated ${r.updated}` : '';
+        out(`imported ${r.imported} user${r.imported === 1 ? '' : 's'}${updated}`);
         for (const e of r.errors) process.stderr.write(`${file}${e}\n`);
         if (r.errors.length > 0) {
           process.stderr.write(

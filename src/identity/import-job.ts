@@ -66,7 +66,11 @@ function errorsByUser(records: unknown[], lines: string[]): ImportError[] {
       byIndex.set(index, entry);
     }
     const message = m ? m[3]! : line;
-    const code = /already (used|taken)/.test(message) ? 'DUPLICATED_USER' : 'INVALID_FORMAT';
+    const code = /already (used|taken)/.test(message)
+      ? 'DUPLICATED_USER'
+      : /cannot replace/.test(message)
+        ? 'CONFLICT'
+        : 'INVALID_FORMAT';
     entry.errors.push({ code, message, ...(m?.[2] ? { path: m[2] } : {}) });
   }
   return [...byIndex.values()];
@@ -75,8 +79,8 @@ function errorsByUser(records: unknown[], lines: string[]): ImportError[] {
 /**
  * `POST /jobs/users-imports`: checks the connection (a database connection)
  * and that the file is a JSON array, records a pending job and imports in
- * the background (identity/import.ts: every record checked, existing users
- * never changed). The file stays in this process's memory only (never in
+ * the background (identity/import.ts: every record checked; an existing
+ * user is an error, or with `upsert` updated). The file stays in this process's memory only (never in
  * the database: it holds password hashes), so a job cut short by a crash
  * is not resumed but failed (jobs.ts).
  */
@@ -90,8 +94,6 @@ export async function startImportJob(rt: Runtime, input: ImportJobInput): Promis
     );
   if (conn.strategy !== 'auth0')
     throw new UserError('invalid', `connection_id: "${conn.name}" is not a database connection`);
-  if (input.upsert)
-    throw new UserError('invalid', 'upsert: not supported (existing users are never changed by an import)');
   const records = parseFile(input.file);
   const now = rt.now();
   const job: Job = {
@@ -101,24 +103,30 @@ export async function startImportJob(rt: Runtime, input: ImportJobInput): Promis
     client_id: input.clientId ?? null,
     connection_id: conn.id,
     connection: conn.name,
-    payload: JSON.stringify({ external_id: input.externalId ?? null, upsert: false }),
+    payload: JSON.stringify({ external_id: input.externalId ?? null, upsert: input.upsert === true }),
     summary: null,
     errors: null,
     created_at: now,
     updated_at: now,
   };
   await insertJob(db, job);
-  backgroundOf(rt, rt.log).run(`users import ${job.id}`, () => runImport(rt, job, records));
+  const upsert = input.upsert === true;
+  backgroundOf(rt, rt.log).run(`users import ${job.id}`, () => runImport(rt, job, records, upsert));
   return job;
 }
 
-async function runImport(rt: Runtime, job: Job, records: unknown[]): Promise<void> {
+async function runImport(rt: Runtime, job: Job, records: unknown[], upsert: boolean): Promise<void> {
   const db = rt.store.db;
   if (!(await updateJob(db, job.id, ['pending'], { status: 'processing', updated_at: rt.now() }))) return;
   try {
-    const result = await importUsers(rt.store, job.connection!, records, { now: rt.now() });
+    const result = await importUsers(rt.store, job.connection!, records, { now: rt.now(), upsert });
     const errors = errorsByUser(records, result.errors);
-    const summary = { failed: errors.length, updated: 0, inserted: result.imported, total: records.length };
+    const summary = {
+      failed: errors.length,
+      updated: result.updated,
+      inserted: result.imported,
+      total: records.length,
+    };
     await updateJob(db, job.id, ['processing'], {
       status: 'completed',
       summary: JSON.stringify(summary),

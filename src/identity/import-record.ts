@@ -35,6 +35,8 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 export interface ImportedUser {
   index: number;
   write: UserWrite;
+  /** The fields the record gave (an upsert changes only those). */
+  fields: ReadonlySet<string>;
 }
 
 /** Checks record `i`; returns the user to write, or pushes `[i] field: message` errors. */
@@ -114,6 +116,7 @@ export function parseRecord(
   if (errors.length > before) return undefined;
   return {
     index: i,
+    fields: new Set(Object.keys(rec)),
     write: {
       user_id: userId ?? newUserId(),
       connection_id: connectionId,

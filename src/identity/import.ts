@@ -1,5 +1,5 @@
 import type { Store } from '../store/db.js';
-import { existingUserIds, findUsersByIdentifiers, insertUsers } from '../store/repos/users.js';
+import { identifiers, writeBatch } from './import-batch.js';
 import { type ImportedUser, parseRecord } from './import-record.js';
 import { databaseConnection } from './users.js';
 
@@ -8,19 +8,17 @@ export interface ImportOptions {
   now: number;
   /** Users written per transaction. */
   batchSize?: number;
+  /** Update existing users (matched by email, else username) instead of refusing them. */
+  upsert?: boolean;
 }
 
 export interface ImportResult {
   imported: number;
+  /** Existing users an upsert changed. */
+  updated: number;
   /** One `[index] field: message` line per problem, by record index. */
   errors: string[];
 }
-
-const identifiers = (u: ImportedUser) =>
-  [
-    ['email', u.write.email],
-    ['username', u.write.username],
-  ].filter((p): p is [string, string] => typeof p[1] === 'string');
 
 /**
  * Imports Auth0's bulk user import JSON (an array of user objects) into a
@@ -79,40 +77,17 @@ export async function importUsers(
   });
 
   let imported = 0;
+  let updated = 0;
+  const upsert = opts.upsert === true;
   for (let start = 0; start < unique.length; start += batchSize) {
     const batch = unique.slice(start, start + batchSize);
-    imported += await store.db.transaction().execute(async (trx) => {
-      const takenIds = await existingUserIds(
-        trx,
-        batch.map((u) => u.write.user_id),
-      );
-      const owners = new Map<string, string>();
-      const values = batch.flatMap((u) => identifiers(u).map(([, v]) => v));
-      for (const other of await findUsersByIdentifiers(trx, conn.id, values)) {
-        for (const v of [other.email, other.username]) if (v) owners.set(v.toLowerCase(), other.user_id);
-      }
-      const ok = batch.filter((u) => {
-        const lines: string[] = [];
-        if (takenIds.has(u.write.user_id))
-          lines.push(`[${u.index}] user_id: "${u.write.user_id}" is already taken`);
-        for (const [field, value] of identifiers(u)) {
-          const owner = owners.get(value.toLowerCase());
-          if (owner)
-            lines.push(
-              `[${u.index}] ${field}: "${value}" is already used by user ${owner} in "${conn.name}"`,
-            );
-        }
-        push(lines, u.index);
-        return lines.length === 0;
-      });
-      await insertUsers(
-        trx,
-        ok.map((u) => u.write),
-        opts.now,
-      );
-      return ok.length;
-    });
+    const r = await store.db
+      .transaction()
+      .execute((trx) => writeBatch(trx, conn, batch, { now: opts.now, upsert }));
+    imported += r.inserted;
+    updated += r.updated;
+    for (const [index, message] of r.errors) errors.push({ index, message });
   }
   errors.sort((a, b) => a.index - b.index);
-  return { imported, errors: errors.map((e) => e.message) };
+  return { imported, updated, errors: errors.map((e) => e.message) };
 }

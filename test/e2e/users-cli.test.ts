@@ -233,4 +233,24 @@ describe('tessera users, end to end', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /tenant\.yaml: Unexpected token/);
   });
+
+  it('import --upsert: updates the users that exist, imports the new ones', async () => {
+    const file = join(dir, 'upsert.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { email: 'ann@example.com', user_metadata: { lang: 'it' } },
+        { email: 'eve-new@example.com' },
+      ]),
+    );
+    const plain = await tessera(['users', 'import', file, '--connection', 'customers']);
+    assert.equal(plain.code, 1);
+    assert.equal(plain.stdout, 'imported 1 user\n');
+    writeFileSync(file, JSON.stringify([{ email: 'ann@example.com', user_metadata: { lang: 'it' } }]));
+    const r = await tessera(['users', 'import', file, '--connection', 'customers', '--upsert']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'imported 0 users; updated 1\n');
+    const ann = JSON.parse((await tessera(['users', 'show', 'ann@example.com', '--json'])).stdout);
+    assert.deepEqual(ann.user_metadata, { lang: 'it' });
+  });
 });

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { STALE_JOB_MS } from '../../src/identity/jobs.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { insertJob } from '../../src/store/repos/jobs.js';
+import { findUserById } from '../../src/store/repos/users.js';
+import { backgroundOf } from '../../src/notify/background.js';
 import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { machineToken, seedMachineClient } from './helpers.js';
@@ -272,10 +274,30 @@ for (const kind of storeKinds) {
         call('POST', url, [conn, ['upsert', 'yes'], users('[{}]')]),
         bad('Payload validation error: upsert: must be true or false', 'invalid_body'),
       );
-      await expect(
-        call('POST', url, [conn, ['upsert', 'true'], users('[{}]')]),
-        bad('upsert: not supported (existing users are never changed by an import)', 'invalid_body'),
+    });
+
+    it('an upsert import needs update:users besides create:users (it changes existing users)', async () => {
+      const creator = await machineToken(
+        t.app,
+        await seedMachineClient(t.rt, 'm2m-creator', ['create:users']),
       );
+      const url = '/api/v2/jobs/users-imports';
+      const parts = (upsert: string, email = ALICE.email): [string, string | Blob][] => [
+        ['connection_id', 'con_default'],
+        ['upsert', upsert],
+        ['users', new Blob([`[{"email":"${email}","name":"Taken Over"}]`])],
+      ];
+      await expect(
+        call('POST', url, parts('true'), creator),
+        bad('Insufficient scope, expected any of: update:users', 'insufficient_scope', 403),
+      );
+      const plain = await call('POST', url, parts('false'), creator);
+      assert.equal(plain.statusCode, 202, plain.body);
+      const upsert = await call('POST', url, parts('true', 'upsert-new@acme.test'), full);
+      assert.equal(upsert.statusCode, 202, upsert.body);
+      assert.equal(upsert.json().upsert, true);
+      await backgroundOf(t.rt, t.rt.log).idle();
+      assert.notEqual((await findUserById(t.rt.store.db, ALICE.id))?.profile.name, 'Taken Over');
     });
 
     it('refuses NUL in the form and in the file', async () => {

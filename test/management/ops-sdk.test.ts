@@ -313,6 +313,67 @@ for (const kind of storeKinds) {
       assert.ok(sapi.some((e) => e.description === 'Import users' && e.client_id === 'mgmt-m2m'));
     });
 
+    it('an upsert import updates the users that exist and counts them in the summary', async () => {
+      const file = new Blob(
+        [
+          JSON.stringify([
+            { email: 'ann@example.com', app_metadata: { plan: 'enterprise' } },
+            { email: 'ann@example.com', user_id: 'ann-2' },
+            { email: 'upserted-new@example.com', given_name: 'Neo' },
+            { email: 'ben@example.com', user_id: 'not-ben' },
+          ]),
+        ],
+        { type: 'application/json' },
+      );
+      const res = await h.management.jobs.importUsers({
+        users: file,
+        connection_id: 'con_default',
+        upsert: true,
+      });
+      assert.equal(res.status, 202);
+      assert.equal((res.data as unknown as { upsert: boolean }).upsert, true);
+      await backgroundOf(h.rt, h.rt.log).idle();
+      const id = String((res.data as unknown as { id: string }).id);
+      const job = await h.management.jobs.get({ id });
+      assert.equal(job.data.status, 'completed');
+      assert.deepEqual((job.data as unknown as Record<string, unknown>).summary, {
+        failed: 2,
+        updated: 1,
+        inserted: 1,
+        total: 4,
+      });
+      const errors = (await h.management.jobs.getErrors({ id })).data as unknown as {
+        user: Record<string, unknown>;
+        errors: { code: string; message: string; path?: string }[];
+      }[];
+      assert.deepEqual(errors, [
+        {
+          user: { email: 'ann@example.com', user_id: 'ann-2' },
+          errors: [
+            {
+              code: 'DUPLICATED_USER',
+              message: '"ann@example.com" is already used by [0] in the file',
+              path: 'email',
+            },
+          ],
+        },
+        {
+          user: { email: 'ben@example.com', user_id: 'not-ben' },
+          errors: [
+            {
+              code: 'CONFLICT',
+              message:
+                '"auth0|not-ben" cannot replace the user_id of the user with email "ben@example.com" (auth0|ben-legacy-1): an upsert never changes a user_id',
+              path: 'user_id',
+            },
+          ],
+        },
+      ]);
+      const ann = await findUserById(h.rt.store.db, 'auth0|5f7c8ec7c33c6c004bbafe82');
+      assert.deepEqual(ann?.app_metadata, { plan: 'enterprise' });
+      assert.deepEqual(ann?.user_metadata, { lang: 'fr' }); // not in the record: kept
+    });
+
     it('reads the logs: q, paging with totals, checkpoints, one event', async () => {
       const all = await h.management.logs.getAll({
         q: 'type:sapi AND client_id:"mgmt-m2m"',

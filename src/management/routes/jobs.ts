@@ -203,12 +203,20 @@ export async function jobsRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const form = await readImportForm(request);
       if (!form.ok) return refuse(reply, form.status, form.message);
-      const input = { ...form.input, clientId: callerOf(request).clientId };
+      const caller = callerOf(request);
+      // An upsert changes existing users (their passwords too): it needs what PATCH /users needs.
+      if (form.input.upsert && !caller.scopes.includes('update:users'))
+        throw managementErrors.insufficientScope(['update:users']);
+      const input = { ...form.input, clientId: caller.clientId };
       const job = await audited(
         request,
         {
           description: 'Import users',
-          details: { connection_id: input.connectionId, bytes: input.file.length },
+          details: {
+            connection_id: input.connectionId,
+            bytes: input.file.length,
+            upsert: input.upsert === true,
+          },
         },
         () => startImportJob(rt, input),
       );
