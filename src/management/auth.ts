@@ -4,6 +4,7 @@ import { managementErrors } from '../errors/index.js';
 import { verifyAccessToken } from '../tokens/access-token.js';
 import { parseScope } from '../tokens/scopes.js';
 import { takeClientRate } from './rate-limit.js';
+import { auditRefusal } from './refusal-audit.js';
 
 const BEARER = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i;
 
@@ -36,7 +37,8 @@ function refusal(token: string, audience: string, now: number): Error {
  * is refused even for this audience), with at least one of `scopes`. Then
  * the calling client's rate limit is taken. Sets `request.managementCaller`.
  * Refusals: 401 (`Missing authentication`, `Invalid token`, `Expired token…`,
- * `Bad audience…`), 403 `insufficient_scope`, 429.
+ * `Bad audience…`), 403 `insufficient_scope`, 429; the last two are audit
+ * events (refusal-audit.ts).
  */
 export function requireScope(...scopes: [string, ...string[]]) {
   return async function checkManagementToken(
@@ -70,8 +72,13 @@ export function requireScope(...scopes: [string, ...string[]]) {
     }
     const clientId = payload.azp as string;
     const granted = parseScope(payload.scope as string);
-    await takeClientRate(ctx, clientId, reply);
-    if (!scopes.some((s) => granted.includes(s))) throw managementErrors.insufficientScope(scopes);
+    try {
+      await takeClientRate(ctx, clientId, reply);
+      if (!scopes.some((s) => granted.includes(s))) throw managementErrors.insufficientScope(scopes);
+    } catch (err) {
+      await auditRefusal(ctx, request, clientId, err);
+      throw err;
+    }
     request.managementCaller = { clientId, scopes: granted };
   };
 }

@@ -291,6 +291,8 @@ for (const kind of storeKinds) {
         call('POST', url, parts('true'), creator),
         bad('Insufficient scope, expected any of: update:users', 'insufficient_scope', 403),
       );
+      const [fapi] = await listEvents(t.rt.store.db, { type: 'fapi', limit: 1 });
+      assert.deepEqual([fapi?.description, fapi?.client_id], ['Insufficient scope', 'm2m-creator']);
       const plain = await call('POST', url, parts('false'), creator);
       assert.equal(plain.statusCode, 202, plain.body);
       const upsert = await call('POST', url, parts('true', 'upsert-new@acme.test'), full);

@@ -295,6 +295,71 @@ for (const kind of storeKinds) {
       });
     });
 
+    it('audits a refused scope as fapi, a rate limit once a minute per client as api_limit, never a 401', async () => {
+      const res = await call('DELETE', `/api/v2/users/${ALICE.id}`, readOnly);
+      assert.equal(res.statusCode, 403);
+      const [fapi] = await listEvents(t.rt.store.db, { type: 'fapi', limit: 1 });
+      assert.deepEqual(
+        { ...fapi, id: undefined, date: undefined },
+        {
+          id: undefined,
+          date: undefined,
+          type: 'fapi',
+          description: 'Insufficient scope',
+          client_id: 'm2m-reader',
+          client_ip: null,
+          client_name: null,
+          ip: '127.0.0.1',
+          user_agent: 'lightMyRequest',
+          user_id: null,
+          user_name: null,
+          connection: null,
+          connection_id: null,
+          details: {
+            request: { method: 'DELETE', path: `/api/v2/users/${ALICE.id}` },
+            response: { statusCode: 403, message: 'Insufficient scope, expected any of: delete:users' },
+          },
+        },
+      );
+
+      // Anyone can send a bad token: recording each would let them write to the audit log at will.
+      const count = async () => (await listEvents(t.rt.store.db, { limit: 1000 })).length;
+      const before = await count();
+      for (const token of ['garbage', 'a.b.c', full.slice(0, -4)]) {
+        assert.equal((await call('GET', `/api/v2/users/${ALICE.id}`, token)).statusCode, 401);
+      }
+      assert.equal((await call('GET', `/api/v2/users/${ALICE.id}`)).statusCode, 401);
+      assert.equal(await count(), before);
+
+      const token = await machineToken(t.app, await seedMachineClient(t.rt, 'm2m-flood', ['read:users']));
+      const flood = async (n: number) => {
+        const codes: number[] = [];
+        for (let i = 0; i < n; i++)
+          codes.push((await call('GET', `/api/v2/users/${ALICE.id}`, token)).statusCode);
+        return codes;
+      };
+      const limits = async () =>
+        (await listEvents(t.rt.store.db, { type: 'api_limit', limit: 10 })).filter(
+          (e) => e.client_id === 'm2m-flood',
+        );
+      assert.deepEqual((await flood(53)).slice(48), [200, 200, 429, 429, 429]);
+      const [limit, ...more] = await limits();
+      assert.deepEqual(more, []); // one event for the three refusals
+      assert.equal(limit!.description, 'Rate limit of the Management API reached');
+      assert.deepEqual(limit!.details, {
+        request: { method: 'GET', path: `/api/v2/users/${ALICE.id}` },
+        response: { statusCode: 429, message: 'Global limit has been reached' },
+        limit: { capacity: 50, perSecond: 15 },
+      });
+      t.clock.advance(61_000);
+      try {
+        assert.ok((await flood(60)).includes(429));
+        assert.equal((await limits()).length, 2); // a minute later, a new one
+      } finally {
+        t.clock.advance(-61_000);
+      }
+    });
+
     it('limits each client, with X-RateLimit-* headers and a 429 in the management shape', async () => {
       const m2m = await seedMachineClient(t.rt, 'm2m-busy', ['read:users']);
       const token = await machineToken(t.app, m2m);

@@ -7,6 +7,7 @@ import { getJob, type Job, verificationEmailJob } from '../../identity/jobs.js';
 import { strict } from '../../schemas/common.js';
 import { audited } from '../audit.js';
 import { callerOf, requireScope } from '../auth.js';
+import { auditRefusal } from '../refusal-audit.js';
 import { AUTH_ERRORS, ErrorBody } from '../schemas.js';
 import { answer } from '../wire.js';
 
@@ -205,8 +206,11 @@ export async function jobsRoutes(app: FastifyInstance): Promise<void> {
       if (!form.ok) return refuse(reply, form.status, form.message);
       const caller = callerOf(request);
       // An upsert changes existing users (their passwords too): it needs what PATCH /users needs.
-      if (form.input.upsert && !caller.scopes.includes('update:users'))
-        throw managementErrors.insufficientScope(['update:users']);
+      if (form.input.upsert && !caller.scopes.includes('update:users')) {
+        const refusal = managementErrors.insufficientScope(['update:users']);
+        await auditRefusal(app.management, request, caller.clientId, refusal);
+        throw refusal;
+      }
       const input = { ...form.input, clientId: caller.clientId };
       const job = await audited(
         request,
