@@ -11,8 +11,8 @@ const lastLimits = new WeakMap<ManagementContext, Map<string, number>>();
 
 function firstLimitInAMinute(ctx: ManagementContext, clientId: string): boolean {
   const now = ctx.rt.now();
-  let last = lastLimits.get(ctx);
-  if (!last) lastLimits.set(ctx, (last = new Map()));
+  const last = lastLimits.get(ctx) ?? new Map<string, number>();
+  lastLimits.set(ctx, last);
   const at = last.get(clientId);
   if (at !== undefined && now >= at && now - at < API_LIMIT_AUDIT_MS) return false;
   // Only clients with a verified token reach here, so the map stays small; cleared to be sure.

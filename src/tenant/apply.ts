@@ -49,6 +49,8 @@ export interface ApplyOptions {
    * client without knowing its secret.
    */
   keepClientSecrets?: string[];
+  /** More settings to write in the same transaction (the Management API's ids, tenant/objects/sections.ts). */
+  settings?: Record<string, unknown>;
 }
 
 /** Settings keys written from whole sections of the file. */
@@ -121,6 +123,7 @@ export async function applyTenant(
         (old === undefined ? report.created : report.updated).push(`setting ${key}`);
       }
     }
+    for (const [key, value] of Object.entries(opts.settings ?? {})) await putSetting(trx, key, value);
     return report;
   });
 }

@@ -187,6 +187,46 @@ for (const kind of storeKinds) {
       await assert.rejects(h.management.actions.get({ id }), notFound());
     });
 
+    it('a rename keeps the id (as Auth0: ids are not names), and the old name can be used again', async () => {
+      const code = 'exports.onExecutePostLogin = async (event, api) => {};';
+      const create = (name: string) =>
+        h.management.actions.create({
+          name,
+          supported_triggers: [{ id: 'post-login', version: 'v3' }],
+          code,
+        });
+      const first = await create('first');
+      const id = first.data.id!;
+      const renamed = await h.management.actions.update({ id }, { name: 'renamed' });
+      assert.equal(renamed.data.id, id);
+      assert.equal((await h.management.actions.get({ id })).data.name, 'renamed');
+      // The old name is free again, and its new action gets an id of its own.
+      const again = await create('first');
+      assert.notEqual(again.data.id, id);
+      assert.match(again.data.id!, /^act_[A-Za-z0-9_-]{16}$/);
+      const listed = (await h.management.actions.getAll()).data.actions!.map((a) => [a.id, a.name]);
+      assert.deepEqual(
+        listed.sort(),
+        [
+          [id, 'renamed'],
+          [again.data.id, 'first'],
+        ].sort(),
+      );
+      // A second rename, and back: still the same id.
+      await h.management.actions.update({ id }, { name: 'third' });
+      assert.equal((await h.management.actions.get({ id })).data.name, 'third');
+      await h.management.actions.delete({ id });
+      await assert.rejects(h.management.actions.get({ id }), notFound());
+      assert.equal((await h.management.actions.get({ id: again.data.id! })).data.name, 'first');
+      await h.management.actions.delete({ id: again.data.id! });
+
+      const rule = await h.management.rules.create({ name: 'r-old', script: CLAIM_RULE });
+      const rid = rule.data.id!;
+      assert.equal((await h.management.rules.update({ id: rid }, { name: 'r-new' })).data.id, rid);
+      assert.equal((await h.management.rules.get({ id: rid })).data.name, 'r-new');
+      await h.management.rules.delete({ id: rid });
+    });
+
     it('tenant settings and attack protection', async () => {
       const got = await h.management.tenants.getSettings();
       assert.equal(got.data.friendly_name, 'Acme');

@@ -31,7 +31,7 @@ const { name, supported_triggers, code, ...optional } = fields;
 
 /** POST /actions/actions, in Auth0's shape. */
 const CreateActionBody = Type.Object(fields, strict({ description: 'A new action.' }));
-/** PATCH /actions/actions/{id}: any of its fields (a new name gives a new id). */
+/** PATCH /actions/actions/{id}: any of its fields (a new name keeps the id). */
 const UpdateActionBody = Type.Object(
   {
     ...optional,

@@ -9,7 +9,7 @@ import { requireScope } from '../auth.js';
 import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 
-/** PATCH /rules/{id}: any of the rule's fields (a new name gives a new id). */
+/** PATCH /rules/{id}: any of the rule's fields (a new name keeps the id). */
 const UpdateRuleBody = Type.Partial(Rule, strict({ description: 'Changes to a rule.' }));
 
 const RuleView = Type.Object(

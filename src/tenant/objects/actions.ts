@@ -2,7 +2,7 @@ import type { Action } from '../../schemas/action.js';
 import type { Store } from '../../store/db.js';
 import { type ListSection, putItem, updateItem } from './sections.js';
 
-/** The tenant file's `actions` (unique by name; ids `act_…` derived from the name). */
+/** The tenant file's `actions` (unique by name; ids `act_…` derived from the name, kept through a rename). */
 export const ACTIONS: ListSection<Action> = {
   key: 'actions',
   keyOf: (a) => a.name,
@@ -65,7 +65,7 @@ export function createActionObject(store: Store, input: ActionInput, now: number
   return putItem(store, ACTIONS, actionOf(input), now);
 }
 
-/** Changes an action through apply (a rename keeps no old id: the id follows the name). */
+/** Changes an action through apply (a rename keeps the id: sections.ts). */
 export function updateActionObject(store: Store, id: string, input: ActionInput, now: number) {
   return updateItem(store, ACTIONS, id, (old) => actionOf(input, old), now);
 }

@@ -2,7 +2,7 @@ import type { RulesConfig, Rule } from '../../schemas/rule.js';
 import type { ClientGrant } from '../../schemas/client-grant.js';
 import type { ListSection } from './sections.js';
 
-/** The tenant file's `rules` (unique by name; ids `rul_…` derived from the name). */
+/** The tenant file's `rules` (unique by name; ids `rul_…` derived from the name, kept through a rename). */
 export const RULES: ListSection<Rule> = {
   key: 'rules',
   keyOf: (r) => r.name,

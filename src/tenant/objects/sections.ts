@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { managementErrors } from '../../errors/index.js';
+import { getSetting } from '../../store/repos/settings.js';
 import type { Store } from '../../store/db.js';
 import type { TenantDoc } from '../schema.js';
 import { derivedId, notFound, sectionList, writeObjects } from './write.js';
@@ -35,15 +37,44 @@ function serially<R>(fn: () => Promise<R>): Promise<R> {
   return run;
 }
 
-function idOf<T>(section: ListSection<T>, item: T): string {
-  const key = section.keyOf(item);
-  return section.idPrefix ? derivedId(section.idPrefix, key) : key;
+/**
+ * The setting that keeps the ids the Management API gave items whose key
+ * changed (a rule or an action renamed through PATCH keeps its id, as in
+ * Auth0): `{ <section>: { <key>: <id> } }`. Every other item's id is
+ * derived from its key, so a tenant file needs no ids. It is not a tenant
+ * file section: `tessera export` leaves it out and apply does not read it.
+ */
+export const OBJECT_IDS_SETTING = 'objectIds';
+
+type IdMap = Record<string, string>;
+
+async function idMapOf(store: Store, section: ListSection<unknown>): Promise<IdMap> {
+  const all = await getSetting<Record<string, IdMap>>(store.db, OBJECT_IDS_SETTING);
+  return { ...(all?.[section.key] ?? {}) };
+}
+
+/**
+ * The section's items with their ids: the kept one (OBJECT_IDS_SETTING),
+ * else the one derived from the key. A derived id that a renamed item
+ * kept belongs to that one; the newer item with the old key gets another.
+ */
+function withIds<T>(section: ListSection<T>, list: T[], kept: IdMap): WithId<T>[] {
+  const prefix = section.idPrefix;
+  const keys = list.map((item) => section.keyOf(item));
+  if (!prefix) return list.map((item, index) => ({ id: keys[index]!, item, index }));
+  const held = new Set(keys.flatMap((k) => (Object.hasOwn(kept, k) ? [kept[k]!] : [])));
+  return list.map((item, index) => {
+    const key = keys[index]!;
+    let id = Object.hasOwn(kept, key) ? kept[key]! : derivedId(prefix, key);
+    if (!Object.hasOwn(kept, key) && held.has(id)) id = derivedId(prefix, `${key}\nafter a rename`);
+    return { id, item, index };
+  });
 }
 
 /** Every item of the section, with ids, in the section's order. */
 export async function listItems<T>(store: Store, section: ListSection<T>): Promise<WithId<T>[]> {
   const list = await sectionList<T>(store, section.key);
-  return list.map((item, index) => ({ id: idOf(section, item), item, index }));
+  return withIds(section, list, await idMapOf(store, section as ListSection<unknown>));
 }
 
 /** The item with that id; 404 `inexistent_<what>`. */
@@ -63,7 +94,7 @@ export function updateItem<T>(
 ): Promise<WithId<T>> {
   return serially(async () => {
     const found = await getItem(store, section, id);
-    return putItemNow(store, section, change(found.item), now, { replace: found.index });
+    return putItemNow(store, section, change(found.item), now, { replace: found.index, id: found.id });
   });
 }
 
@@ -87,7 +118,7 @@ async function putItemNow<T>(
   section: ListSection<T>,
   item: T,
   now: number,
-  opts: { replace?: number; upsert?: boolean },
+  opts: { replace?: number; upsert?: boolean; id?: string },
 ): Promise<WithId<T>> {
   const list = await sectionList<T>(store, section.key);
   const key = section.keyOf(item);
@@ -97,11 +128,62 @@ async function putItemNow<T>(
     if (!opts.upsert || index >= 0) throw managementErrors.conflict(`The ${section.what} already exists.`);
     index = same;
   }
+  const kept = await idMapOf(store, section as ListSection<unknown>);
+  const before = withIds(section, list, kept);
   const next = [...list];
+  const replaced = index >= 0 ? before[index] : undefined;
   if (index >= 0) next[index] = item;
   else index = next.push(item) - 1;
-  await writeObjects(store, { [section.key]: next } as TenantDoc, `${section.key}[${index}]`, { now });
-  return { id: idOf(section, item), item, index };
+  const ids = idsAfter(section, before, next, index, kept, replaced?.id);
+  await writeObjects(store, { [section.key]: next } as TenantDoc, `${section.key}[${index}]`, {
+    now,
+    settings: await idSetting(store, section, kept, ids),
+  });
+  return withIds(section, next, ids)[index]!;
+}
+
+/**
+ * The section's id map once item `index` of `next` is written: the item
+ * keeps the id it had (`id`) when its key changed; a new item whose derived
+ * id another item holds gets a random one; keys no longer in the section
+ * are forgotten.
+ */
+function idsAfter<T>(
+  section: ListSection<T>,
+  before: WithId<T>[],
+  next: T[],
+  index: number,
+  kept: IdMap,
+  id: string | undefined,
+): IdMap {
+  const prefix = section.idPrefix;
+  if (!prefix) return kept;
+  const keys = new Set(next.map((x) => section.keyOf(x)));
+  const ids: IdMap = {};
+  for (const [k, v] of Object.entries(kept)) if (keys.has(k)) ids[k] = v;
+  const key = section.keyOf(next[index]!);
+  if (id !== undefined) {
+    if (id !== derivedId(prefix, key) || Object.hasOwn(kept, key)) ids[key] = id;
+    return ids;
+  }
+  delete ids[key]; // a new item: nothing of an earlier one with its key
+  const inUse = new Set(before.map((x) => x.id));
+  if (inUse.has(derivedId(prefix, key))) ids[key] = prefix + randomBytes(12).toString('base64url');
+  return ids;
+}
+
+/** The settings to write with the section: the whole id map when the section's part changed. */
+async function idSetting<T>(
+  store: Store,
+  section: ListSection<T>,
+  kept: IdMap,
+  ids: IdMap,
+): Promise<Record<string, unknown> | undefined> {
+  const same = (a: IdMap, b: IdMap) =>
+    Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+  if (same(kept, ids)) return undefined;
+  const all = await getSetting<Record<string, IdMap>>(store.db, OBJECT_IDS_SETTING);
+  return { [OBJECT_IDS_SETTING]: { ...all, [section.key]: ids } };
 }
 
 /** Removes the item with that id (404 when absent), through apply. */
@@ -113,5 +195,11 @@ export async function removeItem<T>(
 ): Promise<void> {
   const found = await getItem(store, section, id);
   const next = (await sectionList<T>(store, section.key)).filter((_, i) => i !== found.index);
-  await writeObjects(store, { [section.key]: next } as TenantDoc, section.key, { now });
+  const kept = await idMapOf(store, section as ListSection<unknown>);
+  const ids = { ...kept };
+  delete ids[section.keyOf(found.item)];
+  await writeObjects(store, { [section.key]: next } as TenantDoc, section.key, {
+    now,
+    settings: await idSetting(store, section, kept, ids),
+  });
 }
