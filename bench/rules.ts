@@ -31,9 +31,10 @@ import { aliceLogin, autocannonCli, percentile, postForm, run, withTessera } fro
  * of its answer, performance.now()): autocannon's own histogram counts whole
  * milliseconds, too coarse for the aim. autocannon's p50 is printed too.
  *
- * Usage: npm run bench:rules [-- --duration SECONDS --rounds N --rules N --stub-hash]
+ * Usage: npm run bench:rules [-- --duration SECONDS --rounds N --rules N --actions --stub-hash]
  *
  * `--rules N` runs N rules, the three in turn (the aim is for three).
+ * `--actions` runs the same three as post-login actions instead.
  * `--stub-hash` answers the password check at once (as login-cost.ts
  * does), so that the CPU per login the rules add is read without argon2's
  * noise (about ±1 ms per login here) and the logins come many times faster.
@@ -49,6 +50,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     rounds: { type: 'string' },
     rules: { type: 'string' },
+    actions: { type: 'boolean', default: false },
     'stub-hash': { type: 'boolean', default: false },
   },
 });
@@ -98,6 +100,30 @@ const RULES = Array.from({ length: RULE_COUNT }, (_, i) => {
   const r = THREE[i % THREE.length]!;
   return { ...r, name: i < THREE.length ? r.name : `${r.name} (${i + 1})`, enabled: true, order: i + 1 };
 });
+/** `--actions`: the same three as post-login actions (Auth0's newer form of the same code). */
+const THREE_ACTIONS = [
+  `exports.onExecutePostLogin = async (event, api) => {
+  const roles = (event.user.app_metadata && event.user.app_metadata.roles) || [];
+  api.accessToken.setCustomClaim('${NS}roles', roles);
+  api.idToken.setCustomClaim('${NS}roles', roles);
+};`,
+  `exports.onExecutePostLogin = async (event, api) => {
+  if (event.user.app_metadata && event.user.app_metadata.suspended) api.access.deny('This account is suspended.');
+};`,
+  `exports.onExecutePostLogin = async (event, api) => {
+  const roles = (event.user.app_metadata && event.user.app_metadata.roles) || [];
+  if (roles.indexOf('editor') !== -1) api.accessToken.addScope('write:orders');
+};`,
+];
+const ACTIONS_MODE = args.actions === true;
+const ACTIONS = RULES.map((r, i) => ({
+  name: r.name,
+  trigger: 'post-login',
+  enabled: true,
+  order: i + 1,
+  code: THREE_ACTIONS[i % THREE_ACTIONS.length]!,
+}));
+const SCRIPTS_SETTING = ACTIONS_MODE ? 'actions' : 'rules';
 /** `--stub-hash`: the password check answers at once, right for alice's and the suspended user's passwords. */
 const STUB: Pick<RuntimeOptions, 'verify'> | undefined = args['stub-hash']
   ? {
@@ -107,7 +133,7 @@ const STUB: Pick<RuntimeOptions, 'verify'> | undefined = args['stub-hash']
       }),
     }
   : undefined;
-const RULES_LABEL = `${RULE_COUNT} rule${RULE_COUNT === 1 ? '' : 's'}`;
+const RULES_LABEL = `${RULE_COUNT} ${ACTIONS_MODE ? 'action' : 'rule'}${RULE_COUNT === 1 ? '' : 's'}`;
 
 const ROLES = ['editor', 'support'];
 const SCOPE = 'read:orders';
@@ -151,7 +177,7 @@ async function seed(rt: Runtime): Promise<void> {
 
 /** Installs the rules, or none. Settings reads are cached; a write clears the cache. */
 async function setRules(rt: Runtime, on: boolean): Promise<void> {
-  await putSetting(rt.store.db, 'rules', on ? RULES : []);
+  await putSetting(rt.store.db, SCRIPTS_SETTING, on ? (ACTIONS_MODE ? ACTIONS : RULES) : []);
 }
 
 /** One login outside the load in each mode, and one denied: the rules do what they say. */
@@ -175,7 +201,8 @@ async function checkGrants(rt: Runtime, url: string): Promise<void> {
     url,
     new URLSearchParams({ ...FORM, username: SUSPENDED.email, password: SUSPENDED.password }).toString(),
   );
-  if (denied.status !== 401 || denied.body.error !== 'unauthorized') {
+  const [status, error] = ACTIONS_MODE ? [403, 'access_denied'] : [401, 'unauthorized'];
+  if (denied.status !== status || denied.body.error !== error) {
     throw new Error(`the deny rule did not deny: ${denied.status} ${JSON.stringify(denied.body)}`);
   }
 }
