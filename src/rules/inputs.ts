@@ -108,6 +108,27 @@ export const RULE_INPUT_SHAPE = {
   configuration: {},
 } as const;
 
+/**
+ * A blank action input with the keys of `actionEvent`'s, in its order: the
+ * prelude's warm-up of the action path (sandbox-source.ts). A test keeps
+ * the two in step.
+ */
+export const ACTION_INPUT_SHAPE = {
+  kind: 'action',
+  event: {
+    client: { client_id: '', name: '', metadata: {} },
+    connection: { id: '', name: '', strategy: '', metadata: {} },
+    request: { ip: '', user_agent: '', hostname: '', method: '', query: {}, body: {} },
+    stats: { logins_count: 0 },
+    tenant: { id: '' },
+    user: RULE_INPUT_SHAPE.user,
+    authorization: { roles: [] },
+    transaction: { protocol: '', requested_scopes: [''] },
+    resource_server: { identifier: '' },
+    secrets: {},
+  },
+} as const;
+
 /** The post-login action's `event` (spec section 4). */
 export function actionEvent(
   ctx: LoginContext,

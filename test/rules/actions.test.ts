@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
+import { ACTION_INPUT_SHAPE } from '../../src/rules/inputs.js';
 import { listEvents } from '../../src/store/repos/events.js';
 import { ALICE, API, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
@@ -171,6 +172,11 @@ for (const kind of storeKinds) {
       });
       assert.deepEqual(event.resource_server, { identifier: API });
       assert.deepEqual(event.secrets, { API_KEY: 'k-123' });
+      // The prelude's warm-up input has the same keys in the same order (inputs.ts).
+      assert.deepEqual(Object.keys(event), Object.keys(ACTION_INPUT_SHAPE.event));
+      for (const k of ['client', 'connection', 'request', 'transaction'] as const) {
+        assert.deepEqual(Object.keys(event[k]), Object.keys(ACTION_INPUT_SHAPE.event[k]), k);
+      }
     });
 
     it('sees transaction.protocol oauth2-refresh-token on refresh', async () => {
