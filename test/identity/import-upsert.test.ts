@@ -8,32 +8,14 @@ import { listBlocks, putBlock } from '../../src/store/repos/blocks.js';
 import { upsertConnection } from '../../src/store/repos/connections.js';
 import { findRefreshTokenByHash, insertRefreshToken } from '../../src/store/repos/refresh-tokens.js';
 import { findUserById, upsertUser } from '../../src/store/repos/users.js';
+import { blockRow, refreshTokenRow } from '../helpers/rows.js';
 import { storeKinds } from '../helpers/stores.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 /** bcrypt of "Ann-old-Auth0-pw1" (the import fixture's). */
 const ANN_BCRYPT = '$2b$10$mlAFia/5dZUYkLWWsEkLZ.cWhaRcsxN5C6Sw3JyPeOrbBn/rveVvS';
 
-function refreshToken(id: string, userId: string) {
-  return {
-    id,
-    token_hash: `hash-${id}`,
-    family_id: `fam-${id}`,
-    client_id: 'acme-web',
-    user_id: userId,
-    connection_id: 'con_customers',
-    audience: null,
-    scope: 'openid offline_access',
-    created_at: T0,
-    family_created_at: T0,
-    last_used_at: T0,
-    expires_at: null,
-    idle_expires_at: null,
-    rotated_at: null,
-    replaced_by: null,
-    revoked_at: null,
-  };
-}
+const refreshToken = (id: string, userId: string) => refreshTokenRow(id, userId, T0);
 
 for (const kind of storeKinds) {
   describe(`importUsers with upsert (${kind.name})`, () => {
@@ -107,20 +89,14 @@ for (const kind of storeKinds) {
     it('a new hash replaces the password, lifts the blocks and revokes the refresh tokens', async () => {
       await insertRefreshToken(store.db, refreshToken('u2-rt', 'auth0|u2'));
       await insertRefreshToken(store.db, refreshToken('u1-rt', 'auth0|u1'));
-      await putBlock(store.db, {
-        id: userBlockId('con_customers', 'u2@example.com', '203.0.113.9'),
-        kind: 'user',
-        connection_id: 'con_customers',
-        identifier: 'u2@example.com',
-        user_id: 'auth0|u2',
-        ip: '203.0.113.9',
-        attempts: 10,
-        created_at: T0,
-        updated_at: T0,
-        expires_at: null,
-        lifted_at: null,
-        notified_at: null,
-      });
+      await putBlock(
+        store.db,
+        blockRow(userBlockId('con_customers', 'u2@example.com', '203.0.113.9'), T0, {
+          identifier: 'u2@example.com',
+          user_id: 'auth0|u2',
+          ip: '203.0.113.9',
+        }),
+      );
       assert.equal((await listBlocks(store.db, { userId: 'auth0|u2' })).length, 1);
       const r = await importUsers(
         store,

@@ -14,6 +14,7 @@ import type { Store } from '../../src/store/db.js';
 import { upsertConnection } from '../../src/store/repos/connections.js';
 import { findRefreshTokenByHash, insertRefreshToken } from '../../src/store/repos/refresh-tokens.js';
 import { findUserById } from '../../src/store/repos/users.js';
+import { refreshTokenRow } from '../helpers/rows.js';
 import { storeKinds } from '../helpers/stores.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -28,26 +29,7 @@ async function rejects(p: Promise<unknown>, kind: UserError['kind'], message: st
   });
 }
 
-function refreshToken(id: string, userId: string) {
-  return {
-    id,
-    token_hash: `hash-${id}`,
-    family_id: `fam-${id}`,
-    client_id: 'acme-web',
-    user_id: userId,
-    connection_id: 'con_customers',
-    audience: null,
-    scope: 'openid offline_access',
-    created_at: T0,
-    family_created_at: T0,
-    last_used_at: T0,
-    expires_at: null,
-    idle_expires_at: null,
-    rotated_at: null,
-    replaced_by: null,
-    revoked_at: null,
-  };
-}
+const refreshToken = (id: string, userId: string) => refreshTokenRow(id, userId, T0);
 
 for (const kind of storeKinds) {
   describe(`users (${kind.name})`, () => {

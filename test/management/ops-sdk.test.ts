@@ -62,6 +62,17 @@ async function mailTo(h: ManagementHarness, to: string) {
   return m;
 }
 
+/** An import job once the background work is done: its status, summary and per-user errors. */
+async function finishedImport(h: ManagementHarness, id: string) {
+  await backgroundOf(h.rt, h.rt.log).idle();
+  const job = (await h.management.jobs.get({ id })).data as unknown as Record<string, unknown>;
+  const errors = (await h.management.jobs.getErrors({ id })).data as unknown as {
+    user: Record<string, unknown>;
+    errors: { code: string; message: string; path?: string }[];
+  }[];
+  return { status: job.status, summary: job.summary, errors };
+}
+
 const VERIFY_LINK = /https:\/\/localhost:\d+\/(lo\/verify_email\?ticket=[A-Za-z0-9_-]{43})/;
 
 for (const kind of storeKinds) {
@@ -275,19 +286,9 @@ for (const kind of storeKinds) {
         upsert: false,
         external_id: 'batch-7',
       });
-      await backgroundOf(h.rt, h.rt.log).idle();
-      const job = await h.management.jobs.get({ id: String(id) });
-      assert.equal(job.data.status, 'completed');
-      assert.deepEqual((job.data as unknown as Record<string, unknown>).summary, {
-        failed: 7,
-        updated: 0,
-        inserted: 6,
-        total: 13,
-      });
-      const errors = (await h.management.jobs.getErrors({ id: String(id) })).data as unknown as {
-        user: Record<string, unknown>;
-        errors: { code: string; message: string; path?: string }[];
-      }[];
+      const { status, summary, errors } = await finishedImport(h, String(id));
+      assert.equal(status, 'completed');
+      assert.deepEqual(summary, { failed: 7, updated: 0, inserted: 6, total: 13 });
       assert.equal(errors.length, 7);
       assert.deepEqual(errors[0], {
         user: { email: 'not-an-email' },
@@ -332,20 +333,10 @@ for (const kind of storeKinds) {
       });
       assert.equal(res.status, 202);
       assert.equal((res.data as unknown as { upsert: boolean }).upsert, true);
-      await backgroundOf(h.rt, h.rt.log).idle();
       const id = String((res.data as unknown as { id: string }).id);
-      const job = await h.management.jobs.get({ id });
-      assert.equal(job.data.status, 'completed');
-      assert.deepEqual((job.data as unknown as Record<string, unknown>).summary, {
-        failed: 2,
-        updated: 1,
-        inserted: 1,
-        total: 4,
-      });
-      const errors = (await h.management.jobs.getErrors({ id })).data as unknown as {
-        user: Record<string, unknown>;
-        errors: { code: string; message: string; path?: string }[];
-      }[];
+      const { status, summary, errors } = await finishedImport(h, id);
+      assert.equal(status, 'completed');
+      assert.deepEqual(summary, { failed: 2, updated: 1, inserted: 1, total: 4 });
       assert.deepEqual(errors, [
         {
           user: { email: 'ann@example.com', user_id: 'ann-2' },

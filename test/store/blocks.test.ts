@@ -16,24 +16,11 @@ import {
   putLeak,
   useTicket,
 } from '../../src/store/repos/blocks.js';
+import { blockRow } from '../helpers/rows.js';
 import { AWKWARD, contract, race, T0 } from './contract.js';
 
 contract('blocks', (ctx) => {
-  const block = (id: string, extra: Partial<BlockRow> = {}): BlockRow => ({
-    id,
-    kind: 'user',
-    connection_id: 'con_customers',
-    identifier: 'alice@example.com',
-    user_id: 'auth0|alice',
-    ip: null,
-    attempts: 10,
-    created_at: T0,
-    updated_at: T0,
-    expires_at: null,
-    lifted_at: null,
-    notified_at: null,
-    ...extra,
-  });
+  const block = (id: string, extra: Partial<BlockRow> = {}): BlockRow => blockRow(id, T0, extra);
 
   it('round-trips every field', async () => {
     const b = block('b_round', {
