@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManagementApiError } from 'auth0';
 import { decodeJwt } from 'jose';
+import { getSetting, putSetting } from '../../src/store/repos/settings.js';
 import { ALICE, SECRET, tokenRequest } from '../helpers/app.js';
 import { type ManagementHarness, startManagement } from '../helpers/management.js';
 import { storeKinds } from '../helpers/stores.js';
@@ -212,13 +213,23 @@ for (const kind of storeKinds) {
           [again.data.id, 'first'],
         ].sort(),
       );
-      // A second rename, and back: still the same id.
+      // A second rename: still the same id.
       await h.management.actions.update({ id }, { name: 'third' });
       assert.equal((await h.management.actions.get({ id })).data.name, 'third');
+      await h.management.actions.delete({ id: again.data.id! });
+
+      // An apply (a tenant file) gives the action's first name to a new one: that one's derived
+      // id is held by the renamed action, so it gets another, which stays when the holder goes.
+      await h.management.actions.update({ id }, { name: 'renamed' });
+      const stored = (await getSetting<unknown[]>(h.rt.store.db, 'actions')) ?? [];
+      await putSetting(h.rt.store.db, 'actions', [...stored, { name: 'first', trigger: 'post-login', code }]);
+      const applied = (await h.management.actions.getAll()).data.actions!.find((a) => a.name === 'first')!;
+      assert.notEqual(applied.id, id);
+      assert.equal((await h.management.actions.get({ id })).data.name, 'renamed');
       await h.management.actions.delete({ id });
       await assert.rejects(h.management.actions.get({ id }), notFound());
-      assert.equal((await h.management.actions.get({ id: again.data.id! })).data.name, 'first');
-      await h.management.actions.delete({ id: again.data.id! });
+      assert.equal((await h.management.actions.get({ id: applied.id! })).data.name, 'first');
+      await h.management.actions.delete({ id: applied.id! });
 
       const rule = await h.management.rules.create({ name: 'r-old', script: CLAIM_RULE });
       const rid = rule.data.id!;

@@ -158,9 +158,7 @@ function idsAfter<T>(
 ): IdMap {
   const prefix = section.idPrefix;
   if (!prefix) return kept;
-  const keys = new Set(next.map((x) => section.keyOf(x)));
-  const ids: IdMap = {};
-  for (const [k, v] of Object.entries(kept)) if (keys.has(k)) ids[k] = v;
+  const ids = idsKept(section, before, next, kept);
   const key = section.keyOf(next[index]!);
   if (id !== undefined) {
     if (id !== derivedId(prefix, key) || Object.hasOwn(kept, key)) ids[key] = id;
@@ -169,6 +167,24 @@ function idsAfter<T>(
   delete ids[key]; // a new item: nothing of an earlier one with its key
   const inUse = new Set(before.map((x) => x.id));
   if (inUse.has(derivedId(prefix, key))) ids[key] = prefix + randomBytes(12).toString('base64url');
+  return ids;
+}
+
+/**
+ * The kept ids of the items still in `next`, and of each item whose id is
+ * not its key's derived one (withIds gave it another, its own being held
+ * by a renamed item): kept from now on, so that it does not change when
+ * the holder goes.
+ */
+function idsKept<T>(section: ListSection<T>, before: WithId<T>[], next: T[], kept: IdMap): IdMap {
+  const prefix = section.idPrefix!;
+  const keys = new Set(next.map((x) => section.keyOf(x)));
+  const ids: IdMap = {};
+  for (const [k, v] of Object.entries(kept)) if (keys.has(k)) ids[k] = v;
+  for (const x of before) {
+    const k = section.keyOf(x.item);
+    if (keys.has(k) && !Object.hasOwn(ids, k) && x.id !== derivedId(prefix, k)) ids[k] = x.id;
+  }
   return ids;
 }
 
@@ -193,11 +209,13 @@ export async function removeItem<T>(
   id: string,
   now: number,
 ): Promise<void> {
-  const found = await getItem(store, section, id);
-  const next = (await sectionList<T>(store, section.key)).filter((_, i) => i !== found.index);
+  const list = await sectionList<T>(store, section.key);
   const kept = await idMapOf(store, section as ListSection<unknown>);
-  const ids = { ...kept };
-  delete ids[section.keyOf(found.item)];
+  const before = withIds(section, list, kept);
+  const found = before.find((x) => x.id === id);
+  if (!found) throw notFound(section.what);
+  const next = list.filter((_, i) => i !== found.index);
+  const ids = section.idPrefix ? idsKept(section, before, next, kept) : kept;
   await writeObjects(store, { [section.key]: next } as TenantDoc, section.key, {
     now,
     settings: await idSetting(store, section, kept, ids),
