@@ -9,12 +9,15 @@ import type { AddressInfo } from 'node:net';
 export interface TcpProxy {
   port: number;
   freeze(): void;
+  /** Freezes once the server sends a chunk that `match`es (that chunk still reaches the client). */
+  freezeAfterServer(match: (chunk: Buffer) => boolean): void;
   unfreeze(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let frozen = false;
+  let trigger: ((chunk: Buffer) => boolean) | undefined;
   const pairs = new Set<{ flush(): void; destroy(): void }>();
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
@@ -24,7 +27,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       else to.write(chunk);
     };
     client.on('data', forward(upstream));
-    upstream.on('data', forward(client));
+    const toClient = forward(client);
+    upstream.on('data', (chunk: Buffer) => {
+      toClient(chunk);
+      if (trigger?.(chunk)) {
+        trigger = undefined;
+        frozen = true;
+      }
+    });
     const pair = {
       flush() {
         for (const [to, chunk] of held.splice(0)) if (!to.destroyed) to.write(chunk);
@@ -51,6 +61,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port: (server.address() as AddressInfo).port,
     freeze() {
       frozen = true;
+    },
+    freezeAfterServer(match) {
+      trigger = match;
     },
     unfreeze() {
       frozen = false;

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { compiled } from '../../src/store/compiled.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
 import { UnavailableError } from '../../src/store/unavailable.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 const PG_URL = process.env.TESSERA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -77,6 +78,36 @@ describe('PostgreSQL: compiled queries are prepared once per connection', {
     // The next request finds a connection whose statements are fresh.
     const rows = await store.db.transaction().execute((trx) => settingByKey.execute(trx, 'k'));
     assert.deepEqual(rows.rows, [{ key: 'k', value: '"v"', extra_one: null, extra_two: null }]);
+  });
+
+  it('the unprepared run again after a stale statement is an outage like any statement: 503, connection replaced', async () => {
+    // The store reaches PostgreSQL through a proxy that freezes once PostgreSQL answers 0A000
+    // (cached plan must not change result type): the query's run again then gets no answer.
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(PG_URL).port || 5432) });
+    const url = new URL(PG_URL);
+    url.port = String(proxy.port);
+    const viaProxy = openStore(url.toString(), {
+      schema,
+      poolSize: 1,
+      statementTimeoutMs: 300,
+      acquireTimeoutMs: 2000,
+    });
+    try {
+      await settingByKey.execute(viaProxy.db, 'k'); // prepared on the proxied connection
+      await admin.query(`ALTER TABLE ${schema}.settings ADD COLUMN extra_three text`);
+      proxy.freezeAfterServer((chunk) => chunk.includes('C0A000'));
+      await assert.rejects(
+        settingByKey.execute(viaProxy.db, 'k'),
+        (err: unknown) => err instanceof UnavailableError && err.cause !== undefined,
+      );
+      proxy.unfreeze();
+      // The broken connection is not pooled again: the next query gets a new one.
+      const rows = (await settingByKey.execute(viaProxy.db, 'k')).rows as Record<string, unknown>[];
+      assert.equal(rows[0]?.extra_three, null);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
   });
 
   it('prepared: false prepares nothing (a pooler that cannot keep prepared statements)', async () => {
