@@ -80,9 +80,9 @@ function errorsByUser(records: unknown[], lines: string[]): ImportError[] {
  * `POST /jobs/users-imports`: checks the connection (a database connection)
  * and that the file is a JSON array, records a pending job and imports in
  * the background (identity/import.ts: every record checked; an existing
- * user is an error, or with `upsert` updated). The file stays in this process's memory only (never in
- * the database: it holds password hashes), so a job cut short by a crash
- * is not resumed but failed (jobs.ts).
+ * user is an error, or with `upsert` updated). The file stays in this
+ * process's memory only (never in the database: it holds password
+ * hashes), so a job cut short by a crash is not resumed but failed (jobs.ts).
  */
 export async function startImportJob(rt: Runtime, input: ImportJobInput): Promise<Job> {
   const db = rt.store.db;
@@ -95,6 +95,7 @@ export async function startImportJob(rt: Runtime, input: ImportJobInput): Promis
   if (conn.strategy !== 'auth0')
     throw new UserError('invalid', `connection_id: "${conn.name}" is not a database connection`);
   const records = parseFile(input.file);
+  const upsert = input.upsert === true;
   const now = rt.now();
   const job: Job = {
     id: newJobId(),
@@ -103,14 +104,13 @@ export async function startImportJob(rt: Runtime, input: ImportJobInput): Promis
     client_id: input.clientId ?? null,
     connection_id: conn.id,
     connection: conn.name,
-    payload: JSON.stringify({ external_id: input.externalId ?? null, upsert: input.upsert === true }),
+    payload: JSON.stringify({ external_id: input.externalId ?? null, upsert }),
     summary: null,
     errors: null,
     created_at: now,
     updated_at: now,
   };
   await insertJob(db, job);
-  const upsert = input.upsert === true;
   backgroundOf(rt, rt.log).run(`users import ${job.id}`, () => runImport(rt, job, records, upsert));
   return job;
 }
