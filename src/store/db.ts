@@ -22,6 +22,7 @@ import { drainWrites, registerWriteGroup } from './write-group.js';
 import { withStoreErrors } from './errors.js';
 import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
+import { ownSchemaView } from './own-schema.js';
 import { createPgPool } from './pg-pool.js';
 import { UnavailableError } from './unavailable.js';
 import type { Database } from './schema.js';
@@ -192,9 +193,10 @@ function withStatementCache(sqlite: SQLite.Database): StatementCache {
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */
 export async function migrate(store: Store): Promise<string[]> {
-  // Kysely looks for its bookkeeping tables by name across schemas: name ours explicitly.
+  // Kysely looks for its bookkeeping tables by name across schemas: name ours explicitly, and let
+  // it see only the store's own schema (own-schema.ts).
   const migrator = new Migrator({
-    db: store.db,
+    db: store.dialect === 'postgres' ? ownSchemaView(store.db) : store.db,
     provider: migrationProvider,
     ...(store.schema ? { migrationTableSchema: store.schema } : {}),
   });
