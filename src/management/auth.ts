@@ -3,6 +3,7 @@ import { decodeJwt, type JWTPayload } from 'jose';
 import { managementErrors } from '../errors/index.js';
 import { verifyAccessToken } from '../tokens/access-token.js';
 import { parseScope } from '../tokens/scopes.js';
+import type { ManagementContext } from './context.js';
 import { takeClientRate } from './rate-limit.js';
 import { auditRefusal } from './refusal-audit.js';
 
@@ -81,6 +82,23 @@ export function requireScope(...scopes: [string, ...string[]]) {
     }
     request.managementCaller = { clientId, scopes: granted };
   };
+}
+
+/**
+ * Refuses (403, audited as requireScope's refusals are) a caller who passed
+ * its route's requireScope but lacks `scope`, which this particular request
+ * also needs (what its body asks for goes beyond the route's own scope).
+ */
+export async function requireAlso(
+  ctx: ManagementContext,
+  request: FastifyRequest,
+  scope: string,
+): Promise<void> {
+  const caller = callerOf(request);
+  if (caller.scopes.includes(scope)) return;
+  const refusal = managementErrors.insufficientScope([scope]);
+  await auditRefusal(ctx, request, caller.clientId, refusal);
+  throw refusal;
 }
 
 /** The caller of a route behind `requireScope` (a route without it is a programming error). */

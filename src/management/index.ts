@@ -13,6 +13,7 @@ import { anomalyRoutes } from './routes/anomaly.js';
 import { logsRoutes } from './routes/logs.js';
 import { ticketsRoutes } from './routes/tickets.js';
 import { jobsRoutes } from './routes/jobs.js';
+import { actionTriggersRoutes } from './routes/action-triggers.js';
 import { actionsRoutes } from './routes/actions.js';
 import { attackProtectionRoutes } from './routes/attack-protection.js';
 import { clientGrantsRoutes } from './routes/client-grants.js';
@@ -77,6 +78,7 @@ export async function managementApi(app: FastifyInstance, opts: ManagementOption
   await app.register(clientGrantsRoutes);
   await app.register(rulesRoutes);
   await app.register(actionsRoutes);
+  await app.register(actionTriggersRoutes);
   await app.register(rulesConfigsRoutes);
   await app.register(tenantSettingsRoutes);
   await app.register(attackProtectionRoutes);

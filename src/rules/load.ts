@@ -17,14 +17,22 @@ export async function loadLoginScripts(db: Kysely<Database>): Promise<LoginScrip
   ]);
   if (!rules?.length && !actions?.length) return undefined;
   const enabledRules = inOrder((rules ?? []).filter((r) => r.enabled !== false));
-  const enabledActions = inOrder(
-    (actions ?? []).filter((a) => a.enabled !== false && a.trigger === 'post-login'),
-  );
+  const enabledActions = boundActions(actions ?? []);
   if (enabledRules.length === 0 && enabledActions.length === 0) return undefined;
   return { rules: enabledRules, actions: enabledActions };
 }
 
-function inOrder<T extends { order?: number }>(items: T[]): T[] {
+/**
+ * The actions a login runs (post-login, not disabled), in their running
+ * order: what the Management API calls the trigger's bindings.
+ */
+export function boundActions<T extends Pick<ActionDef, 'enabled' | 'trigger' | 'order'>>(
+  actions: readonly T[],
+): T[] {
+  return inOrder(actions.filter((a) => a.enabled !== false && a.trigger === 'post-login'));
+}
+
+function inOrder<T extends { order?: number }>(items: readonly T[]): T[] {
   // Array.prototype.sort is stable: equal orders keep their file order.
   return [...items].sort(
     (a, b) => (a.order ?? Number.MAX_SAFE_INTEGER) - (b.order ?? Number.MAX_SAFE_INTEGER),

@@ -23,6 +23,8 @@ export const MANAGEMENT_SCOPES: readonly string[] = [
     'authentication_methods',
     'role_members',
   ),
+  'read:triggers',
+  'update:triggers',
   'create:user_tickets',
   'read:client_keys',
   'read:rules_configs',

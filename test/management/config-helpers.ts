@@ -6,6 +6,8 @@ export const CONFIG_SCOPES = [
     `update:${t}`,
     `delete:${t}`,
   ]),
+  'read:triggers',
+  'update:triggers',
   'read:rules_configs',
   'update:rules_configs',
   'delete:rules_configs',

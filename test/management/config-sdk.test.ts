@@ -166,7 +166,7 @@ for (const kind of storeKinds) {
       await assert.rejects(h.management.rules.get({ id }), notFound());
     });
 
-    it('actions: create, get, update, deploy, delete', async () => {
+    it('actions: create, get, update, deploy, bind, unbind, delete', async () => {
       const created = await h.management.actions.create({
         name: 'tag',
         supported_triggers: [{ id: 'post-login', version: 'v3' }],
@@ -184,6 +184,32 @@ for (const kind of storeKinds) {
       assert.equal(updated.data.code, 'exports.onExecutePostLogin = async () => {};');
       assert.equal((await h.management.actions.deploy({ id })).status, 200);
       assert.equal((await h.management.actions.getAll()).data.actions?.length, 1);
+      // Created and deployed, it runs once bound to the trigger (as in Auth0), until unbound.
+      const claim = async () =>
+        decodeJwt((await login('acme-web', SECRET)).json().access_token)['https://acme.test/action'];
+      await h.management.actions.update(
+        { id },
+        {
+          code: "exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('https://acme.test/action', 'ran'); };",
+        },
+      );
+      assert.equal(await claim(), undefined);
+      const bound = await h.management.actions.updateTriggerBindings(
+        { triggerId: 'post-login' },
+        { bindings: [{ ref: { type: 'action_name', value: 'tag' }, display_name: 'tag' }] },
+      );
+      assert.deepEqual(
+        bound.data.bindings.map((b) => b.action.id),
+        [id],
+      );
+      assert.equal(await claim(), 'ran');
+      const listed = await h.management.actions.getTriggerBindings({ triggerId: 'post-login' });
+      assert.deepEqual(
+        listed.data.bindings.map((b) => b.display_name),
+        ['tag'],
+      );
+      await h.management.actions.updateTriggerBindings({ triggerId: 'post-login' }, { bindings: [] });
+      assert.equal(await claim(), undefined);
       await h.management.actions.delete({ id });
       await assert.rejects(h.management.actions.get({ id }), notFound());
     });

@@ -5,7 +5,7 @@ import { Name, strict, Text } from '../../schemas/common.js';
 import { ACTIONS, actionView, createActionObject, updateActionObject } from '../../tenant/objects/actions.js';
 import { getItem, listItems, removeItem } from '../../tenant/objects/sections.js';
 import { audited } from '../audit.js';
-import { requireScope } from '../auth.js';
+import { requireAlso, requireScope } from '../auth.js';
 import { PagingFields, pageOf } from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 
@@ -50,7 +50,19 @@ const ListQuery = Type.Object(PagingFields, { additionalProperties: false });
 type ListQuery = Static<typeof ListQuery>;
 const tags = ['actions'];
 
-/** Actions: CRUD of the tenant file's `actions` through the one write path; deploy answers the action. */
+/**
+ * Whether a create or an update also binds or unbinds the action, or moves
+ * it among the bound ones (`enabled`, `order`: Tessera's shorthand for the
+ * trigger's bindings), which takes update:triggers as the bindings do.
+ */
+const bindsIt = (body: { enabled?: unknown; order?: unknown }) =>
+  body.enabled !== undefined || body.order !== undefined;
+
+/**
+ * Actions: CRUD of the tenant file's `actions` through the one write path;
+ * deploy answers the action. One created here is not bound (it runs once
+ * bound: action-triggers.ts), as in Auth0.
+ */
 export async function actionsRoutes(app: FastifyInstance): Promise<void> {
   const { rt } = app.management;
 
@@ -114,6 +126,7 @@ export async function actionsRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
+      if (bindsIt(request.body)) await requireAlso(app.management, request, 'update:triggers');
       const a = await audited(
         request,
         { description: 'Create an Action', details: { name: request.body.name } },
@@ -137,6 +150,7 @@ export async function actionsRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { id } = request.params;
+      if (bindsIt(request.body)) await requireAlso(app.management, request, 'update:triggers');
       const a = await audited(
         request,
         { description: 'Update an Action', details: { id, fields: Object.keys(request.body) } },

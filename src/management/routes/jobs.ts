@@ -6,8 +6,7 @@ import { type ImportJobInput, MAX_IMPORT_FILE_BYTES, startImportJob } from '../.
 import { getJob, type Job, verificationEmailJob } from '../../identity/jobs.js';
 import { strict } from '../../schemas/common.js';
 import { audited } from '../audit.js';
-import { callerOf, requireScope } from '../auth.js';
-import { auditRefusal } from '../refusal-audit.js';
+import { callerOf, requireAlso, requireScope } from '../auth.js';
 import { AUTH_ERRORS, ErrorBody } from '../schemas.js';
 import { answer } from '../wire.js';
 
@@ -206,11 +205,7 @@ export async function jobsRoutes(app: FastifyInstance): Promise<void> {
       if (!form.ok) return refuse(reply, form.status, form.message);
       const caller = callerOf(request);
       // An upsert changes existing users (their passwords too): it needs what PATCH /users needs.
-      if (form.input.upsert && !caller.scopes.includes('update:users')) {
-        const refusal = managementErrors.insufficientScope(['update:users']);
-        await auditRefusal(app.management, request, caller.clientId, refusal);
-        throw refusal;
-      }
+      if (form.input.upsert) await requireAlso(app.management, request, 'update:users');
       const input = { ...form.input, clientId: caller.clientId };
       const job = await audited(
         request,

@@ -60,9 +60,13 @@ export function actionView(id: string, a: Action) {
   };
 }
 
-/** Creates an action through apply (409 when the name is taken). */
+/**
+ * Creates an action through apply (409 when the name is taken). It is not
+ * bound to the trigger unless `enabled` says so: as in Auth0, a created
+ * action runs only once bound (action-bindings.ts).
+ */
 export function createActionObject(store: Store, input: ActionInput, now: number) {
-  return putItem(store, ACTIONS, actionOf(input), now);
+  return putItem(store, ACTIONS, actionOf({ ...input, enabled: input.enabled ?? false }), now);
 }
 
 /** Changes an action through apply (a rename keeps the id: sections.ts). */

@@ -202,6 +202,30 @@ async function idSetting<T>(
   return { [OBJECT_IDS_SETTING]: { ...all, [section.key]: ids } };
 }
 
+/**
+ * Rewrites the items of the section, keys and places unchanged (the post-login
+ * bindings change several actions at once), through apply, one change at a
+ * time. `change` sees every item with its id and answers the new list.
+ */
+export function rewriteItems<T>(
+  store: Store,
+  section: ListSection<T>,
+  change: (items: WithId<T>[]) => T[],
+  now: number,
+): Promise<WithId<T>[]> {
+  return serially(async () => {
+    const kept = await idMapOf(store, section as ListSection<unknown>);
+    const before = withIds(section, await sectionList<T>(store, section.key), kept);
+    const next = change(before);
+    const same =
+      next.length === before.length &&
+      next.every((x, i) => section.keyOf(x) === section.keyOf(before[i]!.item));
+    if (!same) throw new Error(`rewriteItems: the ${section.what} list must keep its keys and places`);
+    await writeObjects(store, { [section.key]: next } as TenantDoc, section.key, { now });
+    return withIds(section, next, kept);
+  });
+}
+
 /** Removes the item with that id (404 when absent), through apply. */
 export async function removeItem<T>(
   store: Store,
