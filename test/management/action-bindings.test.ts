@@ -219,6 +219,27 @@ for (const kind of storeKinds) {
       await cleanUp(a.id);
     });
 
+    it('lists actions filtered as Auth0 does: triggerId, actionName, deployed, installed', async () => {
+      const a = await create('listed-a');
+      const b = await create('listed-b');
+      const names = async (query: string) => {
+        const res = await call('GET', `actions/actions?${query}`, full);
+        assert.equal(res.statusCode, 200, res.body);
+        return (res.json().actions as { name: string }[]).map((x) => x.name);
+      };
+      assert.deepEqual(await names('actionName=listed-b'), ['listed-b']);
+      assert.deepEqual(await names('actionName=listed'), [], 'a name matches whole');
+      assert.deepEqual(await names('triggerId=post-login'), ['listed-a', 'listed-b']);
+      assert.deepEqual(await names('triggerId=credentials-exchange'), []);
+      // Every action is deployed (Tessera keeps no drafts) and none is a marketplace integration.
+      assert.deepEqual(await names('deployed=true&actionName=listed-a'), ['listed-a']);
+      assert.deepEqual(await names('installed=true'), []);
+      assert.deepEqual(await names('installed=false&per_page=1&page=1'), ['listed-b']);
+      const bad = await call('GET', 'actions/actions?deployed=maybe', full);
+      assert.equal(bad.statusCode, 400);
+      await cleanUp(a.id, b.id);
+    });
+
     it('lists the one trigger Tessera supports', async () => {
       const res = await call('GET', 'actions/triggers', full);
       assert.deepEqual(

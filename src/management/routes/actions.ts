@@ -46,7 +46,20 @@ const ActionView = Type.Object(
   { id: Type.String(), name: Type.String(), code: Type.String() },
   { additionalProperties: true, description: "An action in Auth0's shape (secret names only)." },
 );
-const ListQuery = Type.Object(PagingFields, { additionalProperties: false });
+const ListQuery = Type.Object(
+  {
+    ...PagingFields,
+    triggerId: Type.Optional(Type.String({ maxLength: 64, description: 'Only actions of this trigger.' })),
+    actionName: Type.Optional(Type.String({ maxLength: 255, description: 'Only the action of this name.' })),
+    deployed: Type.Optional(
+      Type.Boolean({ description: 'true: only deployed actions (all are: Tessera keeps no drafts).' }),
+    ),
+    installed: Type.Optional(
+      Type.Boolean({ description: 'true: only marketplace integrations (Tessera has none).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 type ListQuery = Static<typeof ListQuery>;
 const tags = ['actions'];
 
@@ -87,7 +100,15 @@ export async function actionsRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const page = pageOf(request.query);
-      const all = (await listItems(rt.store, ACTIONS)).map((a) => actionView(a.id, a.item));
+      const { triggerId, actionName, installed } = request.query;
+      const all = (await listItems(rt.store, ACTIONS))
+        .filter(
+          ({ item }) =>
+            (triggerId === undefined || item.trigger === triggerId) &&
+            (actionName === undefined || item.name === actionName) &&
+            installed !== true,
+        )
+        .map((a) => actionView(a.id, a.item));
       return {
         actions: all.slice(page.offset, page.offset + page.limit),
         total: all.length,
