@@ -13,7 +13,8 @@ import {
 } from '../../tenant/objects/clients.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
-import { PagedResponse, PagingQuery, pageArray, pageOf } from '../paging.js';
+import { FieldsFields, FieldsQuery, selectFields } from '../fields.js';
+import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
 import { AUTH_ERRORS, ErrorBody } from '../schemas.js';
 
 const { client_id, token_endpoint_auth_method, grant_types, ...optional } = Client.properties;
@@ -51,6 +52,25 @@ const ClientParams = Type.Object(
 );
 type ClientParams = Static<typeof ClientParams>;
 
+const ListQuery = Type.Object(
+  {
+    ...PagingFields,
+    ...FieldsFields,
+    is_global: Type.Optional(Type.Boolean({ description: 'true: the global client (Tessera has none).' })),
+    is_first_party: Type.Optional(
+      Type.Boolean({ description: 'Only first-party (or third-party) clients.' }),
+    ),
+    app_type: Type.Optional(Type.String({ maxLength: 256, description: 'Comma-separated app types.' })),
+    client_ids: Type.Optional(Type.String({ maxLength: 10_000, description: 'Comma-separated client ids.' })),
+  },
+  { additionalProperties: false },
+);
+type ListQuery = Static<typeof ListQuery>;
+
+/** The comma-separated values of a query field, or undefined when not given. */
+const listOf = (v: string | undefined) =>
+  v === undefined ? undefined : new Set(v.split(',').map((x) => x.trim()));
+
 const view = (r: ClientWithSecret) => (r.secret ? { ...r.client, client_secret: r.secret } : r.client);
 const tags = ['clients'];
 
@@ -58,21 +78,38 @@ const tags = ['clients'];
 export async function clientsRoutes(app: FastifyInstance): Promise<void> {
   const { rt } = app.management;
 
-  app.get<{ Querystring: PagingQuery }>(
+  app.get<{ Querystring: ListQuery }>(
     '/clients',
     {
       onRequest: requireScope('read:clients'),
       schema: {
         tags,
         summary: 'List clients',
-        querystring: PagingQuery,
+        querystring: ListQuery,
         response: { 200: PagedResponse('clients', ClientView), ...AUTH_ERRORS },
       },
     },
-    async (request) => pageArray('clients', await listClientObjects(rt.store), pageOf(request.query)),
+    async (request) => {
+      const q = request.query;
+      const types = listOf(q.app_type);
+      const ids = listOf(q.client_ids);
+      const chosen = (await listClientObjects(rt.store)).filter(
+        (c) =>
+          q.is_global !== true &&
+          // A client is first-party unless it says otherwise (Auth0's default).
+          (q.is_first_party === undefined || (c.is_first_party ?? true) === q.is_first_party) &&
+          (!types || types.has(c.app_type ?? '')) &&
+          (!ids || ids.has(c.client_id)),
+      );
+      return pageArray(
+        'clients',
+        chosen.map((c) => selectFields(c, q)),
+        pageOf(q),
+      );
+    },
   );
 
-  app.get<{ Params: ClientParams }>(
+  app.get<{ Params: ClientParams; Querystring: FieldsQuery }>(
     '/clients/:client_id',
     {
       onRequest: requireScope('read:clients'),
@@ -80,10 +117,11 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: 'Get a client',
         params: ClientParams,
+        querystring: FieldsQuery,
         response: { 200: ClientView, 404: ErrorBody, ...AUTH_ERRORS },
       },
     },
-    async (request) => getClientObject(rt.store, request.params.client_id),
+    async (request) => selectFields(await getClientObject(rt.store, request.params.client_id), request.query),
   );
 
   app.post<{ Body: Static<typeof CreateClientBody> }>(

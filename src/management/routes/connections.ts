@@ -11,6 +11,7 @@ import {
 } from '../../tenant/objects/connections.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
+import { FieldsFields, FieldsQuery, manyOf, OneOrMany, selectFields } from '../fields.js';
 import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 
@@ -28,7 +29,12 @@ const ConnectionView = Type.Object(
 );
 
 const ListQuery = Type.Object(
-  { ...PagingFields, strategy: Type.Optional(Type.String({ maxLength: 64 })) },
+  {
+    ...PagingFields,
+    ...FieldsFields,
+    strategy: OneOrMany(Type.String({ maxLength: 64 }), 'Only connections of these strategies.'),
+    name: Type.Optional(Type.String({ maxLength: 128, description: 'Only the connection of this name.' })),
+  },
   { additionalProperties: false },
 );
 type ListQuery = Static<typeof ListQuery>;
@@ -50,13 +56,21 @@ export async function connectionsRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const { strategy } = request.query;
-      const all = (await listConnectionObjects(rt.store)).filter((c) => !strategy || c.strategy === strategy);
-      return pageArray('connections', all, pageOf(request.query));
+      const q = request.query;
+      const strategies = manyOf(q.strategy);
+      const all = (await listConnectionObjects(rt.store)).filter(
+        (c) =>
+          (!strategies || strategies.includes(c.strategy)) && (q.name === undefined || c.name === q.name),
+      );
+      return pageArray(
+        'connections',
+        all.map((c) => selectFields(c, q)),
+        pageOf(q),
+      );
     },
   );
 
-  app.get<{ Params: IdParams }>(
+  app.get<{ Params: IdParams; Querystring: FieldsQuery }>(
     '/connections/:id',
     {
       onRequest: requireScope('read:connections'),
@@ -64,10 +78,11 @@ export async function connectionsRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: 'Get a connection',
         params: IdParams,
+        querystring: FieldsQuery,
         response: { 200: ConnectionView, 404: ErrorBody, ...AUTH_ERRORS },
       },
     },
-    async (request) => getConnectionObject(rt.store, request.params.id),
+    async (request) => selectFields(await getConnectionObject(rt.store, request.params.id), request.query),
   );
 
   app.post<{ Body: Connection }>(

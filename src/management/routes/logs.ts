@@ -4,6 +4,7 @@ import { managementErrors } from '../../errors/index.js';
 import { LogQueryError, MAX_QUERY_LENGTH } from '../../events/log-query.js';
 import { getLog, type LogEvent, publicDetails, searchLogs } from '../../events/logs.js';
 import { requireScope } from '../auth.js';
+import { FieldsFields, selectFields } from '../fields.js';
 import { MAX_PER_PAGE, PagedResponse, PagingFields, pageOf, pagedAnswer } from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 
@@ -54,10 +55,7 @@ const LogsQuery = Type.Object(
         description: `With from: at most this many (≤ ${MAX_PER_PAGE}).`,
       }),
     ),
-    fields: Type.Optional(
-      Type.String({ maxLength: 512, description: 'Comma-separated fields to include (or exclude).' }),
-    ),
-    include_fields: Type.Optional(Type.Boolean()),
+    ...FieldsFields,
   },
   { additionalProperties: false },
 );
@@ -79,13 +77,6 @@ function logView(e: LogEvent) {
     connection_id: e.connection_id ?? null,
     details: e.details ? (publicDetails(e.details) as Record<string, unknown>) : null,
   };
-}
-
-/** `fields` / `include_fields`: keep (or drop) the named fields. */
-function pick(view: Record<string, unknown>, fields: string | undefined, include = true) {
-  if (!fields) return view;
-  const names = new Set(fields.split(',').map((f) => f.trim()));
-  return Object.fromEntries(Object.entries(view).filter(([k]) => names.has(k) === include));
 }
 
 /**
@@ -121,7 +112,7 @@ export async function logsRoutes(app: FastifyInstance): Promise<void> {
           from: query.from,
           withTotal: page.includeTotals && !checkpoint,
         });
-        const views = events.map((e) => pick(logView(e), query.fields, query.include_fields ?? true));
+        const views = events.map((e) => selectFields(logView(e), query));
         if (checkpoint) return views;
         return pagedAnswer('logs', views, total ?? 0, { ...page, limit });
       } catch (err) {

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { strict } from '../../schemas/common.js';
 import { ResourceServer } from '../../schemas/resource-server.js';
@@ -11,7 +11,8 @@ import {
 } from '../../tenant/objects/resource-servers.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
-import { PagedResponse, PagingQuery, pageArray, pageOf } from '../paging.js';
+import { manyOf, OneOrMany } from '../fields.js';
+import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 
 const { identifier: _i, ...changeable } = ResourceServer.properties;
@@ -26,25 +27,39 @@ const ResourceServerView = Type.Object(
   { id: Type.String(), identifier: Type.String() },
   { additionalProperties: true, description: 'An API (resource server), the tenant file fields and its id.' },
 );
+const ListQuery = Type.Object(
+  {
+    ...PagingFields,
+    identifiers: OneOrMany(Type.String({ maxLength: 1024 }), 'Only the APIs with these identifiers.'),
+    include_fields: Type.Optional(Type.Boolean({ description: 'Accepted (Auth0 sends it); no effect.' })),
+  },
+  { additionalProperties: false },
+);
+type ListQuery = Static<typeof ListQuery>;
 const tags = ['resource-servers'];
 
 /** APIs (resource servers): CRUD by id or identifier, through the tenant objects' one write path. */
 export async function resourceServersRoutes(app: FastifyInstance): Promise<void> {
   const { rt } = app.management;
 
-  app.get<{ Querystring: PagingQuery }>(
+  app.get<{ Querystring: ListQuery }>(
     '/resource-servers',
     {
       onRequest: requireScope('read:resource_servers'),
       schema: {
         tags,
         summary: 'List APIs',
-        querystring: PagingQuery,
+        querystring: ListQuery,
         response: { 200: PagedResponse('resource_servers', ResourceServerView), ...AUTH_ERRORS },
       },
     },
-    async (request) =>
-      pageArray('resource_servers', await listResourceServerObjects(rt.store), pageOf(request.query)),
+    async (request) => {
+      const identifiers = manyOf(request.query.identifiers);
+      const all = (await listResourceServerObjects(rt.store)).filter(
+        (r) => !identifiers || identifiers.includes(r.identifier),
+      );
+      return pageArray('resource_servers', all, pageOf(request.query));
+    },
   );
 
   app.get<{ Params: IdParams }>(

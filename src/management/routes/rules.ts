@@ -6,6 +6,7 @@ import { RULES, ruleView } from '../../tenant/objects/rules.js';
 import { getItem, listItems, putItem, removeItem, updateItem } from '../../tenant/objects/sections.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
+import { FieldsFields, FieldsQuery, selectFields } from '../fields.js';
 import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 
@@ -25,7 +26,7 @@ const RuleView = Type.Object(
 );
 
 const ListQuery = Type.Object(
-  { ...PagingFields, enabled: Type.Optional(Type.Boolean()) },
+  { ...PagingFields, ...FieldsFields, enabled: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 );
 type ListQuery = Static<typeof ListQuery>;
@@ -50,11 +51,15 @@ export async function rulesRoutes(app: FastifyInstance): Promise<void> {
       const all = (await listItems(rt.store, RULES)).map((r) => ruleView(r.id, r.item));
       const { enabled } = request.query;
       const chosen = enabled === undefined ? all : all.filter((r) => r.enabled === enabled);
-      return pageArray('rules', chosen, pageOf(request.query));
+      return pageArray(
+        'rules',
+        chosen.map((r) => selectFields(r, request.query)),
+        pageOf(request.query),
+      );
     },
   );
 
-  app.get<{ Params: IdParams }>(
+  app.get<{ Params: IdParams; Querystring: FieldsQuery }>(
     '/rules/:id',
     {
       onRequest: requireScope('read:rules'),
@@ -62,12 +67,13 @@ export async function rulesRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: 'Get a rule',
         params: IdParams,
+        querystring: FieldsQuery,
         response: { 200: RuleView, 404: ErrorBody, ...AUTH_ERRORS },
       },
     },
     async (request) => {
       const r = await getItem(rt.store, RULES, request.params.id);
-      return ruleView(r.id, r.item);
+      return selectFields(ruleView(r.id, r.item), request.query);
     },
   );
 

@@ -3,35 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { managedUsersByEmail, searchManagedUsers } from '../../identity/find-users.js';
 import { MAX_QUERY_LENGTH } from '../../identity/user-search.js';
 import { requireScope } from '../auth.js';
+import { FieldsFields, selectFields } from '../fields.js';
 import { PagedResponse, PagingFields, pageOf, pagedAnswer } from '../paging.js';
 import { AUTH_ERRORS } from '../schemas.js';
 import { UserView, userView } from '../user-view.js';
-
-/** `fields` and `include_fields` (Auth0's): which fields of each user to answer, or to leave out. */
-const FieldsFields = {
-  fields: Type.Optional(
-    Type.String({ maxLength: 1000, description: 'Comma-separated user fields to include (or exclude).' }),
-  ),
-  include_fields: Type.Optional(
-    Type.Boolean({ description: 'true (default): only `fields`; false: all but `fields`.' }),
-  ),
-};
-
-/** Applies `fields` / `include_fields` to a user view. */
-function selectFields(
-  view: Record<string, unknown>,
-  q: { fields?: string; include_fields?: boolean },
-): Record<string, unknown> {
-  if (!q.fields) return view;
-  const names = new Set(
-    q.fields
-      .split(',')
-      .map((f) => f.trim())
-      .filter(Boolean),
-  );
-  const include = q.include_fields !== false;
-  return Object.fromEntries(Object.entries(view).filter(([k]) => names.has(k) === include));
-}
 
 const SearchQuery = Type.Object(
   {
