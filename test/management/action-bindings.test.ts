@@ -219,6 +219,39 @@ for (const kind of storeKinds) {
       await cleanUp(a.id);
     });
 
+    it('a bound action is deleted only with force=true (its binding goes with it), as in Auth0', async () => {
+      const a = await create('bound-one');
+      const b = await create('kept');
+      assert.equal(
+        (
+          await bind([
+            { ref: { type: 'action_id', value: a.id } },
+            { ref: { type: 'action_id', value: b.id } },
+          ])
+        ).statusCode,
+        200,
+      );
+      const refused = await call('DELETE', `actions/actions/${a.id}`, full);
+      assert.deepEqual(
+        [refused.statusCode, refused.json()],
+        [
+          409,
+          {
+            statusCode: 409,
+            error: 'Conflict',
+            message:
+              'The action is bound to the post-login trigger: unbind it (PATCH /actions/triggers/post-login/bindings) or delete it with force=true.',
+            errorCode: 'conflict',
+          },
+        ],
+      );
+      assert.deepEqual(await bound(), ['bound-one', 'kept'], 'nothing was deleted');
+      assert.equal((await call('DELETE', `actions/actions/${a.id}?force=true`, full)).statusCode, 204);
+      assert.deepEqual(await bound(), ['kept']);
+      assert.equal(await who(), 'kept');
+      await cleanUp(b.id);
+    });
+
     it('lists actions filtered as Auth0 does: triggerId, actionName, deployed, installed', async () => {
       const a = await create('listed-a');
       const b = await create('listed-b');

@@ -255,7 +255,9 @@ for (const kind of storeKinds) {
       await h.management.actions.delete({ id });
       await assert.rejects(h.management.actions.get({ id }), notFound());
       assert.equal((await h.management.actions.get({ id: applied.id! })).data.name, 'first');
-      await h.management.actions.delete({ id: applied.id! });
+      // A tenant file's action is bound: it goes only with force (as in Auth0).
+      await assert.rejects(h.management.actions.delete({ id: applied.id! }), notFound(409));
+      await h.management.actions.delete({ id: applied.id!, force: true });
 
       const rule = await h.management.rules.create({ name: 'r-old', script: CLAIM_RULE });
       const rid = rule.data.id!;

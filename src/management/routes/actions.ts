@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Action } from '../../schemas/action.js';
 import { Name, strict, Text } from '../../schemas/common.js';
 import { ACTIONS, actionView, createActionObject, updateActionObject } from '../../tenant/objects/actions.js';
-import { getItem, listItems, removeItem } from '../../tenant/objects/sections.js';
+import { getItem, listItems } from '../../tenant/objects/sections.js';
+import { deleteActionObject } from '../../tenant/objects/action-bindings.js';
 import { audited } from '../audit.js';
 import { requireAlso, requireScope } from '../auth.js';
 import { PagingFields, pageOf } from '../paging.js';
@@ -61,6 +62,11 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 type ListQuery = Static<typeof ListQuery>;
+const DeleteQuery = Type.Object(
+  { force: Type.Optional(Type.Boolean({ description: 'Delete a bound action too, with its binding.' })) },
+  { additionalProperties: false },
+);
+type DeleteQuery = Static<typeof DeleteQuery>;
 const tags = ['actions'];
 
 /**
@@ -198,21 +204,23 @@ export async function actionsRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete<{ Params: IdParams }>(
+  app.delete<{ Params: IdParams; Querystring: DeleteQuery }>(
     '/actions/actions/:id',
     {
       onRequest: requireScope('delete:actions'),
       schema: {
         tags,
-        summary: 'Delete an action',
+        summary: 'Delete an action (a bound one only with force=true)',
         params: IdParams,
-        response: { 204: Type.Null(), 404: ErrorBody, ...AUTH_ERRORS },
+        querystring: DeleteQuery,
+        response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody, ...AUTH_ERRORS },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
-      await audited(request, { description: 'Delete an Action', details: { id } }, () =>
-        removeItem(rt.store, ACTIONS, id, rt.now()),
+      const force = request.query.force === true;
+      await audited(request, { description: 'Delete an Action', details: { id, force } }, () =>
+        deleteActionObject(rt.store, id, rt.now(), force),
       );
       return reply.code(204).send();
     },

@@ -3,7 +3,7 @@ import { boundActions } from '../../rules/load.js';
 import type { Action } from '../../schemas/action.js';
 import type { Store } from '../../store/db.js';
 import { ACTIONS, actionView } from './actions.js';
-import { listItems, rewriteItems, type WithId } from './sections.js';
+import { listItems, removeItem, rewriteItems, type WithId } from './sections.js';
 
 /** The one trigger Tessera runs actions at. */
 export const POST_LOGIN = 'post-login';
@@ -73,6 +73,20 @@ export async function setBindings(store: Store, refs: BindingRef[], now: number)
     now,
   );
   return inRunningOrder(items);
+}
+
+/**
+ * Deletes an action; a bound one only with `force` (its binding goes with
+ * it), as in Auth0: else 409, and nothing is deleted.
+ */
+export function deleteActionObject(store: Store, id: string, now: number, force: boolean): Promise<void> {
+  return removeItem(store, ACTIONS, id, now, (action) => {
+    if (!force && boundActions([action]).length > 0) {
+      throw managementErrors.conflict(
+        `The action is bound to the ${POST_LOGIN} trigger: unbind it (PATCH /actions/triggers/${POST_LOGIN}/bindings) or delete it with force=true.`,
+      );
+    }
+  });
 }
 
 const NOUN: Record<BindingRef['type'], string> = {

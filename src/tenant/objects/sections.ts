@@ -226,22 +226,29 @@ export function rewriteItems<T>(
   });
 }
 
-/** Removes the item with that id (404 when absent), through apply. */
-export async function removeItem<T>(
+/**
+ * Removes the item with that id (404 when absent), through apply, one change
+ * at a time; `guard` may refuse (throw) on seeing the item.
+ */
+export function removeItem<T>(
   store: Store,
   section: ListSection<T>,
   id: string,
   now: number,
+  guard?: (item: T) => void,
 ): Promise<void> {
-  const list = await sectionList<T>(store, section.key);
-  const kept = await idMapOf(store, section as ListSection<unknown>);
-  const before = withIds(section, list, kept);
-  const found = before.find((x) => x.id === id);
-  if (!found) throw notFound(section.what);
-  const next = list.filter((_, i) => i !== found.index);
-  const ids = section.idPrefix ? idsKept(section, before, next, kept) : kept;
-  await writeObjects(store, { [section.key]: next } as TenantDoc, section.key, {
-    now,
-    settings: await idSetting(store, section, kept, ids),
+  return serially(async () => {
+    const list = await sectionList<T>(store, section.key);
+    const kept = await idMapOf(store, section as ListSection<unknown>);
+    const before = withIds(section, list, kept);
+    const found = before.find((x) => x.id === id);
+    if (!found) throw notFound(section.what);
+    guard?.(found.item);
+    const next = list.filter((_, i) => i !== found.index);
+    const ids = section.idPrefix ? idsKept(section, before, next, kept) : kept;
+    await writeObjects(store, { [section.key]: next } as TenantDoc, section.key, {
+      now,
+      settings: await idSetting(store, section, kept, ids),
+    });
   });
 }
