@@ -7,13 +7,15 @@ import { KeyStore } from './keys/keystore.js';
 import { Admission } from './identity/admission.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/types.js';
-import { SecretBox } from './keys/secret-box.js';
+import { SecretBox } from './store/secret-box.js';
 import { type Counters, redisAddress } from './protection/counters.js';
 import { Protection } from './protection/index.js';
 import { ClusterClock, databaseNow } from './store/clock.js';
 import { migrate, openStore, type Store, storeOptions } from './store/db.js';
 import { listConnections } from './store/repos/connections.js';
 import { hashProfilesOf } from './store/repos/users.js';
+import { sealSettingsWith, sealStoredSecrets } from './store/repos/settings.js';
+import { settingsBox } from './store/sealed-settings.js';
 
 /**
  * Everything a request handler needs, built once at boot and passed down:
@@ -66,6 +68,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const log = opts.log ?? pino({ level: config.logLevel, redact: REDACT });
   const store = opts.store ?? openStore(config.databaseUrl, storeOptions(config, log));
   await migrate(store);
+  // A store opened by a test (opts.store) may have no box yet; a wrong TESSERA_SECRET fails here.
+  sealSettingsWith(store.db, settingsBox(config.secret));
+  const resealed = await sealStoredSecrets(store.db);
+  if (resealed.length > 0) log.info({ settings: resealed }, 'sealed the secret values stored plain');
   const now = await clusterClock(config, store, log, opts);
   const keys = new KeyStore(store, new SecretBox(config.secret), now);
   await keys.init();

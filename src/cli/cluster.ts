@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { type Config, assertSecret } from '../config/config.js';
 import { KeyStore } from '../keys/keystore.js';
-import { SecretBox } from '../keys/secret-box.js';
+import { SecretBox } from '../store/secret-box.js';
 import { type Channel, CounterHost, PrimaryCounters } from '../protection/shared-counters.js';
 import { REDACT } from '../runtime.js';
 import { ClusterClock, databaseNow } from '../store/clock.js';

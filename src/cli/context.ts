@@ -5,9 +5,21 @@ import { type Config, loadConfig } from '../config/config.js';
 import { migrate, openStore, type Store, storeOptions } from '../store/db.js';
 import { diskFullMessage } from '../store/disk-full.js';
 
+/**
+ * The secret a command seals action secrets and rules-config values with,
+ * as the server does: TESSERA_SECRET, else the development secret `tessera
+ * dev` generated (when there is one), else none ('': written plain, and
+ * sealed at the server's next start).
+ */
+export function storeSecret(config: Config): string {
+  if (config.secret) return config.secret;
+  const file = join(config.dataDir, 'secret');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+}
+
 /** Opens the configured database and brings its schema up to date (commands without a server). */
 export async function openMigratedStore(config: Config = loadConfig()): Promise<Store> {
-  const store = openStore(config.databaseUrl, storeOptions(config));
+  const store = openStore(config.databaseUrl, storeOptions({ ...config, secret: storeSecret(config) }));
   await migrate(store);
   return store;
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/config.js';
 import { KEYS_RELOAD_MS, KeyStore, keyState } from '../keys/keystore.js';
 import { rotateSigningKeys } from '../keys/manage.js';
 import { DEFAULT_ROTATION_DELAY_S } from '../keys/rotation.js';
-import { SecretBox } from '../keys/secret-box.js';
+import { SecretBox } from '../store/secret-box.js';
 import { ClusterClock, databaseNow } from '../store/clock.js';
 import type { Store } from '../store/db.js';
 import { action, devSecret, withStore } from './context.js';

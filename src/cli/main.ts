@@ -10,9 +10,10 @@ import { readOutbox } from '../notify/outbox.js';
 import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
+import type { TenantDoc } from '../tenant/schema.js';
 import { blocksCommand } from './blocks.js';
 import { defaultWorkers, isWorker, parseWorkers, runWorker, startCluster } from './cluster.js';
-import { action, devSecret, positiveInteger, readTextFile, withStore } from './context.js';
+import { action, devSecret, positiveInteger, readTextFile, storeSecret, withStore } from './context.js';
 import { bindingNote, DEV_HOST, demoBanner, startDemoApps } from './demo.js';
 import { keysCommand } from './keys.js';
 import { rolesCommand } from './roles.js';
@@ -85,6 +86,12 @@ program
       const doc = parseTenantFile(readTextFile(file, 'the tenant file'), process.env, {
         keepStoredSecrets: true,
       });
+      const config = loadConfig();
+      if (!storeSecret(config) && holdsSettingSecrets(doc)) {
+        throw new Error(
+          "the tenant file holds action secrets or rules-config values, which are stored sealed: set TESSERA_SECRET (the server's)",
+        );
+      }
       await withStore(async (store) => {
         const report = await applyTenant(store, doc, { prune: Boolean(opts.prune) });
         for (const k of report.kept ?? []) process.stdout.write(`${k}\n`);
@@ -92,9 +99,17 @@ program
         for (const u of report.updated) process.stdout.write(`updated ${u}\n`);
         for (const d of report.deleted) process.stdout.write(`deleted ${d}\n`);
         process.stdout.write(`${report.unchanged} unchanged\n`);
-      });
+      }, config);
     }),
   );
+
+/** True when the document carries a value the store seals (sealed-settings.ts). */
+function holdsSettingSecrets(doc: TenantDoc): boolean {
+  return (
+    (doc.rulesConfigs?.length ?? 0) > 0 ||
+    (doc.actions ?? []).some((a) => Object.keys(a.secrets ?? {}).length > 0)
+  );
+}
 
 program
   .command('export')

@@ -9,7 +9,7 @@ import {
   listSigningKeys,
   retireSigningKeys,
 } from '../store/repos/keys.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../store/secret-box.js';
 import { DEFAULTS } from '../config/defaults.js';
 
 const generateRsa = promisify(generateKeyPair);

@@ -1,4 +1,4 @@
-import { SecretBox } from '../keys/secret-box.js';
+import { SecretBox } from '../store/secret-box.js';
 import type { Runtime } from '../runtime.js';
 
 const boxes = new WeakMap<Runtime, SecretBox>();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SecretBox } from '../keys/secret-box.js';
+import { SecretBox } from '../store/secret-box.js';
 import type { Store } from '../store/db.js';
 import { deleteExpiredOutbox, insertOutbox, listOutbox, type OutboxRow } from '../store/repos/outbox.js';
 import type { Message, Sender } from './types.js';

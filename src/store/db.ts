@@ -24,6 +24,8 @@ import { migrationProvider } from './migrations/index.js';
 import { unbounded } from './deadline.js';
 import { ownSchemaView } from './own-schema.js';
 import { createPgPool } from './pg-pool.js';
+import { sealSettingsWith } from './repos/settings.js';
+import { settingsBox } from './sealed-settings.js';
 import { UnavailableError } from './unavailable.js';
 import type { Database } from './schema.js';
 
@@ -55,13 +57,15 @@ export interface StoreOptions {
   prepared?: boolean;
   /** Where connection failures are reported; default: warnings to stderr. */
   log?: Logger;
+  /** TESSERA_SECRET: seals the secret values of settings (sealed-settings.ts); none: written plain. */
+  secret?: string;
 }
 
 /** The store options a configuration asks for. */
 export function storeOptions(
   config: Pick<
     Config,
-    'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbStatementTimeoutMs' | 'dbPreparedStatements'
+    'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbStatementTimeoutMs' | 'dbPreparedStatements' | 'secret'
   >,
   log?: Logger,
 ): StoreOptions {
@@ -71,6 +75,7 @@ export function storeOptions(
     statementTimeoutMs: config.dbStatementTimeoutMs,
     prepared: config.dbPreparedStatements,
     log,
+    secret: config.secret,
   };
 }
 
@@ -79,6 +84,13 @@ export function storeOptions(
  * PostgreSQL, `sqlite:PATH`, a plain file path or `:memory:` for SQLite.
  */
 export function openStore(url: string, opts: StoreOptions = {}): Store {
+  const store = openDatabase(url, opts);
+  // Action secrets and rules-config values are sealed at rest (sealed-settings.ts).
+  if (opts.secret) sealSettingsWith(store.db, settingsBox(opts.secret));
+  return store;
+}
+
+function openDatabase(url: string, opts: StoreOptions): Store {
   const target = parseDatabaseUrl(url);
   if (target.kind === 'postgres') {
     const pool = createPgPool(url, {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { recordEvent } from '../events/log.js';
-import { SecretBox } from '../keys/secret-box.js';
+import { SecretBox } from '../store/secret-box.js';
 import type { Runtime } from '../runtime.js';
 import type { Client } from '../store/repos/clients.js';
 import { findRefreshTokenForGrant, type RefreshGrantRows } from '../store/repos/refresh-read.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
 import { KEYS_RELOAD_MS, KeyStore, keyState } from '../../src/keys/keystore.js';
-import { SecretBox } from '../../src/keys/secret-box.js';
+import { SecretBox } from '../../src/store/secret-box.js';
 import { storeKinds } from '../helpers/stores.js';
 
 const SECRET = 'a-secret-a-secret-a-secret-a-secret-42';

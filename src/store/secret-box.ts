@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
- * Seals small secrets (signing keys) at rest with AES-256-GCM under a key
+ * Seals small secrets (signing keys, action secrets, rules-config values) at rest with AES-256-GCM under a key
  * derived from TESSERA_SECRET by HKDF. Format: `v1.<iv>.<tag>.<ciphertext>`.
  */
 export class SecretBox {
