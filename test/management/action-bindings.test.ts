@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { ALICE, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { ALICE_LOGIN, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { CONFIG_SCOPES } from './config-helpers.js';
-import { machineToken, seedMachineClient } from './helpers.js';
+import { machineToken, managementCall, seedMachineClient } from './helpers.js';
 
 /** An action that sets the claim `https://acme.test/who` to `who`. */
 const tagging = (who: string) =>
@@ -39,16 +39,7 @@ for (const kind of storeKinds) {
       url: string,
       token: string,
       payload?: unknown,
-    ) =>
-      t.app.inject({
-        method,
-        url: `/api/v2/${url}`,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
-      });
+    ) => managementCall(t.app, token, method, url, payload);
     const create = async (name: string, token = full, extra: Record<string, unknown> = {}) => {
       const res = await call('POST', 'actions/actions', token, {
         name,
@@ -60,13 +51,7 @@ for (const kind of storeKinds) {
       return res.json() as { id: string; name: string };
     };
     const who = async () => {
-      const res = await tokenRequest(t.app, {
-        grant_type: 'password',
-        client_id: 'acme-web',
-        client_secret: SECRET,
-        username: ALICE.email,
-        password: ALICE.password,
-      });
+      const res = await tokenRequest(t.app, ALICE_LOGIN);
       assert.equal(res.statusCode, 200, res.body);
       return decodeJwt(res.json().access_token)['https://acme.test/who'];
     };

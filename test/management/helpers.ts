@@ -47,3 +47,25 @@ export async function machineToken(
   if (res.statusCode !== 200) throw new Error(`token: ${res.statusCode} ${res.body}`);
   return res.json().access_token;
 }
+
+/**
+ * An in-process Management API call with a Bearer token: `url` below
+ * `/api/v2/`, `payload` sent as JSON when given.
+ */
+export function managementCall(
+  app: FastifyInstance,
+  token: string,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) {
+  return app.inject({
+    method,
+    url: `/api/v2/${url}`,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+  });
+}

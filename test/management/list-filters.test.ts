@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { API, startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { CONFIG_SCOPES } from './config-helpers.js';
-import { machineToken, seedMachineClient } from './helpers.js';
+import { machineToken, managementCall, seedMachineClient } from './helpers.js';
 
 /**
  * The configuration lists take the query fields Auth0's SDKs and tools send
@@ -22,11 +22,7 @@ for (const kind of storeKinds) {
     beforeEach(() => t.clock.advance(10_000));
 
     const get = async (url: string, status = 200) => {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: `/api/v2/${url}`,
-        headers: { authorization: `Bearer ${token}` },
-      });
+      const res = await managementCall(t.app, token, 'GET', url);
       assert.equal(res.statusCode, status, `${url}: ${res.body}`);
       return res.json();
     };
@@ -91,14 +87,9 @@ for (const kind of storeKinds) {
     });
 
     it('rules: fields / include_fields on the list and on one rule', async () => {
-      const created = await t.app.inject({
-        method: 'POST',
-        url: '/api/v2/rules',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        payload: JSON.stringify({
-          name: 'listed',
-          script: 'function (user, context, callback) { callback(null, user, context); }',
-        }),
+      const created = await managementCall(t.app, token, 'POST', 'rules', {
+        name: 'listed',
+        script: 'function (user, context, callback) { callback(null, user, context); }',
       });
       assert.equal(created.statusCode, 201, created.body);
       const id = created.json().id as string;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { CONFIG_SCOPES } from './config-helpers.js';
-import { machineToken, seedMachineClient } from './helpers.js';
+import { machineToken, managementCall, seedMachineClient } from './helpers.js';
 
 const SCRIPT = 'function (user, context, callback) { callback(null, user, context); }';
 
@@ -24,15 +24,7 @@ for (const kind of storeKinds) {
     after(() => t.close());
 
     const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
-      t.app.inject({
-        method,
-        url: `/api/v2/${url}`,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
-      });
+      managementCall(t.app, token, method, url, payload);
 
     it('deletions racing creations: every creation and every deletion is kept', async () => {
       const victims: string[] = [];

@@ -6,7 +6,7 @@ import { createRuntime } from '../../src/runtime.js';
 import type { Store } from '../../src/store/db.js';
 import { getSetting, putSetting } from '../../src/store/repos/settings.js';
 import { applyTenant } from '../../src/tenant/apply.js';
-import { ALICE, SECRET, silentLogger, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { ALICE_LOGIN, silentLogger, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 
 const NS = 'https://acme.test/';
@@ -59,13 +59,7 @@ for (const kind of storeKinds) {
       assert.deepEqual(await getSetting(t.rt.store.db, 'rulesConfigs'), [
         { key: 'GREETING', value: CONFIG_VALUE },
       ]);
-      const res = await tokenRequest(t.app, {
-        grant_type: 'password',
-        client_id: 'acme-web',
-        client_secret: SECRET,
-        username: ALICE.email,
-        password: ALICE.password,
-      });
+      const res = await tokenRequest(t.app, ALICE_LOGIN);
       assert.equal(res.statusCode, 200, res.body);
       const claims = decodeJwt(res.json().access_token);
       assert.equal(claims[`${NS}secret`], ACTION_SECRET);
