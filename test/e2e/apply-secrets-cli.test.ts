@@ -58,5 +58,16 @@ describe('tessera apply: secrets of the tenant file are sealed at rest', () => {
     });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^1 unchanged$/m);
+    // The export writes a reference, never the value; reading the sealed setting takes the secret.
+    const exported = await runTessera(['export'], { ...env, TESSERA_SECRET: 's'.repeat(40) });
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /value: \$\{RULES_CONFIG_PARTNER_KEY\}/);
+    assert.equal(exported.stdout.includes(VALUE), false);
+    const blind = await runTessera(['export'], env);
+    assert.notEqual(blind.code, 0);
+    assert.match(
+      blind.stderr,
+      /the setting rulesConfigs holds sealed secrets: set TESSERA_SECRET to read them/,
+    );
   });
 });
