@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULTS } from '../config/defaults.js';
+import { managementErrors } from '../errors/index.js';
 
 /** The largest `per_page` (Auth0's). */
 export const MAX_PER_PAGE = DEFAULTS.management.maxPerPage;
@@ -72,4 +73,56 @@ export function PagedResponse(
       [key]: Type.Array(item),
     }),
   ]);
+}
+
+/** PagedResponse, or with `from`/`take` the checkpoint answer `{[key]: items, next?}`. */
+export function CheckpointedResponse(
+  key: string,
+  item: ReturnType<typeof Type.Object> | ReturnType<typeof Type.Any>,
+) {
+  return Type.Union([
+    ...PagedResponse(key, item).anyOf,
+    Type.Object({ [key]: Type.Array(item), next: Type.Optional(Type.String()) }),
+  ]);
+}
+
+/** Query fields of a list with Auth0's checkpoint paging: spread them into its querystring schema. */
+export const CheckpointFields = {
+  from: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, description: 'Checkpoint: the `next` of the page before.' }),
+  ),
+  take: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_PER_PAGE,
+      description: `Checkpoint: at most this many (default ${DEFAULT_PER_PAGE}).`,
+    }),
+  ),
+};
+
+/** True when a list query asks for checkpoint paging (`from` or `take`) rather than pages. */
+export function isCheckpoint(q: { from?: string; take?: number }): boolean {
+  return q.from !== undefined || q.take !== undefined;
+}
+
+/**
+ * A list held in memory answered by checkpoint (Auth0's shape): `{[key]:
+ * items, next}`, `next` the id to pass as `from` for the following items,
+ * absent after the last. A `from` that names no item is a 400.
+ */
+export function checkpointAnswer<T>(
+  key: string,
+  all: T[],
+  idOf: (item: T, index: number) => string,
+  q: { from?: string; take?: number },
+): Record<string, unknown> {
+  const start = q.from === undefined ? 0 : all.findIndex((x, i) => idOf(x, i) === q.from);
+  if (start < 0) {
+    throw managementErrors.invalidQuery(`Query validation error: from: no ${key} checkpoint "${q.from}"`);
+  }
+  const end = start + (q.take ?? DEFAULT_PER_PAGE);
+  const next = all[end];
+  return next === undefined
+    ? { [key]: all.slice(start, end) }
+    : { [key]: all.slice(start, end), next: idOf(next, end) };
 }

@@ -86,6 +86,37 @@ for (const kind of storeKinds) {
       assert.deepEqual(await get('resource-servers?identifiers=https%3A%2F%2Fnone.test%2F'), []);
     });
 
+    it('checkpoint paging (from, take) on client grants, connections and clients, as newer SDKs send it', async () => {
+      // One grant per client and audience: three clients for the Orders API.
+      for (const client_id of ['acme-web', 'acme-basic', 'acme-spa']) {
+        const res = await managementCall(t.app, token, 'POST', 'client-grants', {
+          client_id,
+          audience: API,
+          scope: [],
+        });
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      const all = (await get(`client-grants?audience=${encodeURIComponent(API)}`)) as { id: string }[];
+      assert.equal(all.length, 3);
+      const first = await get(`client-grants?audience=${encodeURIComponent(API)}&take=2`);
+      assert.deepEqual(first, { client_grants: all.slice(0, 2), next: all[2]!.id });
+      const last = await get(`client-grants?audience=${encodeURIComponent(API)}&take=2&from=${first.next}`);
+      assert.deepEqual(last, { client_grants: all.slice(2) }, 'no next after the last page');
+      await get('client-grants?from=cgr_nothing', 400);
+
+      const conns = await get('connections?take=1');
+      assert.equal(conns.connections.length, 1);
+      const rest = await get(`connections?from=${conns.next}`);
+      assert.deepEqual(
+        [...conns.connections, ...rest.connections].map((c: { name: string }) => c.name).sort(),
+        ['Username-Password-Authentication', 'employees'],
+      );
+      assert.equal(rest.next, undefined);
+      const clients = await get('clients?take=2&fields=client_id');
+      assert.deepEqual(Object.keys(clients).sort(), ['clients', 'next']);
+      assert.deepEqual(Object.keys(clients.clients[0]), ['client_id']);
+    });
+
     it('rules: fields / include_fields on the list and on one rule', async () => {
       const created = await managementCall(t.app, token, 'POST', 'rules', {
         name: 'listed',

@@ -6,7 +6,15 @@ import { CLIENT_GRANTS, clientGrantView } from '../../tenant/objects/rules.js';
 import { listItems, putItem, removeItem, updateItem } from '../../tenant/objects/sections.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
-import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
+import {
+  CheckpointFields,
+  checkpointAnswer,
+  isCheckpoint,
+  CheckpointedResponse,
+  PagingFields,
+  pageArray,
+  pageOf,
+} from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 
 /** PATCH /client-grants/{id}: only the scopes change. */
@@ -23,6 +31,7 @@ const GrantView = Type.Object(
 const ListQuery = Type.Object(
   {
     ...PagingFields,
+    ...CheckpointFields,
     audience: Type.Optional(Type.String({ maxLength: 1024 })),
     client_id: Type.Optional(Type.String({ maxLength: 255 })),
   },
@@ -43,7 +52,7 @@ export async function clientGrantsRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: 'List client grants',
         querystring: ListQuery,
-        response: { 200: PagedResponse('client_grants', GrantView), ...AUTH_ERRORS },
+        response: { 200: CheckpointedResponse('client_grants', GrantView), ...AUTH_ERRORS },
       },
     },
     async (request) => {
@@ -51,6 +60,8 @@ export async function clientGrantsRoutes(app: FastifyInstance): Promise<void> {
       const all = (await listItems(rt.store, CLIENT_GRANTS))
         .map((g) => clientGrantView(g.id, g.item))
         .filter((g) => (!audience || g.audience === audience) && (!client_id || g.client_id === client_id));
+      if (isCheckpoint(request.query))
+        return checkpointAnswer('client_grants', all, (g) => g.id, request.query);
       return pageArray('client_grants', all, pageOf(request.query));
     },
   );

@@ -14,7 +14,15 @@ import {
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
 import { FieldsFields, FieldsQuery, selectFields } from '../fields.js';
-import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
+import {
+  CheckpointFields,
+  checkpointAnswer,
+  isCheckpoint,
+  CheckpointedResponse,
+  PagingFields,
+  pageArray,
+  pageOf,
+} from '../paging.js';
 import { AUTH_ERRORS, ErrorBody } from '../schemas.js';
 
 const { client_id, token_endpoint_auth_method, grant_types, ...optional } = Client.properties;
@@ -55,6 +63,7 @@ type ClientParams = Static<typeof ClientParams>;
 const ListQuery = Type.Object(
   {
     ...PagingFields,
+    ...CheckpointFields,
     ...FieldsFields,
     is_global: Type.Optional(Type.Boolean({ description: 'true: the global client (Tessera has none).' })),
     is_first_party: Type.Optional(
@@ -86,7 +95,7 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: 'List clients',
         querystring: ListQuery,
-        response: { 200: PagedResponse('clients', ClientView), ...AUTH_ERRORS },
+        response: { 200: CheckpointedResponse('clients', ClientView), ...AUTH_ERRORS },
       },
     },
     async (request) => {
@@ -101,11 +110,9 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
           (!types || types.has(c.app_type ?? '')) &&
           (!ids || ids.has(c.client_id)),
       );
-      return pageArray(
-        'clients',
-        chosen.map((c) => selectFields(c, q)),
-        pageOf(q),
-      );
+      const views = chosen.map((c) => selectFields(c, q));
+      if (isCheckpoint(q)) return checkpointAnswer('clients', views, (_, i) => chosen[i]!.client_id, q);
+      return pageArray('clients', views, pageOf(q));
     },
   );
 

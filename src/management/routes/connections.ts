@@ -12,7 +12,15 @@ import {
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
 import { FieldsFields, FieldsQuery, manyOf, OneOrMany, selectFields } from '../fields.js';
-import { PagedResponse, PagingFields, pageArray, pageOf } from '../paging.js';
+import {
+  CheckpointFields,
+  checkpointAnswer,
+  isCheckpoint,
+  CheckpointedResponse,
+  PagingFields,
+  pageArray,
+  pageOf,
+} from '../paging.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from '../schemas.js';
 
 const { name: _n, strategy: _s, ...changeable } = Connection.properties;
@@ -31,6 +39,7 @@ const ConnectionView = Type.Object(
 const ListQuery = Type.Object(
   {
     ...PagingFields,
+    ...CheckpointFields,
     ...FieldsFields,
     strategy: OneOrMany(Type.String({ maxLength: 64 }), 'Only connections of these strategies.'),
     name: Type.Optional(Type.String({ maxLength: 128, description: 'Only the connection of this name.' })),
@@ -52,7 +61,7 @@ export async function connectionsRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: 'List connections',
         querystring: ListQuery,
-        response: { 200: PagedResponse('connections', ConnectionView), ...AUTH_ERRORS },
+        response: { 200: CheckpointedResponse('connections', ConnectionView), ...AUTH_ERRORS },
       },
     },
     async (request) => {
@@ -62,11 +71,9 @@ export async function connectionsRoutes(app: FastifyInstance): Promise<void> {
         (c) =>
           (!strategies || strategies.includes(c.strategy)) && (q.name === undefined || c.name === q.name),
       );
-      return pageArray(
-        'connections',
-        all.map((c) => selectFields(c, q)),
-        pageOf(q),
-      );
+      const views = all.map((c) => selectFields(c, q));
+      if (isCheckpoint(q)) return checkpointAnswer('connections', views, (_, i) => all[i]!.id, q);
+      return pageArray('connections', views, pageOf(q));
     },
   );
 
