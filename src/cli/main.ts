@@ -11,6 +11,7 @@ import { applyTenant } from '../tenant/apply.js';
 import { exportTenant, stringifyTenant } from '../tenant/export.js';
 import { parseTenantFile } from '../tenant/parse.js';
 import type { TenantDoc } from '../tenant/schema.js';
+import { hasPlainSecrets, SEALED_SETTINGS } from '../store/sealed-settings.js';
 import { blocksCommand } from './blocks.js';
 import { defaultWorkers, isWorker, parseWorkers, runWorker, startCluster } from './cluster.js';
 import { action, devSecret, positiveInteger, readTextFile, storeSecret, withStore } from './context.js';
@@ -103,12 +104,9 @@ program
     }),
   );
 
-/** True when the document carries a value the store seals (sealed-settings.ts). */
+/** True when the document carries a value the store seals (sealed-settings.ts names them). */
 function holdsSettingSecrets(doc: TenantDoc): boolean {
-  return (
-    (doc.rulesConfigs?.length ?? 0) > 0 ||
-    (doc.actions ?? []).some((a) => Object.keys(a.secrets ?? {}).length > 0)
-  );
+  return SEALED_SETTINGS.some((key) => hasPlainSecrets(key, doc[key]));
 }
 
 program
