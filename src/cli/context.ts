@@ -13,9 +13,12 @@ import { diskFullMessage } from '../store/disk-full.js';
  */
 export function storeSecret(config: Config): string {
   if (config.secret) return config.secret;
-  const file = join(config.dataDir, 'secret');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return existsSync(devSecretFile(config)) ? readDevSecret(config) : '';
 }
+
+/** Where `tessera dev` keeps its generated secret. */
+const devSecretFile = (config: Config) => join(config.dataDir, 'secret');
+const readDevSecret = (config: Config) => readFileSync(devSecretFile(config), 'utf8').trim();
 
 /** Opens the configured database and brings its schema up to date (commands without a server). */
 export async function openMigratedStore(config: Config = loadConfig()): Promise<Store> {
@@ -44,7 +47,7 @@ export async function withStore<T>(
  */
 export function devSecret(config: Config, warn: (msg: string) => void): string {
   if (config.secret) return config.secret;
-  const file = join(config.dataDir, 'secret');
+  const file = devSecretFile(config);
   if (!existsSync(file)) {
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
@@ -52,7 +55,7 @@ export function devSecret(config: Config, warn: (msg: string) => void): string {
       `generated a development secret in ${file}; set TESSERA_SECRET in production (tessera serve requires it)`,
     );
   }
-  return readFileSync(file, 'utf8').trim();
+  return readDevSecret(config);
 }
 
 /** Reads a file named on the command line; a failure says which file, for what, and why in words. */
