@@ -23,15 +23,17 @@ export interface FieldsSelection {
   include_fields?: boolean;
 }
 
+/** The values of a comma-separated query field (`a, b,c`), or undefined when not given. */
+export function commaList(value: string | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  // An empty entry names no field, and the client without an app_type for `app_type=`.
+  return new Set(value.split(',').map((v) => v.trim()));
+}
+
 /** Applies `fields` / `include_fields` to an object's view (unchanged without `fields`). */
 export function selectFields<T extends object>(view: T, q: FieldsSelection): Partial<T> {
-  if (!q.fields) return view;
-  const names = new Set(
-    q.fields
-      .split(',')
-      .map((f) => f.trim())
-      .filter(Boolean),
-  );
+  const names = q.fields ? commaList(q.fields)! : undefined;
+  if (!names) return view;
   const include = q.include_fields !== false;
   return Object.fromEntries(Object.entries(view).filter(([k]) => names.has(k) === include)) as Partial<T>;
 }

@@ -13,7 +13,7 @@ import {
 } from '../../tenant/objects/clients.js';
 import { audited } from '../audit.js';
 import { requireScope } from '../auth.js';
-import { FieldsFields, FieldsQuery, selectFields } from '../fields.js';
+import { commaList, FieldsFields, FieldsQuery, selectFields } from '../fields.js';
 import {
   CheckpointFields,
   checkpointAnswer,
@@ -76,10 +76,6 @@ const ListQuery = Type.Object(
 );
 type ListQuery = Static<typeof ListQuery>;
 
-/** The comma-separated values of a query field, or undefined when not given. */
-const listOf = (v: string | undefined) =>
-  v === undefined ? undefined : new Set(v.split(',').map((x) => x.trim()));
-
 const view = (r: ClientWithSecret) => (r.secret ? { ...r.client, client_secret: r.secret } : r.client);
 const tags = ['clients'];
 
@@ -100,8 +96,8 @@ export async function clientsRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const q = request.query;
-      const types = listOf(q.app_type);
-      const ids = listOf(q.client_ids);
+      const types = commaList(q.app_type);
+      const ids = commaList(q.client_ids);
       const chosen = (await listClientObjects(rt.store)).filter(
         (c) =>
           q.is_global !== true &&
