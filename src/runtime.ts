@@ -68,8 +68,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const log = opts.log ?? pino({ level: config.logLevel, redact: REDACT });
   const store = opts.store ?? openStore(config.databaseUrl, storeOptions(config, log));
   await migrate(store);
-  // A store opened by a test (opts.store) may have no box yet; a wrong TESSERA_SECRET fails here.
-  sealSettingsWith(store.db, settingsBox(config.secret));
+  // openStore gave its own store the box; one handed in (a test's) gets it here. A wrong
+  // TESSERA_SECRET fails the reseal below.
+  if (opts.store) sealSettingsWith(store.db, settingsBox(config.secret));
   const resealed = await sealStoredSecrets(store.db);
   if (resealed.length > 0) log.info({ settings: resealed }, 'sealed the secret values stored plain');
   const now = await clusterClock(config, store, log, opts);
