@@ -20,7 +20,8 @@ export interface BindingRef {
  * id follows the action's: `act_X` is bound as `bnd_X`.
  */
 export function bindingId(actionId: string): string {
-  return `bnd_${actionId.startsWith('act_') ? actionId.slice(4) : actionId}`;
+  const prefix = ACTIONS.idPrefix!;
+  return `bnd_${actionId.startsWith(prefix) ? actionId.slice(prefix.length) : actionId}`;
 }
 
 /** A binding in Auth0's JSON shape. */
