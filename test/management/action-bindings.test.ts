@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { ALICE_LOGIN, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { getSetting, putSetting } from '../../src/store/repos/settings.js';
+import { ALICE_LOGIN, API, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
 import { storeKinds } from '../helpers/stores.js';
 import { CONFIG_SCOPES } from './config-helpers.js';
-import { machineToken, managementCall, seedMachineClient } from './helpers.js';
+import { MGMT_AUDIENCE, machineToken, managementCall, seedMachineClient } from './helpers.js';
 
 /** An action that sets the claim `https://acme.test/who` to `who`. */
 const tagging = (who: string) =>
@@ -256,6 +257,53 @@ for (const kind of storeKinds) {
       const bad = await call('GET', 'actions/actions?deployed=maybe', full);
       assert.equal(bad.statusCode, 400);
       await cleanUp(a.id, b.id);
+    });
+
+    it('a password alone, or a token for another audience, reaches none of the new routes', async () => {
+      // A user's token for the Management API audience: the password grant grants no management scope.
+      const login = await tokenRequest(t.app, {
+        ...ALICE_LOGIN,
+        audience: MGMT_AUDIENCE,
+        scope: 'update:triggers',
+      });
+      assert.equal(login.statusCode, 200, login.body);
+      const userToken = login.json().access_token as string;
+      // A machine token for the Orders API, from a client also granted the triggers' scopes here.
+      const orders = await seedMachineClient(t.rt, 'm2m-orders', ['read:triggers', 'update:triggers']);
+      await putSetting(t.rt.store.db, 'clientGrants', [
+        ...((await getSetting<unknown[]>(t.rt.store.db, 'clientGrants')) ?? []),
+        { client_id: 'm2m-orders', audience: API, scope: ['read:orders'] },
+      ]);
+      const otherAudience = await machineToken(t.app, orders, API);
+      const refused = (message: string, errorCode: string) => ({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message,
+        errorCode,
+      });
+      const routes: [method: 'GET' | 'PATCH' | 'DELETE', url: string, payload?: unknown][] = [
+        ['GET', 'actions/triggers'],
+        ['GET', 'actions/triggers/post-login/bindings'],
+        ['PATCH', 'actions/triggers/post-login/bindings', { bindings: [] }],
+        ['DELETE', 'actions/actions/act_any?force=true'],
+      ];
+      for (const [method, url, payload] of routes) {
+        const asUser = await call(method, url, userToken, payload);
+        assert.deepEqual(
+          [asUser.statusCode, asUser.json()],
+          [
+            401,
+            refused('The Management API takes tokens of the client_credentials grant only', 'invalid_token'),
+          ],
+          `${method} ${url} with a password-grant token`,
+        );
+        const elsewhere = await call(method, url, otherAudience, payload);
+        assert.deepEqual(
+          [elsewhere.statusCode, elsewhere.json()],
+          [401, refused(`Bad audience: ${API}`, 'invalid_audience')],
+          `${method} ${url} with a token for another audience`,
+        );
+      }
     });
 
     it('lists the one trigger Tessera supports', async () => {
