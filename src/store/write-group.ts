@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { runDirectlyIn, runStatement, type SqliteHandle } from './compiled.js';
 import type { Database } from './schema.js';
+import { afterTurns } from './turns.js';
 
 /**
  * Group commit for SQLite: the hot paths' writes (a rotation, a login's
@@ -23,7 +24,7 @@ import type { Database } from './schema.js';
  *   written.
  * - **No one reads what is not committed.** The writes wait, queued, and run
  *   one after the other once the turn's I/O callbacks have run (setImmediate;
- *   while every turn brings more, a few turns later: see #collect),
+ *   while every turn brings more, a few turns later: see turns.ts),
  *   through Kysely's one SQLite connection: a read outside them waits for the
  *   connection or runs while no transaction is open (store/compiled.ts).
  *   Inside the group each write sees those before it, as it would once they
@@ -45,9 +46,6 @@ interface Member {
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
-
-/** The most turns of the event loop a group stays open while writes keep joining it. */
-const MAX_TURNS = 4;
 
 const SAVEPOINT = 'savepoint tessera_write';
 const RELEASE = 'release tessera_write';
@@ -93,23 +91,12 @@ class WriteGroup {
     if (--this.#unsettled === 0) for (const resolve of this.#onDrained.splice(0)) resolve();
   }
 
-  /**
-   * Flushes at the end of the turn, or, while each turn brings more writes
-   * (a loaded server), at the end of the first turn that brings none, and at
-   * the latest after MAX_TURNS turns. Alone on an idle loop a write waits
-   * one turn (microseconds), as it would without a group.
-   */
+  /** Flushes once the turns stop bringing more writes (turns.ts). */
   #collect(): void {
-    let turns = 0;
-    let seen = this.#pending.length;
-    const tick = () => {
-      turns++;
-      if (this.#pending.length > seen && turns < MAX_TURNS) {
-        seen = this.#pending.length;
-        setImmediate(tick);
-      } else this.#flush();
-    };
-    setImmediate(tick);
+    afterTurns(
+      () => this.#pending.length,
+      () => this.#flush(),
+    );
   }
 
   /** A Kysely transaction whose compiled queries run on the connection directly (compiled.ts). */
