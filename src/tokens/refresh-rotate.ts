@@ -10,9 +10,9 @@ import {
   consumeRefreshToken,
   forgetSuccessor,
   insertRefreshToken,
-  rotateInOneStatement,
   supersedeSuccessor,
 } from '../store/repos/refresh-tokens.js';
+import { rotateInOneStatement } from '../store/repos/refresh-rotation.js';
 
 /** The audit event that goes with a refresh token's use (recordEvent gives it its id and date). */
 export type RedeemEvent = Omit<LogEvent, 'id' | 'date'>;

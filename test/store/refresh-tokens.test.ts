@@ -8,10 +8,10 @@ import {
   insertRefreshToken,
   revokeFamily,
   revokeUserRefreshTokens,
-  rotateInOneStatement,
   supersedeSuccessor,
   touchRefreshToken,
 } from '../../src/store/repos/refresh-tokens.js';
+import { rotateInOneStatement } from '../../src/store/repos/refresh-rotation.js';
 import { insertEvent, listEvents } from '../../src/store/repos/events.js';
 import { AWKWARD, contract, race, refreshTokenRow, rejectsUnique, T0 } from './contract.js';
 

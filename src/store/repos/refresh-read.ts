@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
+import { batched } from '../pg-batch.js';
 import type { Database, UsersTable } from '../schema.js';
 import type { RefreshTokenRow } from './refresh-tokens.js';
 import { authorizationColumns, authorizationFromColumns, type UserAuthorization } from './roles.js';
@@ -49,14 +50,31 @@ export interface RefreshGrantRows {
  * its user (LEFT JOIN: a deleted user is no user), and the user's roles and
  * permissions for the token's API (scalar subqueries aggregating JSON
  * arrays). The joined row is split back into the rows the reads of their
- * own give.
+ * own give. On PostgreSQL the reads of the refreshes of the same turns are
+ * one statement (store/pg-batch.ts).
  */
-export async function findRefreshTokenForGrant(
+export function findRefreshTokenForGrant(
   db: Kysely<Database>,
   hash: string,
 ): Promise<RefreshGrantRows | undefined> {
-  const row = (await byHashForGrant.execute(db, hash)).rows[0] as Record<string, unknown> | undefined;
-  if (!row) return undefined;
+  return readForGrant(db, hash);
+}
+
+const readForGrant = batched<string, RefreshGrantRows | undefined>({
+  async one(db, hash) {
+    const row = (await byHashForGrant.execute(db, hash)).rows[0] as Record<string, unknown> | undefined;
+    return row && grantRows(row);
+  },
+  async many(db, hashes) {
+    const { rows } = await byHashesForGrant.execute(db, hashes);
+    const found = new Map<unknown, RefreshGrantRows>();
+    for (const row of rows as Record<string, unknown>[]) found.set(row.token_hash, grantRows(row));
+    return hashes.map((hash) => found.get(hash));
+  },
+});
+
+/** One row of grantQuery split into the rows the reads of their own give. */
+function grantRows(row: Record<string, unknown>): RefreshGrantRows {
   const { authz_api, authz_roles, authz_permissions, ...rest } = row;
   const token: Record<string, unknown> = {};
   const user: Record<string, unknown> = {};
@@ -75,9 +93,8 @@ export async function findRefreshTokenForGrant(
   };
 }
 
-// Every refresh reads it: compiled once per database (store/compiled.ts). The authorization's
-// columns are roles.ts's, correlated with the token's user and API.
-const byHashForGrant = compiled((db, p) =>
+/** The token, its user and the authorization, joined; the caller adds which token(s). */
+const grantQuery = (db: Kysely<Database>) =>
   db
     .selectFrom('refresh_tokens as t')
     .leftJoin('users as u', 'u.id', 't.user_id')
@@ -85,6 +102,13 @@ const byHashForGrant = compiled((db, p) =>
     .selectAll('t')
     .select(USER_COLUMNS.map((c) => `u.${c} as u_${c}` as const))
     .select('rs.id as authz_api')
-    .select(authorizationColumns(db, sql.ref('t.user_id'), sql.ref('rs.id')))
-    .where('t.token_hash', '=', p(0)),
+    .select(authorizationColumns(db, sql.ref('t.user_id'), sql.ref('rs.id')));
+
+// Every refresh reads it: compiled once per database (store/compiled.ts). The authorization's
+// columns are roles.ts's, correlated with the token's user and API.
+const byHashForGrant = compiled((db, p) => grantQuery(db).where('t.token_hash', '=', p(0)));
+
+// PostgreSQL only: the same for an array of hashes (a batch).
+const byHashesForGrant = compiled((db, p) =>
+  grantQuery(db).where(sql<boolean>`t.token_hash = ANY(${p(0)}::text[])`),
 );

@@ -1,8 +1,7 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { compiled } from '../compiled.js';
 import { consumeOnce } from '../consume.js';
 import type { Database, RefreshTokensTable } from '../schema.js';
-import { EVENT_COLUMNS, eventValues, type LogEvent } from './events.js';
 
 export type RefreshTokenRow = RefreshTokensTable;
 
@@ -12,7 +11,7 @@ export type NewRefreshToken = Omit<RefreshTokenRow, 'successor_enc' | 'parent_id
 };
 
 /** Every column of a new token, in one fixed order (the compiled INSERT's arguments). */
-const COLUMNS = [
+export const COLUMNS = [
   'id',
   'token_hash',
   'family_id',
@@ -88,7 +87,7 @@ export async function consumeRefreshToken(
  * 3 the successor's id, 4 the sealed successor. consumeQuery runs it alone;
  * rotateQuery runs it as the CTE its INSERTs depend on.
  */
-const consumeUpdate = (db: Kysely<Database>, p: (i: number) => any) =>
+export const consumeUpdate = (db: Kysely<Database>, p: (i: number) => any) =>
   db
     .updateTable('refresh_tokens')
     .set((eb) => ({
@@ -107,60 +106,6 @@ const consumeUpdate = (db: Kysely<Database>, p: (i: number) => any) =>
 
 // Every rotation runs it: compiled once.
 const consumeQuery = compiled(consumeUpdate);
-
-/** One rotation's writes: the token used, its parent's sealed successor forgotten, the successor, the event. */
-export interface Rotation {
-  id: string;
-  /** The token this one replaced: its sealed successor (this token) is forgotten. */
-  parentId: string | null;
-  now: number;
-  /** The successor sealed for retries, or null. */
-  sealed: string | null;
-  successor: NewRefreshToken;
-  event: LogEvent;
-}
-
-/**
- * PostgreSQL only: consumeRefreshToken, the successor's INSERT and the audit
- * event's INSERT as one statement (data-modifying CTEs), so one round trip
- * and no BEGIN/COMMIT. The statement is atomic: when any part fails nothing
- * is written (the token stays unused). The INSERTs select from the UPDATE's
- * RETURNING: of racing rotations exactly one consumes the token (the
- * conditional UPDATE decides, as in consumeRefreshToken) and only that one
- * writes a successor and an event. True when this call rotated the token.
- */
-export async function rotateInOneStatement(db: Kysely<Database>, r: Rotation): Promise<boolean> {
-  const res = await rotateQuery.execute(
-    db,
-    r.id,
-    r.parentId,
-    r.now,
-    r.successor.id,
-    r.sealed,
-    ...COLUMNS.map((c) => r.successor[c] ?? null),
-    ...eventValues(r.event),
-  );
-  return res.rows.some((row) => row.id === r.id);
-}
-
-// Arguments: 0 the token, 1 its parent, 2 now, 3 the successor's id, 4 the sealed successor,
-// then the successor's COLUMNS, then the event's EVENT_COLUMNS.
-const rotateQuery = compiled<{ id: string }>((db, p) => {
-  const columns = (names: readonly string[]) => sql.join(names.map((c) => sql.ref(c)));
-  const args = (from: number, n: number) => sql.join(Array.from({ length: n }, (_, i) => p(from + i)));
-  const used = sql`EXISTS (SELECT 1 FROM consumed WHERE consumed.id = ${p(0)})`;
-  const query = sql<{ id: string }>`
-    WITH consumed AS (${consumeUpdate(db, p)}),
-    successor AS (
-      INSERT INTO refresh_tokens (${columns(COLUMNS)}) SELECT ${args(5, COLUMNS.length)} WHERE ${used}
-    ),
-    event AS (
-      INSERT INTO events (${columns(EVENT_COLUMNS)})
-      SELECT ${args(5 + COLUMNS.length, EVENT_COLUMNS.length)} WHERE ${used}
-    )
-    SELECT id FROM consumed`;
-  return { compile: () => query.compile(db) };
-});
 
 /**
  * Re-exchanges the immediately previous token within the leeway: only if

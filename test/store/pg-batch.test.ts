@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import type { Store } from '../../src/store/db.js';
+import { withDeadline } from '../../src/store/deadline.js';
+import { UniqueViolation } from '../../src/store/errors.js';
+import { batched } from '../../src/store/pg-batch.js';
+import { insertEvent, listEvents } from '../../src/store/repos/events.js';
+import { findRefreshTokenForGrant } from '../../src/store/repos/refresh-read.js';
+import { type Rotation, rotateInOneStatement } from '../../src/store/repos/refresh-rotation.js';
+import {
+  consumeRefreshToken,
+  findRefreshTokenById,
+  insertRefreshToken,
+  revokeFamily,
+} from '../../src/store/repos/refresh-tokens.js';
+import { UnavailableError } from '../../src/store/unavailable.js';
+import { storeKinds } from '../helpers/stores.js';
+import { refreshTokenRow as token, T0 } from './contract.js';
+
+/**
+ * PostgreSQL's batched statements (store/pg-batch.ts): what requests ask for
+ * in the same turn goes as one statement, and each gets the answer it would
+ * have had alone.
+ */
+const kind = storeKinds.find((k) => k.name === 'postgres');
+
+describe('PostgreSQL batched statements', { skip: !kind }, () => {
+  let store: Store;
+  let sent: string[] | undefined;
+  const query = pg.Client.prototype.query;
+  before(async () => {
+    store = await kind!.open();
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const q = args[0] as string | { text?: string };
+      sent?.push(typeof q === 'string' ? q : (q?.text ?? '?'));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+  });
+  after(async () => {
+    pg.Client.prototype.query = query;
+    await store.close();
+  });
+
+  /** Runs `body` and the statements it sent. */
+  async function counting<T>(body: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+    sent = [];
+    try {
+      const result = await body();
+      return { result, statements: sent };
+    } finally {
+      sent = undefined;
+    }
+  }
+
+  const rotation = (id: string, n: string, extra: Partial<Rotation> = {}): Rotation => ({
+    id,
+    parentId: null,
+    now: T0 + 2,
+    sealed: `sealed-${n}`,
+    successor: token(n, { family_id: `fam-${id}`, parent_id: id, created_at: T0 + 2 }),
+    event: { id: `ev_${n}`, date: T0 + 2, type: 'sertft', user_id: 'auth0|alice', details: { n } },
+    ...extra,
+  });
+
+  it('rotations asked for in one turn are one statement, and write what each writes alone', async () => {
+    // rt_b1 and rt_b2 are fresh; rt_b3c is a successor whose parent still keeps it sealed.
+    await insertRefreshToken(store.db, token('rt_b1'));
+    await insertRefreshToken(store.db, token('rt_b2'));
+    await insertRefreshToken(store.db, token('rt_b3p', { family_id: 'fam-rt_b3c' }));
+    await consumeRefreshToken(store.db, 'rt_b3p', { id: 'rt_b3c', sealed: 'sealed-b3c' }, T0 + 1);
+    await insertRefreshToken(store.db, token('rt_b3c', { family_id: 'fam-rt_b3c', parent_id: 'rt_b3p' }));
+    const rotations = [
+      rotation('rt_b1', 'rt_b1n'),
+      rotation('rt_b2', 'rt_b2n'),
+      rotation('rt_b3c', 'rt_b3n', { parentId: 'rt_b3p' }),
+    ];
+    const { result, statements } = await counting(() =>
+      Promise.all(rotations.map((r) => rotateInOneStatement(store.db, r))),
+    );
+    assert.deepEqual(result, [true, true, true]);
+    assert.equal(statements.length, 1, statements.join('\n'));
+    for (const r of rotations) {
+      assert.deepEqual(await findRefreshTokenById(store.db, r.id), {
+        ...token(r.id, r.id === 'rt_b3c' ? { family_id: 'fam-rt_b3c', parent_id: 'rt_b3p' } : {}),
+        parent_id: r.parentId,
+        rotated_at: T0 + 2,
+        last_used_at: T0 + 2,
+        replaced_by: r.successor.id,
+        successor_enc: r.sealed,
+      });
+      assert.deepEqual(await findRefreshTokenById(store.db, r.successor.id), {
+        ...r.successor,
+        successor_enc: null,
+      });
+    }
+    // The parent forgets its sealed successor (rt_b3c), which is used now.
+    assert.equal((await findRefreshTokenById(store.db, 'rt_b3p'))?.successor_enc, null);
+    const events = await listEvents(store.db, { type: 'sertft' });
+    assert.deepEqual(
+      events.map((e) => [e.id, e.user_id, e.details]).sort(),
+      rotations.map((r) => [r.event.id, 'auth0|alice', { n: r.successor.id }]).sort(),
+    );
+  });
+
+  it('in one batch: of two rotations of one token exactly one wins; a used or revoked token loses; the rest win', async () => {
+    await insertRefreshToken(store.db, token('rt_c1'));
+    await insertRefreshToken(store.db, token('rt_c2'));
+    await insertRefreshToken(store.db, token('rt_c3'));
+    await consumeRefreshToken(store.db, 'rt_c3', { id: 'rt_c3x', sealed: null }, T0 + 1);
+    await insertRefreshToken(store.db, token('rt_c4'));
+    await revokeFamily(store.db, 'fam-rt_c4', T0 + 1);
+    const asked = [
+      rotation('rt_c1', 'rt_c1a'),
+      rotation('rt_c1', 'rt_c1b'),
+      rotation('rt_c2', 'rt_c2n'),
+      rotation('rt_c3', 'rt_c3n'),
+      rotation('rt_c4', 'rt_c4n'),
+    ];
+    const won = await Promise.all(asked.map((r) => rotateInOneStatement(store.db, r)));
+    assert.equal(won[0] !== won[1], true, `exactly one of the racing pair wins: ${won}`);
+    assert.deepEqual(won.slice(2), [true, false, false]);
+    const winner = won[0] ? 'rt_c1a' : 'rt_c1b';
+    assert.equal((await findRefreshTokenById(store.db, 'rt_c1'))?.replaced_by, winner);
+    for (const [i, r] of asked.entries()) {
+      const written = await findRefreshTokenById(store.db, r.successor.id);
+      assert.equal(written !== undefined, won[i], `${r.successor.id} written only if it won`);
+    }
+    const events = (await listEvents(store.db, { type: 'sertft' })).map((e) => e.id);
+    for (const [i, r] of asked.entries()) assert.equal(events.includes(r.event.id), won[i], r.event.id);
+  });
+
+  it('a rotation that cannot be written fails alone: the batch falls back to one statement each', async () => {
+    await insertRefreshToken(store.db, token('rt_d1'));
+    await insertRefreshToken(store.db, token('rt_d2'));
+    await insertEvent(store.db, { id: 'ev_d_taken', date: T0, type: 'sertft' });
+    const good = rotation('rt_d1', 'rt_d1n');
+    const bad = rotation('rt_d2', 'rt_d2n', {
+      event: { id: 'ev_d_taken', date: T0 + 2, type: 'sertft' },
+    });
+    const { result, statements } = await counting(() =>
+      Promise.allSettled([rotateInOneStatement(store.db, good), rotateInOneStatement(store.db, bad)]),
+    );
+    assert.deepEqual(result[0], { status: 'fulfilled', value: true });
+    assert.equal(result[1].status, 'rejected');
+    const err = (result[1] as PromiseRejectedResult).reason;
+    assert.ok(err instanceof UniqueViolation, String(err));
+    assert.equal(err.message, 'unique key violated: events(id)');
+    // The batch, then each alone.
+    assert.equal(statements.length, 3, statements.join('\n'));
+    assert.equal((await findRefreshTokenById(store.db, 'rt_d2'))?.rotated_at, null);
+    assert.equal(await findRefreshTokenById(store.db, 'rt_d2n'), undefined);
+    assert.equal((await findRefreshTokenById(store.db, 'rt_d1n'))?.parent_id, 'rt_d1');
+  });
+
+  it("a refresh's reads in one turn are one statement, each the row its own read gives", async () => {
+    await insertRefreshToken(store.db, token('rt_r1'));
+    await insertRefreshToken(store.db, token('rt_r2', { audience: null }));
+    const alone = {
+      r1: await findRefreshTokenForGrant(store.db, 'hash-rt_r1'),
+      r2: await findRefreshTokenForGrant(store.db, 'hash-rt_r2'),
+    };
+    assert.equal(alone.r1?.token.id, 'rt_r1');
+    const hashes = ['hash-rt_r1', 'hash-none', 'hash-rt_r2', 'hash-rt_r1'];
+    const { result, statements } = await counting(() =>
+      Promise.all(hashes.map((h) => findRefreshTokenForGrant(store.db, h))),
+    );
+    assert.equal(statements.length, 1, statements.join('\n'));
+    assert.deepEqual(result, [alone.r1, undefined, alone.r2, alone.r1]);
+  });
+
+  it('a request whose client is gone sends nothing; the others of its turn are answered', async () => {
+    await insertRefreshToken(store.db, token('rt_g1'));
+    const { result, statements } = await counting(() =>
+      Promise.allSettled([
+        withDeadline(5000, (d) => {
+          d.gone = true;
+          return findRefreshTokenForGrant(store.db, 'hash-rt_g1');
+        }),
+        withDeadline(5000, () => findRefreshTokenForGrant(store.db, 'hash-rt_g1')),
+      ]),
+    );
+    assert.equal(result[0].status, 'rejected');
+    assert.ok((result[0] as PromiseRejectedResult).reason instanceof UnavailableError);
+    assert.equal(result[1].status === 'fulfilled' && result[1].value?.token.id, 'rt_g1');
+    assert.equal(statements.length, 1);
+  });
+
+  describe('the mechanism', () => {
+    /** A statement whose `many` fails with `err`: which items ran alone, and what each got. */
+    async function failingMany(err: Error) {
+      const alone: number[] = [];
+      const statement = batched<number, number>({
+        async one(_db, n) {
+          alone.push(n);
+          if (n === 2) throw new Error('item 2 is bad');
+          return n * 10;
+        },
+        async many() {
+          throw err;
+        },
+      });
+      const answers = await Promise.allSettled([1, 2, 3].map((n) => statement(store.db, n)));
+      return { alone: alone.sort(), answers };
+    }
+
+    it('when the database cannot be reached, every item fails with that, and none is retried alone', async () => {
+      const down = new UnavailableError('database', 'connection terminated');
+      const { alone, answers } = await failingMany(down);
+      assert.deepEqual(alone, []);
+      assert.deepEqual(
+        answers,
+        [1, 2, 3].map(() => ({ status: 'rejected', reason: down })),
+      );
+    });
+
+    it('any other failure runs each item alone: only the item at fault fails', async () => {
+      const { alone, answers } = await failingMany(new Error('deadlock detected'));
+      assert.deepEqual(alone, [1, 2, 3]);
+      assert.equal(answers[1].status, 'rejected');
+      assert.equal((answers[1] as PromiseRejectedResult).reason.message, 'item 2 is bad');
+      assert.deepEqual(
+        [answers[0], answers[2]],
+        [
+          { status: 'fulfilled', value: 10 },
+          { status: 'fulfilled', value: 30 },
+        ],
+      );
+    });
+
+    it('alone after its turn, inside a transaction and on SQLite, an item runs as one statement', async () => {
+      const calls: string[] = [];
+      const statement = batched<number, number>({
+        async one(_db, n) {
+          calls.push(`one ${n}`);
+          return n;
+        },
+        async many(_db, items) {
+          calls.push(`many ${items.join(',')}`);
+          return items;
+        },
+      });
+      await statement(store.db, 1);
+      await store.db.transaction().execute(async (trx) => {
+        await Promise.all([statement(trx, 2), statement(trx, 3)]);
+      });
+      const sqlite = storeKinds.find((k) => k.name === 'sqlite')!;
+      const other = await sqlite.open();
+      try {
+        await Promise.all([statement(other.db, 4), statement(other.db, 5)]);
+      } finally {
+        await other.close();
+      }
+      await Promise.all([statement(store.db, 6), statement(store.db, 7)]);
+      assert.deepEqual(calls, ['one 1', 'one 2', 'one 3', 'one 4', 'one 5', 'many 6,7']);
+    });
+  });
+});
