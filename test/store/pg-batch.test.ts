@@ -6,7 +6,10 @@ import { withDeadline } from '../../src/store/deadline.js';
 import { UniqueViolation } from '../../src/store/errors.js';
 import { batched } from '../../src/store/pg-batch.js';
 import { insertEvent, listEvents } from '../../src/store/repos/events.js';
+import { upsertConnection } from '../../src/store/repos/connections.js';
+import { findUserForLogin } from '../../src/store/repos/login-read.js';
 import { findRefreshTokenForGrant } from '../../src/store/repos/refresh-read.js';
+import { findUserById, upsertUser } from '../../src/store/repos/users.js';
 import { type Rotation, rotateInOneStatement } from '../../src/store/repos/refresh-rotation.js';
 import {
   consumeRefreshToken,
@@ -16,7 +19,7 @@ import {
 } from '../../src/store/repos/refresh-tokens.js';
 import { UnavailableError } from '../../src/store/unavailable.js';
 import { storeKinds } from '../helpers/stores.js';
-import { refreshTokenRow as token, T0 } from './contract.js';
+import { AWKWARD, awkwardUser, grantReaderAuthorization, refreshTokenRow as token, T0 } from './contract.js';
 
 /**
  * PostgreSQL's batched statements (store/pg-batch.ts): what requests ask for
@@ -184,6 +187,90 @@ describe('PostgreSQL batched statements', { skip: !kind }, () => {
     assert.ok((result[0] as PromiseRejectedResult).reason instanceof UnavailableError);
     assert.equal(result[1].status === 'fulfilled' && result[1].value?.token.id, 'rt_g1');
     assert.equal(statements.length, 1);
+  });
+
+  it("a turn's password logins read their users in one statement, each as its own read gives it", async () => {
+    const connection = (id: string) => ({ id, name: id, strategy: 'auth0' as const, enabled_clients: [] });
+    await upsertConnection(store.db, connection('con_pb'), T0);
+    await upsertConnection(store.db, connection('con_pb2'), T0);
+    await upsertUser(store.db, awkwardUser('auth0|pbreader', 'con_pb', 'pbreader'), T0);
+    await grantReaderAuthorization(
+      store.db,
+      'auth0|pbreader',
+      'https://api.pb.test/',
+      'https://other.pb.test/',
+    );
+    await upsertUser(store.db, awkwardUser('auth0|pbplain', 'con_pb', 'pbplain'), T0);
+    await upsertUser(store.db, awkwardUser('auth0|pbreader2', 'con_pb2', 'pbreader'), T0);
+    const email = `${AWKWARD.rtl}+pbreader@example.COM`;
+    const lookups: [connection: string, identifier: string, apiId: string | undefined][] = [
+      ['con_pb', email, 'rs_read'],
+      ['con_pb', `${AWKWARD.zwj}PBREADER`, 'rs_other'],
+      ['con_pb', 'nobody@example.com', 'rs_read'],
+      ['con_pb', `${AWKWARD.zwj}pbplain`, undefined],
+      ['con_pb2', email, 'rs_read'],
+      ['con_pb', email, 'rs_read'],
+    ];
+    const alone = [];
+    for (const l of lookups) alone.push(await findUserForLogin(store.db, ...l));
+    assert.deepEqual(
+      alone.map((a) => a?.user.user_id),
+      ['auth0|pbreader', 'auth0|pbreader', undefined, 'auth0|pbplain', 'auth0|pbreader2', 'auth0|pbreader'],
+    );
+    assert.deepEqual(alone[0]?.authorization.permissions, ['direct:x', 'read:x', 'write:x']);
+    const { result, statements } = await counting(() =>
+      Promise.all(lookups.map((l) => findUserForLogin(store.db, ...l))),
+    );
+    assert.equal(statements.length, 1, statements.join('\n'));
+    assert.deepEqual(result, alone);
+  });
+
+  it("a turn's audit events are one statement, and the logins among them are counted on their users", async () => {
+    await upsertUser(store.db, awkwardUser('auth0|pbc1', 'con_pb', 'pbc1'), T0);
+    await upsertUser(store.db, awkwardUser('auth0|pbc2', 'con_pb', 'pbc2'), T0);
+    const event = (id: string, user_id: string) => ({
+      id,
+      date: T0 + 30,
+      type: 's',
+      user_id,
+      details: { id },
+    });
+    const login = (userId: string, at: number) => ({ login: { userId, at }, dialect: 'postgres' as const });
+    const { statements } = await counting(() =>
+      Promise.all([
+        insertEvent(store.db, event('ev_pc1', 'auth0|pbc1'), login('auth0|pbc1', T0 + 10)),
+        insertEvent(store.db, event('ev_pc2', 'auth0|pbc1'), login('auth0|pbc1', T0 + 20)),
+        insertEvent(store.db, event('ev_pc3', 'auth0|pbc2'), login('auth0|pbc2', T0 + 15)),
+        insertEvent(store.db, { ...event('ev_pc4', 'auth0|pbc2'), type: 'fp', description: AWKWARD.astral }),
+      ]),
+    );
+    assert.equal(statements.length, 1, statements.join('\n'));
+    const counts = async (id: string) => {
+      const u = await findUserById(store.db, id);
+      return [u?.logins_count, u?.last_login];
+    };
+    assert.deepEqual(await counts('auth0|pbc1'), [2, T0 + 20]);
+    assert.deepEqual(await counts('auth0|pbc2'), [1, T0 + 15]);
+    const written = await listEvents(store.db, { userId: 'auth0|pbc2' });
+    assert.deepEqual(written.map((e) => [e.id, e.type, e.description ?? null, e.details]).sort(), [
+      ['ev_pc3', 's', null, { id: 'ev_pc3' }],
+      ['ev_pc4', 'fp', AWKWARD.astral, { id: 'ev_pc4' }],
+    ]);
+  });
+
+  it('an event that cannot be written fails alone, and its login is not counted', async () => {
+    await upsertUser(store.db, awkwardUser('auth0|pbd1', 'con_pb', 'pbd1'), T0);
+    await insertEvent(store.db, { id: 'ev_pd_taken', date: T0, type: 's' });
+    const login = (at: number) => ({ login: { userId: 'auth0|pbd1', at }, dialect: 'postgres' as const });
+    const answers = await Promise.allSettled([
+      insertEvent(store.db, { id: 'ev_pd1', date: T0, type: 's' }, login(T0 + 1)),
+      insertEvent(store.db, { id: 'ev_pd_taken', date: T0, type: 's' }, login(T0 + 2)),
+    ]);
+    assert.equal(answers[0].status, 'fulfilled');
+    assert.equal(answers[1].status, 'rejected');
+    assert.equal((answers[1] as PromiseRejectedResult).reason.message, 'unique key violated: events(id)');
+    const u = await findUserById(store.db, 'auth0|pbd1');
+    assert.deepEqual([u?.logins_count, u?.last_login], [1, T0 + 1]);
   });
 
   describe('the mechanism', () => {

@@ -1,5 +1,6 @@
-import type { Insertable, Kysely } from 'kysely';
+import { type Insertable, type Kysely, PostgresAdapter, sql } from 'kysely';
 import { compiled } from '../compiled.js';
+import { batched } from '../pg-batch.js';
 import type { DialectName } from '../db.js';
 import { safeText, safeValue } from '../safe-text.js';
 import { writeOne, writeTogether } from '../write-group.js';
@@ -80,10 +81,10 @@ export async function insertEvent(
   count?: { login: LoginCount; dialect: DialectName },
 ): Promise<void> {
   const args = eventValues(e);
-  if (!count) {
+  if (count?.dialect === 'postgres' || (!count && db.getExecutor().adapter instanceof PostgresAdapter)) {
+    await insertOnPostgres(db, { args, login: count?.login });
+  } else if (!count) {
     await writeOne(db, (w) => insertQuery.execute(w, ...args));
-  } else if (count.dialect === 'postgres') {
-    await countedInsertQuery.execute(db, ...args, count.login.userId, count.login.at);
   } else {
     await writeTogether(db, async (trx) => {
       await recordLogin(trx, count.login.userId, count.login.at);
@@ -133,6 +134,62 @@ const countedInsertQuery = compiled((db, p) =>
     .insertInto('events')
     .values(columns(p)),
 );
+
+/** An event to write on PostgreSQL: its values (eventValues), and the login it counts, if any. */
+interface PgEventWrite {
+  args: unknown[];
+  login?: LoginCount;
+}
+
+/** Columns of `events` that are bigint; every other value is text. */
+const BIGINT_EVENT_COLUMNS = new Set<string>(['date']);
+
+/**
+ * PostgreSQL: the events of the same turns in one statement (store/pg-batch.ts),
+ * the logins among them counted on their users in the same statement: one
+ * UPDATE per user, adding how many of the batch's logins were theirs, with
+ * the latest as last_login (as the logins one after the other would).
+ */
+const insertOnPostgres = batched<PgEventWrite, void>({
+  async one(db, { args, login }) {
+    if (login) await countedInsertQuery.execute(db, ...args, login.userId, login.at);
+    else await insertQuery.execute(db, ...args);
+  },
+  async many(db, writes) {
+    const column = (i: number) => writes.map((w) => w.args[i]);
+    await insertManyQuery.execute(
+      db,
+      ...EVENT_COLUMNS.map((_, i) => column(i)),
+      writes.map((w) => w.login?.userId ?? null),
+      writes.map((w) => w.login?.at ?? null),
+    );
+    return writes.map(() => undefined);
+  },
+});
+
+// Arguments: one array per EVENT_COLUMNS column, then the counted logins' users and times (null:
+// not a login).
+const insertManyQuery = compiled((db, p) => {
+  const n = EVENT_COLUMNS.length;
+  const type = (c: string) => sql.raw(BIGINT_EVENT_COLUMNS.has(c) ? 'bigint' : 'text');
+  const arrays = sql.join([
+    ...EVENT_COLUMNS.map((c, i) => sql`${p(i)}::${type(c)}[]`),
+    sql`${p(n)}::text[]`,
+    sql`${p(n + 1)}::bigint[]`,
+  ]);
+  const columns = sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)));
+  const query = sql`
+    WITH i AS (SELECT * FROM unnest(${arrays}) AS i(${columns}, login_user, login_at)),
+    counted AS (
+      UPDATE users SET logins_count = logins_count + c.n, last_login = c.at
+      FROM (SELECT login_user, count(*) AS n, max(login_at) AS at FROM i
+            WHERE login_user IS NOT NULL GROUP BY login_user) AS c
+      WHERE users.id = c.login_user
+      RETURNING users.id
+    )
+    INSERT INTO events (${columns}) SELECT ${columns} FROM i`;
+  return { compile: () => query.compile(db) };
+});
 
 /** The latest events, newest first. */
 export async function listEvents(

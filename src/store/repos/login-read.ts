@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
+import { batched } from '../pg-batch.js';
 import type { Database, UsersTable } from '../schema.js';
 import { authorizationColumns, authorizationFromColumns, type UserAuthorization } from './roles.js';
 import { fromRow, type UserWithSecret, userByIdentifierQuery } from './users.js';
@@ -24,22 +25,26 @@ export interface LoginUserRows {
  * password is right. Its cost falls inside the check's padded time
  * (identity/login-timing.ts), like the user lookup's.
  */
-export async function findUserForLogin(
+export function findUserForLogin(
   db: Kysely<Database>,
   connectionId: string,
   identifier: string,
   apiId: string | undefined,
 ): Promise<LoginUserRows | undefined> {
-  const result = await byIdentifierForLogin.execute(
-    db,
-    connectionId,
-    identifier.toLowerCase(),
-    apiId ?? null,
-  );
-  const row = result.rows[0] as
-    | (UsersTable & Record<'authz_roles' | 'authz_permissions', unknown>)
-    | undefined;
-  if (!row) return undefined;
+  return readForLogin(db, { connectionId, lower: identifier.toLowerCase(), apiId: apiId ?? null });
+}
+
+interface LoginLookup {
+  connectionId: string;
+  /** The identifier, lowercased. */
+  lower: string;
+  apiId: string | null;
+}
+
+type LoginRow = UsersTable & Record<'authz_roles' | 'authz_permissions', unknown>;
+
+/** A row of either query as the rows the reads of their own give. */
+function loginRows(row: LoginRow): LoginUserRows {
   const { authz_roles, authz_permissions, ...user } = row;
   return {
     user: fromRow(user),
@@ -47,8 +52,41 @@ export async function findUserForLogin(
   };
 }
 
+// On PostgreSQL the logins of the same turns read their users in one statement (store/pg-batch.ts).
+const readForLogin = batched<LoginLookup, LoginUserRows | undefined>({
+  async one(db, { connectionId, lower, apiId }) {
+    const row = (await byIdentifierForLogin.execute(db, connectionId, lower, apiId)).rows[0];
+    return row && loginRows(row as LoginRow);
+  },
+  async many(db, lookups) {
+    const { rows } = await byIdentifiersForLogin.execute(
+      db,
+      lookups.map((l) => l.connectionId),
+      lookups.map((l) => l.lower),
+      lookups.map((l) => l.apiId),
+    );
+    // As alone, the first row a lookup matched (an identifier is one user's email or username).
+    const found = new Map<number, LoginUserRows>();
+    for (const { ord, ...row } of rows as (LoginRow & { ord: string })[]) {
+      if (!found.has(Number(ord))) found.set(Number(ord), loginRows(row));
+    }
+    return lookups.map((_, i) => found.get(i + 1));
+  },
+});
+
 // Every password login reads it: compiled once per database (store/compiled.ts). The user is
 // users.ts's query by identifier; the authorization's columns are roles.ts's.
 const byIdentifierForLogin = compiled((db, p) =>
   userByIdentifierQuery(db, p(0), p(1)).select(authorizationColumns(db, sql.ref('users.id'), p(2))),
 );
+
+// PostgreSQL only: the same for arrays of connections, identifiers and APIs (a batch), each row
+// numbered with its lookup (`ord`, from 1).
+const byIdentifiersForLogin = compiled((db, p) => {
+  const query = sql`
+    SELECT i.ord, users.*, ${sql.join(authorizationColumns(db, sql.ref('users.id'), sql.ref('i.api')))}
+    FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[]) WITH ORDINALITY AS i(conn, lower, api, ord)
+    JOIN users ON users.connection_id = i.conn
+      AND (users.email_lower = i.lower OR users.username_lower = i.lower)`;
+  return { compile: () => query.compile(db) };
+});
