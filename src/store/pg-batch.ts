@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter } from 'kysely';
+import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
 import { outsideRequest, remainingMs } from './deadline.js';
 import type { Database } from './schema.js';
 import { afterTurns } from './turns.js';
@@ -115,4 +115,28 @@ export function batched<I, O>(
       queue.push({ item, resolve, reject });
     });
   };
+}
+
+/** A batch input column: its name in the statement and its PostgreSQL type. */
+export type BatchColumn = readonly [name: string, type: 'text' | 'bigint'];
+
+/**
+ * `unnest($a::type[], …) WITH ORDINALITY AS alias(name, …, ord)`: a batch's
+ * items as rows, one array argument per column (from argument `from` on),
+ * numbered by `ord` from 1 in the items' order. For a `many` statement.
+ */
+export function unnestRows(
+  p: (i: number) => unknown,
+  alias: string,
+  columns: readonly BatchColumn[],
+  from = 0,
+): RawBuilder<unknown> {
+  const arrays = sql.join(columns.map(([, type], i) => sql`${p(from + i)}::${sql.raw(type)}[]`));
+  const names = sql.join([...columns.map(([name]) => sql.ref(name)), sql.ref('ord')]);
+  return sql`unnest(${arrays}) WITH ORDINALITY AS ${sql.ref(alias)}(${names})`;
+}
+
+/** The arguments of unnestRows: each item's values (in its columns' order) as one array per column. */
+export function columnArrays(items: readonly (readonly unknown[])[], width: number): unknown[][] {
+  return Array.from({ length: width }, (_, col) => items.map((values) => values[col] ?? null));
 }

@@ -156,6 +156,36 @@ describe('PostgreSQL batched statements', { skip: !kind }, () => {
     assert.equal((await findRefreshTokenById(store.db, 'rt_d1n'))?.parent_id, 'rt_d1');
   });
 
+  it("a turn's new refresh tokens are one INSERT; one whose hash is taken fails alone", async () => {
+    await insertRefreshToken(store.db, token('rt_n0'));
+    const rows = [
+      token('rt_n1', { audience: null, expires_at: null, idle_expires_at: null }),
+      token('rt_n2', { parent_id: 'rt_n0', scope: `openid ${AWKWARD.astral}` }),
+      token('rt_n3'),
+    ];
+    const { statements } = await counting(() =>
+      Promise.all(rows.map((r) => insertRefreshToken(store.db, r))),
+    );
+    assert.equal(statements.length, 1, statements.join('\n'));
+    for (const r of rows) {
+      assert.deepEqual(await findRefreshTokenById(store.db, r.id), {
+        ...r,
+        parent_id: r.parent_id ?? null,
+        successor_enc: null,
+      });
+    }
+    const answers = await Promise.allSettled([
+      insertRefreshToken(store.db, token('rt_n4')),
+      insertRefreshToken(store.db, { ...token('rt_n5'), token_hash: 'hash-rt_n0' }),
+    ]);
+    assert.equal(answers[0].status, 'fulfilled');
+    assert.equal(
+      (answers[1] as PromiseRejectedResult).reason?.message,
+      'unique key violated: refresh_tokens(token_hash)',
+    );
+    assert.equal(await findRefreshTokenById(store.db, 'rt_n5'), undefined);
+  });
+
   it("a refresh's reads in one turn are one statement, each the row its own read gives", async () => {
     await insertRefreshToken(store.db, token('rt_r1'));
     await insertRefreshToken(store.db, token('rt_r2', { audience: null }));

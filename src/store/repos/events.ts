@@ -1,6 +1,6 @@
 import { type Insertable, type Kysely, PostgresAdapter, sql } from 'kysely';
 import { compiled } from '../compiled.js';
-import { batched } from '../pg-batch.js';
+import { type BatchColumn, batched, columnArrays, unnestRows } from '../pg-batch.js';
 import type { DialectName } from '../db.js';
 import { safeText, safeValue } from '../safe-text.js';
 import { writeOne, writeTogether } from '../write-group.js';
@@ -141,9 +141,6 @@ interface PgEventWrite {
   login?: LoginCount;
 }
 
-/** Columns of `events` that are bigint; every other value is text. */
-const BIGINT_EVENT_COLUMNS = new Set<string>(['date']);
-
 /**
  * PostgreSQL: the events of the same turns in one statement (store/pg-batch.ts),
  * the logins among them counted on their users in the same statement: one
@@ -156,30 +153,28 @@ const insertOnPostgres = batched<PgEventWrite, void>({
     else await insertQuery.execute(db, ...args);
   },
   async many(db, writes) {
-    const column = (i: number) => writes.map((w) => w.args[i]);
-    await insertManyQuery.execute(
-      db,
-      ...EVENT_COLUMNS.map((_, i) => column(i)),
-      writes.map((w) => w.login?.userId ?? null),
-      writes.map((w) => w.login?.at ?? null),
-    );
+    const values = writes.map((w) => [...w.args, w.login?.userId, w.login?.at]);
+    await insertManyQuery.execute(db, ...columnArrays(values, MANY_INPUT.length));
     return writes.map(() => undefined);
   },
 });
 
-// Arguments: one array per EVENT_COLUMNS column, then the counted logins' users and times (null:
-// not a login).
+/** The columns of `events` as a batch's input (pg-batch.ts): `date` is bigint, the rest text. */
+export const EVENT_BATCH_COLUMNS: readonly BatchColumn[] = EVENT_COLUMNS.map(
+  (c) => [c, c === 'date' ? 'bigint' : 'text'] as const,
+);
+
+/** insertManyQuery's input: an event's columns, then the login it counts (null: not a login). */
+const MANY_INPUT: readonly BatchColumn[] = [
+  ...EVENT_BATCH_COLUMNS,
+  ['login_user', 'text'],
+  ['login_at', 'bigint'],
+];
+
 const insertManyQuery = compiled((db, p) => {
-  const n = EVENT_COLUMNS.length;
-  const type = (c: string) => sql.raw(BIGINT_EVENT_COLUMNS.has(c) ? 'bigint' : 'text');
-  const arrays = sql.join([
-    ...EVENT_COLUMNS.map((c, i) => sql`${p(i)}::${type(c)}[]`),
-    sql`${p(n)}::text[]`,
-    sql`${p(n + 1)}::bigint[]`,
-  ]);
   const columns = sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)));
   const query = sql`
-    WITH i AS (SELECT * FROM unnest(${arrays}) AS i(${columns}, login_user, login_at)),
+    WITH i AS (SELECT * FROM ${unnestRows(p, 'i', MANY_INPUT)}),
     counted AS (
       UPDATE users SET logins_count = logins_count + c.n, last_login = c.at
       FROM (SELECT login_user, count(*) AS n, max(login_at) AS at FROM i
@@ -187,7 +182,7 @@ const insertManyQuery = compiled((db, p) => {
       WHERE users.id = c.login_user
       RETURNING users.id
     )
-    INSERT INTO events (${columns}) SELECT ${columns} FROM i`;
+    INSERT INTO events (${columns}) SELECT ${columns} FROM i ORDER BY ord`;
   return { compile: () => query.compile(db) };
 });
 

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
-import { batched } from '../pg-batch.js';
+import { batched, columnArrays, unnestRows } from '../pg-batch.js';
 import type { Database, UsersTable } from '../schema.js';
 import { authorizationColumns, authorizationFromColumns, type UserAuthorization } from './roles.js';
 import { fromRow, type UserWithSecret, userByIdentifierQuery } from './users.js';
@@ -59,12 +59,8 @@ const readForLogin = batched<LoginLookup, LoginUserRows | undefined>({
     return row && loginRows(row as LoginRow);
   },
   async many(db, lookups) {
-    const { rows } = await byIdentifiersForLogin.execute(
-      db,
-      lookups.map((l) => l.connectionId),
-      lookups.map((l) => l.lower),
-      lookups.map((l) => l.apiId),
-    );
+    const values = lookups.map((l) => [l.connectionId, l.lower, l.apiId]);
+    const { rows } = await byIdentifiersForLogin.execute(db, ...columnArrays(values, 3));
     // As alone, the first row a lookup matched (an identifier is one user's email or username).
     const found = new Map<number, LoginUserRows>();
     for (const { ord, ...row } of rows as (LoginRow & { ord: string })[]) {
@@ -85,7 +81,11 @@ const byIdentifierForLogin = compiled((db, p) =>
 const byIdentifiersForLogin = compiled((db, p) => {
   const query = sql`
     SELECT i.ord, users.*, ${sql.join(authorizationColumns(db, sql.ref('users.id'), sql.ref('i.api')))}
-    FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[]) WITH ORDINALITY AS i(conn, lower, api, ord)
+    FROM ${unnestRows(p, 'i', [
+      ['conn', 'text'],
+      ['lower', 'text'],
+      ['api', 'text'],
+    ])}
     JOIN users ON users.connection_id = i.conn
       AND (users.email_lower = i.lower OR users.username_lower = i.lower)`;
   return { compile: () => query.compile(db) };

@@ -1,9 +1,14 @@
 import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
-import { batched } from '../pg-batch.js';
+import { type BatchColumn, batched, columnArrays, unnestRows } from '../pg-batch.js';
 import type { Database } from '../schema.js';
-import { EVENT_COLUMNS, eventValues, type LogEvent } from './events.js';
-import { COLUMNS, consumeUpdate, type NewRefreshToken } from './refresh-tokens.js';
+import { EVENT_BATCH_COLUMNS, EVENT_COLUMNS, eventValues, type LogEvent } from './events.js';
+import {
+  COLUMNS,
+  consumeUpdate,
+  type NewRefreshToken,
+  REFRESH_TOKEN_BATCH_COLUMNS,
+} from './refresh-tokens.js';
 
 /** One rotation's writes: the token used, its parent's sealed successor forgotten, the successor, the event. */
 export interface Rotation {
@@ -68,28 +73,16 @@ const rotateQuery = compiled<{ id: string }>((db, p) => {
   return { compile: () => query.compile(db) };
 });
 
-/** Columns of refresh_tokens and events that are bigint (epoch ms); every other value is text. */
-const BIGINT = new Set([
-  'date',
-  'created_at',
-  'family_created_at',
-  'last_used_at',
-  'expires_at',
-  'idle_expires_at',
-  'rotated_at',
-  'revoked_at',
-]);
-
 /** The batch's input columns: the rotation's own, then the successor's (`s_`), then the event's (`e_`). */
-const INPUT = [
+const INPUT: readonly BatchColumn[] = [
   ['r_id', 'text'],
   ['r_parent', 'text'],
   ['r_now', 'bigint'],
   ['r_successor', 'text'],
   ['r_sealed', 'text'],
-  ...COLUMNS.map((c) => [`s_${c}`, BIGINT.has(c) ? 'bigint' : 'text']),
-  ...EVENT_COLUMNS.map((c) => [`e_${c}`, BIGINT.has(c) ? 'bigint' : 'text']),
-] as const;
+  ...REFRESH_TOKEN_BATCH_COLUMNS.map(([c, type]) => [`s_${c}`, type] as const),
+  ...EVENT_BATCH_COLUMNS.map(([c, type]) => [`e_${c}`, type] as const),
+];
 
 /** One rotation's values, in INPUT's order. */
 function inputValues(r: Rotation): unknown[] {
@@ -115,15 +108,13 @@ function inputValues(r: Rotation): unknown[] {
  * is: when any part fails, nothing is written (then each runs alone).
  */
 const rotateManyQuery = compiled<{ ord: string }>((db, p) => {
-  const names = sql.join(INPUT.map(([name]) => sql.ref(name)));
-  const arrays = sql.join(INPUT.map(([, type], i) => sql`${p(i)}::${sql.raw(type)}[]`));
   const pick = (names: readonly string[], prefix: string) =>
     sql.join(names.map((c) => sql.ref(`w.${prefix}${c}`)));
   const columns = (names: readonly string[]) => sql.join(names.map((c) => sql.ref(c)));
   const own = (value: string, otherwise: string) =>
     sql`CASE WHEN t.id = i.r_id THEN ${sql.ref(`i.${value}`)} ELSE ${sql.raw(otherwise)} END`;
   const query = sql<{ ord: string }>`
-    WITH i AS (SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS i(${names}, ord)),
+    WITH i AS (SELECT * FROM ${unnestRows(p, 'i', INPUT)}),
     consumed AS (
       UPDATE refresh_tokens AS t SET
         rotated_at = ${own('r_now', 't.rotated_at')},
@@ -149,8 +140,8 @@ const rotateManyQuery = compiled<{ ord: string }>((db, p) => {
 const rotate = batched<Rotation, boolean>({
   one: rotateAlone,
   async many(db, rotations) {
-    const values = rotations.map(inputValues);
-    const { rows } = await rotateManyQuery.execute(db, ...INPUT.map((_, col) => values.map((v) => v[col])));
+    const arrays = columnArrays(rotations.map(inputValues), INPUT.length);
+    const { rows } = await rotateManyQuery.execute(db, ...arrays);
     const won = new Set(rows.map((row) => Number(row.ord)));
     return rotations.map((_, i) => won.has(i + 1));
   },

@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { compiled } from '../compiled.js';
 import { consumeOnce } from '../consume.js';
+import { type BatchColumn, batched, columnArrays, unnestRows } from '../pg-batch.js';
 import type { Database, RefreshTokensTable } from '../schema.js';
 
 export type RefreshTokenRow = RefreshTokensTable;
@@ -38,9 +39,47 @@ const insertQuery = compiled((db, p) =>
   }),
 );
 
-export async function insertRefreshToken(db: Kysely<Database>, row: NewRefreshToken): Promise<void> {
-  await insertQuery.execute(db, ...COLUMNS.map((c) => row[c] ?? null));
+/** Columns of refresh_tokens that are bigint (epoch ms); every other value is text. */
+const BIGINT = new Set<string>([
+  'created_at',
+  'family_created_at',
+  'last_used_at',
+  'expires_at',
+  'idle_expires_at',
+  'rotated_at',
+  'revoked_at',
+]);
+
+/** COLUMNS as a batch's input (pg-batch.ts). */
+export const REFRESH_TOKEN_BATCH_COLUMNS: readonly BatchColumn[] = COLUMNS.map(
+  (c) => [c, BIGINT.has(c) ? 'bigint' : 'text'] as const,
+);
+
+/** Writes a new token. On PostgreSQL the tokens of the same turns (new families) are one INSERT (pg-batch.ts). */
+export function insertRefreshToken(db: Kysely<Database>, row: NewRefreshToken): Promise<void> {
+  return insertToken(
+    db,
+    COLUMNS.map((c) => row[c] ?? null),
+  );
 }
+
+const insertToken = batched<unknown[], void>({
+  async one(db, values) {
+    await insertQuery.execute(db, ...values);
+  },
+  async many(db, rows) {
+    await insertManyQuery.execute(db, ...columnArrays(rows, COLUMNS.length));
+    return rows.map(() => undefined);
+  },
+});
+
+const insertManyQuery = compiled((db, p) => {
+  const columns = sql.join(COLUMNS.map((c) => sql.ref(c)));
+  const query = sql`
+    INSERT INTO refresh_tokens (${columns})
+    SELECT ${columns} FROM ${unnestRows(p, 'i', REFRESH_TOKEN_BATCH_COLUMNS)} ORDER BY ord`;
+  return { compile: () => query.compile(db) };
+});
 
 const byHash = compiled((db, p) =>
   db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', p(0)),
