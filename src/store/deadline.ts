@@ -53,7 +53,11 @@ export function withDeadline<T>(ms: number, fn: (deadline: Deadline) => T): T {
  */
 export function remainingMs(): number | undefined {
   const d = current.getStore();
-  if (!d) return undefined;
+  return d && msLeft(d);
+}
+
+/** Milliseconds left of `d`; throws when its client is gone or no time is left. */
+export function msLeft(d: Deadline): number {
   if (d.gone) throw new UnavailableError('database', 'the client went away before its request was done');
   const left = d.at - performance.now();
   if (left <= 0) throw new UnavailableError('database', 'the request ran out of time for its database work');
@@ -81,4 +85,19 @@ export function unbounded<T>(fn: () => T): T {
 /** True inside `unbounded`. */
 export function isUnbounded(): boolean {
   return current.getStore()?.unbounded === true;
+}
+
+/**
+ * The deadline of the request being served: undefined outside one, or while
+ * deadlines are not scoped. For work handed on to run later under the same
+ * deadline (underDeadline; store/pg-batch.ts).
+ */
+export function currentDeadline(): Deadline | undefined {
+  return current.getStore();
+}
+
+/** Runs `fn` under `deadline` (a request's, handed on), or outside any request's when undefined. */
+export function underDeadline<T>(deadline: Deadline | undefined, fn: () => T): T {
+  if (!scoped) return fn();
+  return deadline ? current.run(deadline, fn) : current.exit(fn);
 }

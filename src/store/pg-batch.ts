@@ -1,5 +1,5 @@
 import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
-import { outsideRequest, remainingMs } from './deadline.js';
+import { currentDeadline, type Deadline, msLeft, outsideRequest, underDeadline } from './deadline.js';
 import type { Database } from './schema.js';
 import { afterTurns } from './turns.js';
 import { UnavailableError } from './unavailable.js';
@@ -22,11 +22,11 @@ import { UnavailableError } from './unavailable.js';
  *   the database cannot be reached (UnavailableError), every item fails with
  *   that; any other failure (one item's bad value, a deadlock between two
  *   batches) runs each item alone, so only the item at fault fails.
- * - **No query for a request that is over.** An item joins only while its
- *   request has time left and its client is there (remainingMs throws
- *   otherwise); the batch itself runs outside any one request's deadline
- *   (the pool's own timeouts bound it), so that no request's departure
- *   fails the others.
+ * - **No query for a request that is over.** An item joins, and is sent,
+ *   only while its request has time left and its client is there (msLeft
+ *   throws otherwise). Alone, it runs under its request's deadline, as
+ *   without a batch; a batch runs under the latest of its items' deadlines,
+ *   so that no request's departure fails the others.
  *
  * Alone (one item after the turn), in a transaction, and on SQLite (whose
  * statements cost no round trip), an item runs as `one`.
@@ -45,8 +45,24 @@ const MAX_ITEMS = 64;
 
 interface Pending<I, O> {
   item: I;
+  /** The request's deadline, handed on to the statement (undefined: outside a request). */
+  deadline: Deadline | undefined;
   resolve(value: O): void;
   reject(err: unknown): void;
+}
+
+/**
+ * The deadline a batch's statement runs under: the latest of its items'
+ * (they joined within a few turns, so within a few milliseconds of each
+ * other), with none when an item has none.
+ */
+function latest(batch: readonly Pending<unknown, unknown>[]): Deadline | undefined {
+  let at = Number.NEGATIVE_INFINITY;
+  for (const p of batch) {
+    if (!p.deadline) return undefined;
+    at = Math.max(at, p.deadline.at);
+  }
+  return { at, gone: false };
 }
 
 /** Runs `statement` for `item` on `db`: in the turn's batch on PostgreSQL (see BatchedStatement). */
@@ -55,46 +71,59 @@ export function batched<I, O>(
 ): (db: Kysely<Database>, item: I) => Promise<O> {
   const queues = new WeakMap<Kysely<Database>, Pending<I, O>[]>();
 
+  /** Each item on its own, under its own request's deadline, as without a batch. */
   const runAlone = (db: Kysely<Database>, batch: Pending<I, O>[]) => {
-    for (const p of batch) statement.one(db, p.item).then(p.resolve, p.reject);
+    for (const p of batch)
+      underDeadline(p.deadline, () => statement.one(db, p.item)).then(p.resolve, p.reject);
   };
 
   const flush = (db: Kysely<Database>, queue: Pending<I, O>[]) => {
     queues.delete(db);
-    for (let from = 0; from < queue.length; from += MAX_ITEMS) {
-      const batch = queue.slice(from, from + MAX_ITEMS);
+    // A request that ended while its item waited starts no query (as msLeft says).
+    const live = queue.filter((p) => {
+      try {
+        if (p.deadline) msLeft(p.deadline);
+        return true;
+      } catch (err) {
+        p.reject(err);
+        return false;
+      }
+    });
+    for (let from = 0; from < live.length; from += MAX_ITEMS) {
+      const batch = live.slice(from, from + MAX_ITEMS);
       if (batch.length === 1) {
         runAlone(db, batch);
         continue;
       }
-      statement
-        .many(
+      underDeadline(latest(batch), () =>
+        statement.many(
           db,
           batch.map((p) => p.item),
-        )
-        .then(
-          (results) => {
-            for (const [i, p] of batch.entries()) {
-              const result = results[i];
-              if (statement.confirm && !statement.confirm(result)) runAlone(db, [p]);
-              else p.resolve(result);
-            }
-          },
-          (err: unknown) => {
-            if (err instanceof UnavailableError) for (const p of batch) p.reject(err);
-            else runAlone(db, batch);
-          },
-        );
+        ),
+      ).then(
+        (results) => {
+          for (const [i, p] of batch.entries()) {
+            const result = results[i];
+            if (statement.confirm && !statement.confirm(result)) runAlone(db, [p]);
+            else p.resolve(result);
+          }
+        },
+        (err: unknown) => {
+          if (err instanceof UnavailableError) for (const p of batch) p.reject(err);
+          else runAlone(db, batch);
+        },
+      );
     }
   };
 
   return (db, item) => {
-    if (db.isTransaction || !(db.getExecutor().adapter instanceof PostgresAdapter)) {
+    const deadline = currentDeadline();
+    if (db.isTransaction || deadline?.unbounded || !(db.getExecutor().adapter instanceof PostgresAdapter)) {
       return statement.one(db, item);
     }
     try {
       // Throws when the request's client is gone or its time is up: it starts no query.
-      remainingMs();
+      if (deadline) msLeft(deadline);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -104,7 +133,7 @@ export function batched<I, O>(
         const created: Pending<I, O>[] = [];
         queue = created;
         queues.set(db, created);
-        // Scheduled outside the request: the batch's statement runs in no request's deadline.
+        // Scheduled outside the request: the statement runs under the deadline flush gives it.
         outsideRequest(() =>
           afterTurns(
             () => created.length,
@@ -112,7 +141,7 @@ export function batched<I, O>(
           ),
         );
       }
-      queue.push({ item, resolve, reject });
+      queue.push({ item, deadline, resolve, reject });
     });
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Store } from '../../src/store/db.js';
-import { withDeadline } from '../../src/store/deadline.js';
+import { remainingMs, withDeadline } from '../../src/store/deadline.js';
 import { UniqueViolation } from '../../src/store/errors.js';
 import { batched } from '../../src/store/pg-batch.js';
 import { insertEvent, listEvents } from '../../src/store/repos/events.js';
@@ -211,10 +211,20 @@ describe('PostgreSQL batched statements', { skip: !kind }, () => {
           return findRefreshTokenForGrant(store.db, 'hash-rt_g1');
         }),
         withDeadline(5000, () => findRefreshTokenForGrant(store.db, 'hash-rt_g1')),
+        // Gone while its read waits for the turn to end.
+        withDeadline(5000, (d) => {
+          const read = findRefreshTokenForGrant(store.db, 'hash-rt_g1');
+          d.gone = true;
+          return read;
+        }),
       ]),
     );
-    assert.equal(result[0].status, 'rejected');
-    assert.ok((result[0] as PromiseRejectedResult).reason instanceof UnavailableError);
+    for (const i of [0, 2]) {
+      assert.equal(result[i].status, 'rejected');
+      const err = (result[i] as PromiseRejectedResult).reason;
+      assert.ok(err instanceof UnavailableError, String(err));
+      assert.match(err.message, /the client went away before its request was done/);
+    }
     assert.equal(result[1].status === 'fulfilled' && result[1].value?.token.id, 'rt_g1');
     assert.equal(statements.length, 1);
   });
@@ -343,6 +353,30 @@ describe('PostgreSQL batched statements', { skip: !kind }, () => {
           { status: 'fulfilled', value: 30 },
         ],
       );
+    });
+
+    it("alone, an item runs under its request's deadline; a batch under the latest of its items'", async () => {
+      const seen: string[] = [];
+      const statement = batched<number, number>({
+        async one(_db, n) {
+          seen.push(`one ${n}: ${remainingMs()}`);
+          return n;
+        },
+        async many(_db, items) {
+          const left = remainingMs() ?? 0;
+          seen.push(`many ${items.join(',')}: ${left > 50_000 && left <= 60_000}`);
+          return items;
+        },
+      });
+      await withDeadline(60_000, () => statement(store.db, 1));
+      await statement(store.db, 2);
+      await Promise.all([
+        withDeadline(10_000, () => statement(store.db, 3)),
+        withDeadline(60_000, () => statement(store.db, 4)),
+      ]);
+      assert.match(seen[0], /^one 1: \d+$/);
+      assert.ok(Number(seen[0].slice(7)) > 50_000, seen[0]);
+      assert.deepEqual(seen.slice(1), ['one 2: undefined', 'many 3,4: true']);
     });
 
     it('alone after its turn, inside a transaction and on SQLite, an item runs as one statement', async () => {
