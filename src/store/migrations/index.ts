@@ -13,6 +13,7 @@ import * as m0012 from './0012-outbox-sealed.js';
 import * as m0013 from './0013-tickets.js';
 import * as m0014 from './0014-rbac.js';
 import * as m0021 from './0021-jobs.js';
+import * as m0022 from './0022-partial-retention.js';
 
 /** Every migration, in order. A new migration is a new file listed here. */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0013-tickets': m0013,
   '0014-rbac': m0014,
   '0021-jobs': m0021,
+  '0022-partial-retention': m0022,
 };
 
 export const migrationProvider: MigrationProvider = {

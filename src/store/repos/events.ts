@@ -179,7 +179,7 @@ const insertManyQuery = compiled((db, p) => {
       UPDATE users SET logins_count = logins_count + c.n, last_login = c.at
       FROM (SELECT login_user, count(*) AS n, max(login_at) AS at FROM i
             WHERE login_user IS NOT NULL GROUP BY login_user) AS c
-      WHERE users.id = c.login_user
+      WHERE users.id = c.login_user AND users.id = ANY(${p(EVENT_COLUMNS.length)}::text[])
       RETURNING users.id
     )
     INSERT INTO events (${columns}) SELECT ${columns} FROM i ORDER BY ord`;

@@ -77,16 +77,18 @@ const byIdentifierForLogin = compiled((db, p) =>
 );
 
 // PostgreSQL only: the same for arrays of connections, identifiers and APIs (a batch), each row
-// numbered with its lookup (`ord`, from 1).
+// numbered with its lookup (`ord`, from 1). Each lookup is the query alone, as a LATERAL subquery (run
+// per lookup through the connection's email and username indexes, whatever the planner thinks of
+// the table's size), with its first row as alone.
 const byIdentifiersForLogin = compiled((db, p) => {
+  const user = userByIdentifierQuery(db, sql.ref('i.conn'), sql.ref('i.lower')).limit(1);
   const query = sql`
-    SELECT i.ord, users.*, ${sql.join(authorizationColumns(db, sql.ref('users.id'), sql.ref('i.api')))}
+    SELECT i.ord, u.*, ${sql.join(authorizationColumns(db, sql.ref('u.id'), sql.ref('i.api')))}
     FROM ${unnestRows(p, 'i', [
       ['conn', 'text'],
       ['lower', 'text'],
       ['api', 'text'],
     ])}
-    JOIN users ON users.connection_id = i.conn
-      AND (users.email_lower = i.lower OR users.username_lower = i.lower)`;
+    CROSS JOIN LATERAL (${user}) AS u`;
   return { compile: () => query.compile(db) };
 });

@@ -121,9 +121,11 @@ const rotateManyQuery = compiled<{ ord: string }>((db, p) => {
         replaced_by = ${own('r_successor', 't.replaced_by')},
         successor_enc = ${own('r_sealed', 'NULL')},
         last_used_at = ${own('r_now', 't.last_used_at')}
-      FROM i
-      WHERE (t.id = i.r_id AND t.rotated_at IS NULL AND t.revoked_at IS NULL)
-         OR (t.id = i.r_parent AND t.successor_enc IS NOT NULL)
+      FROM i CROSS JOIN LATERAL (VALUES (i.r_id, true), (i.r_parent, false)) AS x(target, own)
+      WHERE t.id = ANY(${p(0)}::text[] || ${p(1)}::text[])
+        AND t.id = x.target
+        AND CASE WHEN x.own THEN t.rotated_at IS NULL AND t.revoked_at IS NULL
+                 ELSE t.successor_enc IS NOT NULL END
       RETURNING t.id, i.ord, i.r_id
     ),
     w AS (SELECT i.* FROM i JOIN consumed AS c ON c.ord = i.ord AND c.id = i.r_id),
