@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { hashClientSecret } from '../../src/tokens/client-secret.js';
 import { upsertClient } from '../../src/store/repos/clients.js';
 import { findConnectionById, upsertConnection } from '../../src/store/repos/connections.js';
 import { ALICE, API, SECRET, startTestApp, type TestApp, tokenRequest } from '../helpers/app.js';
+import { spyOnPgStatements } from '../helpers/pg-spy.js';
 import { storeKinds } from '../helpers/stores.js';
 
 /**
@@ -27,8 +27,7 @@ const kind = storeKinds.find((k) => k.name === 'postgres');
 
 describe('PostgreSQL round trips per token request', { skip: !kind }, () => {
   let t: TestApp;
-  let statements: string[] | undefined;
-  const query = pg.Client.prototype.query;
+  let spy: ReturnType<typeof spyOnPgStatements>;
   before(async () => {
     t = await startTestApp(kind!);
     const now = t.rt.now();
@@ -50,14 +49,10 @@ describe('PostgreSQL round trips per token request', { skip: !kind }, () => {
       { ...conn, enabled_clients: [...conn.enabled_clients, 'rt-rotating'] },
       now,
     );
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const q = args[0] as string | { text?: string };
-      statements?.push(typeof q === 'string' ? q : (q?.text ?? '?'));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    spy = spyOnPgStatements();
   });
   after(async () => {
-    pg.Client.prototype.query = query;
+    spy.restore();
     await t.close();
   });
 
@@ -69,10 +64,9 @@ describe('PostgreSQL round trips per token request', { skip: !kind }, () => {
     const warm = await tokenRequest(t.app, form());
     assert.equal(warm.statusCode, 200, warm.body);
     warmed?.(warm.json());
-    statements = [];
+    spy.start();
     const res = await tokenRequest(t.app, form());
-    const sql = statements;
-    statements = undefined;
+    const sql = spy.stop().map((s) => s.text);
     assert.equal(res.statusCode, 200, res.body);
     return { body: res.json(), sql };
   }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { Store } from '../../src/store/db.js';
 import { remainingMs, withDeadline } from '../../src/store/deadline.js';
 import { UniqueViolation } from '../../src/store/errors.js';
@@ -18,6 +17,7 @@ import {
   revokeFamily,
 } from '../../src/store/repos/refresh-tokens.js';
 import { UnavailableError } from '../../src/store/unavailable.js';
+import { spyOnPgStatements } from '../helpers/pg-spy.js';
 import { storeKinds } from '../helpers/stores.js';
 import { AWKWARD, awkwardUser, grantReaderAuthorization, refreshTokenRow as token, T0 } from './contract.js';
 
@@ -30,29 +30,24 @@ const kind = storeKinds.find((k) => k.name === 'postgres');
 
 describe('PostgreSQL batched statements', { skip: !kind }, () => {
   let store: Store;
-  let sent: string[] | undefined;
-  const query = pg.Client.prototype.query;
+  let spy: ReturnType<typeof spyOnPgStatements>;
   before(async () => {
     store = await kind!.open();
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const q = args[0] as string | { text?: string };
-      sent?.push(typeof q === 'string' ? q : (q?.text ?? '?'));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    spy = spyOnPgStatements();
   });
   after(async () => {
-    pg.Client.prototype.query = query;
+    spy.restore();
     await store.close();
   });
 
   /** Runs `body` and the statements it sent. */
   async function counting<T>(body: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-    sent = [];
+    spy.start();
     try {
       const result = await body();
-      return { result, statements: sent };
+      return { result, statements: spy.stop().map((s) => s.text) };
     } finally {
-      sent = undefined;
+      spy.stop();
     }
   }
 

@@ -19,6 +19,7 @@ import { insertEvent } from '../../src/store/repos/events.js';
 import { findUserForLogin } from '../../src/store/repos/login-read.js';
 import { findRefreshTokenForGrant } from '../../src/store/repos/refresh-read.js';
 import { upsertUser } from '../../src/store/repos/users.js';
+import { type SentStatement, spyOnPgStatements } from '../helpers/pg-spy.js';
 import { storeKinds } from '../helpers/stores.js';
 import { refreshTokenRow as token, T0 } from './contract.js';
 
@@ -42,8 +43,7 @@ describe('PostgreSQL plans the hot refresh-token writes by key, whatever its sta
   skip: !kind,
 }, () => {
   let store: Store;
-  let captured: { text: string; values: unknown[] }[] | undefined;
-  const query = pg.Client.prototype.query;
+  let spy: ReturnType<typeof spyOnPgStatements>;
   let n = 0;
 
   before(async () => {
@@ -57,24 +57,22 @@ describe('PostgreSQL plans the hot refresh-token writes by key, whatever its sta
       await Promise.all(live.slice(i, i + 500).map((row) => insertRefreshToken(store.db, row)));
     }
     await consumeRefreshToken(store.db, 'rt_live0000', { id: 'rt_live0001', sealed: 'sealed' }, T0 + 1);
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const q = args[0] as { text?: string; values?: unknown[] } | string;
-      if (captured && typeof q === 'object' && q?.text)
-        captured.push({ text: q.text, values: q.values ?? [] });
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    spy = spyOnPgStatements();
   });
   after(async () => {
-    pg.Client.prototype.query = query;
+    spy.restore();
     await store.close();
   });
 
   /** The generic plan of every statement `write` sends, as PostgreSQL's JSON plan. */
   async function genericPlans(write: () => Promise<unknown>): Promise<string[]> {
-    captured = [];
-    await write();
-    const statements = captured;
-    captured = undefined;
+    spy.start();
+    let statements: SentStatement[];
+    try {
+      await write();
+    } finally {
+      statements = spy.stop();
+    }
     assert.ok(statements.length > 0, 'the write sent no statement');
     const schema = (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(store.db)).rows[0]!.s;
     const client = new pg.Client({

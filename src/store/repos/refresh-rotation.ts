@@ -38,24 +38,13 @@ export function rotateInOneStatement(db: Kysely<Database>, r: Rotation): Promise
   return rotate(db, r);
 }
 
-/** rotateQuery's arguments for `r`. */
-
 async function rotateAlone(db: Kysely<Database>, r: Rotation): Promise<boolean> {
-  const res = await rotateQuery.execute(
-    db,
-    r.id,
-    r.parentId,
-    r.now,
-    r.successor.id,
-    r.sealed,
-    ...COLUMNS.map((c) => r.successor[c] ?? null),
-    ...eventValues(r.event),
-  );
+  const res = await rotateQuery.execute(db, ...inputValues(r));
   return res.rows.some((row) => row.id === r.id);
 }
 
-// Arguments: 0 the token, 1 its parent, 2 now, 3 the successor's id, 4 the sealed successor,
-// then the successor's COLUMNS, then the event's EVENT_COLUMNS.
+// Arguments (inputValues): 0 the token, 1 its parent, 2 now, 3 the successor's id, 4 the sealed
+// successor, then the successor's COLUMNS, then the event's EVENT_COLUMNS.
 const rotateQuery = compiled<{ id: string }>((db, p) => {
   const columns = (names: readonly string[]) => sql.join(names.map((c) => sql.ref(c)));
   const args = (from: number, n: number) => sql.join(Array.from({ length: n }, (_, i) => p(from + i)));
@@ -84,7 +73,7 @@ const INPUT: readonly BatchColumn[] = [
   ...EVENT_BATCH_COLUMNS.map(([c, type]) => [`e_${c}`, type] as const),
 ];
 
-/** One rotation's values, in INPUT's order. */
+/** One rotation's values, in INPUT's order: rotateQuery's arguments, and a row of rotateManyQuery's. */
 function inputValues(r: Rotation): unknown[] {
   return [
     r.id,

@@ -11,26 +11,32 @@ export type NewRefreshToken = Omit<RefreshTokenRow, 'successor_enc' | 'parent_id
   parent_id?: string | null;
 };
 
-/** Every column of a new token, in one fixed order (the compiled INSERT's arguments). */
-export const COLUMNS = [
-  'id',
-  'token_hash',
-  'family_id',
-  'client_id',
-  'user_id',
-  'connection_id',
-  'audience',
-  'scope',
-  'created_at',
-  'family_created_at',
-  'last_used_at',
-  'expires_at',
-  'idle_expires_at',
-  'rotated_at',
-  'replaced_by',
-  'revoked_at',
-  'parent_id',
-] as const satisfies readonly (keyof NewRefreshToken)[];
+/**
+ * Every column of a new token, in one fixed order (the compiled INSERT's
+ * arguments), each with its type as a batch's input (pg-batch.ts): bigint
+ * for the times (epoch ms), text for the rest.
+ */
+const COLUMN_TYPES = {
+  id: 'text',
+  token_hash: 'text',
+  family_id: 'text',
+  client_id: 'text',
+  user_id: 'text',
+  connection_id: 'text',
+  audience: 'text',
+  scope: 'text',
+  created_at: 'bigint',
+  family_created_at: 'bigint',
+  last_used_at: 'bigint',
+  expires_at: 'bigint',
+  idle_expires_at: 'bigint',
+  rotated_at: 'bigint',
+  replaced_by: 'text',
+  revoked_at: 'bigint',
+  parent_id: 'text',
+} as const satisfies { [K in keyof NewRefreshToken]-?: BatchColumn[1] };
+
+export const COLUMNS = Object.keys(COLUMN_TYPES) as (keyof typeof COLUMN_TYPES)[];
 
 const insertQuery = compiled((db, p) =>
   db.insertInto('refresh_tokens').values({
@@ -39,20 +45,9 @@ const insertQuery = compiled((db, p) =>
   }),
 );
 
-/** Columns of refresh_tokens that are bigint (epoch ms); every other value is text. */
-const BIGINT = new Set<string>([
-  'created_at',
-  'family_created_at',
-  'last_used_at',
-  'expires_at',
-  'idle_expires_at',
-  'rotated_at',
-  'revoked_at',
-]);
-
 /** COLUMNS as a batch's input (pg-batch.ts). */
 export const REFRESH_TOKEN_BATCH_COLUMNS: readonly BatchColumn[] = COLUMNS.map(
-  (c) => [c, BIGINT.has(c) ? 'bigint' : 'text'] as const,
+  (c) => [c, COLUMN_TYPES[c]] as const,
 );
 
 /** Writes a new token. On PostgreSQL the tokens of the same turns (new families) are one INSERT (pg-batch.ts). */
