@@ -151,6 +151,29 @@ describe('PostgreSQL outages', { timeout: 60_000 }, () => {
     }
   });
 
+  it('frozen: logins asked for at once (their reads one batch) each answer 503 within about the timeouts; thawed: each works', async () => {
+    const t = await appOn(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`);
+    try {
+      assert.equal((await login(t)).statusCode, 200);
+      proxy.freeze();
+      const t0 = performance.now();
+      const answers = await Promise.all(Array.from({ length: 6 }, () => login(t)));
+      const took = performance.now() - t0;
+      for (const res of answers) assertUnavailable(res);
+      assert.ok(took < 4_000, `took ${took} ms`);
+      proxy.unfreeze();
+      await untilLoginWorks(t, 2_000);
+      const again = await Promise.all(Array.from({ length: 6 }, () => login(t)));
+      assert.deepEqual(
+        again.map((r) => r.statusCode),
+        again.map(() => 200),
+      );
+    } finally {
+      proxy.unfreeze();
+      await t.close();
+    }
+  });
+
   it('a login whose client gave up while the database was frozen does not go on once it thaws', async () => {
     const t = await appOn(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`);
     try {
