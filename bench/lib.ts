@@ -19,6 +19,7 @@ import { buildServer } from '../src/server.js';
 import { migrate, openStore, type Store } from '../src/store/db.js';
 import { ALICE, ALICE_LOGIN, API, seedTenant } from '../test/helpers/app.js';
 import type { GrantJob, GrantJobResult } from './grant-load.js';
+import { postgresCpuMs, treeCpuMs } from './proc-cpu.js';
 
 /**
  * What the benchmarks share: an in-process Tessera on a temporary SQLite
@@ -246,6 +247,12 @@ export interface LoadSlice extends Slice {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /**
+   * CPU spent beside the server during the run, ms (Linux /proc; remote load
+   * only): PostgreSQL's processes (the store's backends) and the load
+   * process (autocannon).
+   */
+  beside?: { databaseMs: number; loadMs: number };
 }
 
 /** An autocannon run against the endpoint, in this process. */
@@ -339,10 +346,16 @@ export async function remoteGrantSlice(load: GrantLoad, amount: number): Promise
   const elu = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
   const job: GrantJob = { ...load, amount, connections: load.connections ?? CONCURRENCY };
+  const database0 = postgresCpuMs();
+  const load0 = child.pid === undefined ? 0 : treeCpuMs(child.pid);
   const r = await new Promise<GrantJobResult>((resolve) => {
     child.once('message', (m) => resolve(m as GrantJobResult));
     child.send(job);
   });
+  const beside = {
+    databaseMs: postgresCpuMs() - database0,
+    loadMs: child.pid === undefined ? 0 : treeCpuMs(child.pid) - load0,
+  };
   if (load.rotate && r.tokens) load.rotate.tokens.splice(0, r.tokens.length, ...r.tokens);
   return {
     latencies: r.latencies,
@@ -355,6 +368,7 @@ export async function remoteGrantSlice(load: GrantLoad, amount: number): Promise
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
+    beside,
   };
 }
 
@@ -446,6 +460,16 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The CPU beside the server per 2xx answer over `slices` (remote load slices only), ms. */
+function besidePerOp(slices: Slice[]): { databaseMs: number; loadMs: number } | undefined {
+  const remote = slices.filter((s): s is LoadSlice => (s as LoadSlice).beside !== undefined);
+  const count = remote.reduce((n, s) => n + s.count, 0);
+  if (remote.length === 0 || count === 0) return undefined;
+  const sum = (pick: (b: { databaseMs: number; loadMs: number }) => number) =>
+    remote.reduce((ms, s) => ms + pick(s.beside!), 0) / count;
+  return { databaseMs: sum((b) => b.databaseMs), loadMs: sum((b) => b.loadMs) };
 }
 
 const cpuPerOp = (slices: Slice[]) =>
@@ -581,6 +605,15 @@ export function report(s: ReportSpec): void {
     `  CPU per operation: ${s.baseline.label} ${baseCpu.toFixed(3)} ms, ${s.grant.op} ${grantCpu.toFixed(3)} ms ` +
       `(ratio ${(baseCpu / grantCpu).toFixed(3)}; ${(grantCpu - baseCpu).toFixed(3)} ms more per ${s.grant.op})`,
   );
+  const beside = besidePerOp(grants);
+  if (beside) {
+    const machine = grantCpu + beside.databaseMs + beside.loadMs;
+    console.log(
+      `  CPU beside the server per ${s.grant.op}: PostgreSQL ${beside.databaseMs.toFixed(3)} ms, ` +
+        `load process ${beside.loadMs.toFixed(3)} ms (${machine.toFixed(3)} ms in all; ` +
+        `${s.baseline.label} ÷ that: ${(baseCpu / machine).toFixed(3)})`,
+    );
+  }
   const verdict =
     s.target === undefined ? '' : `, target >= ${s.target}: ${ratio >= s.target ? 'PASS' : 'BELOW TARGET'}`;
   console.log(

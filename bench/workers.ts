@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +8,7 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../test/helpers/free-port.js';
 import { autocannonCli, median, postForm, run } from './lib.js';
+import { treeCpuMs } from './proc-cpu.js';
 
 /**
  * All cores (issue 17, item 2): the same Tessera as `tessera serve
@@ -114,28 +115,6 @@ async function serve(env: NodeJS.ProcessEnv, workers: number): Promise<Server> {
   }
 }
 
-/** User + system CPU of a process so far, in clock ticks (Linux /proc), and its parent's pid. */
-function procStat(pid: number): { ticks: number; ppid: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ticks: Number(f[11]) + Number(f[12]), ppid: Number(f[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU used so far by a server: its process and its workers, ms (100 ticks a second). */
-function serverCpuMs(pid: number): number {
-  let ticks = procStat(pid)?.ticks ?? 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const st = procStat(Number(d));
-    if (st?.ppid === pid) ticks += st.ticks;
-  }
-  return ticks * 10;
-}
-
 interface Load {
   /** The server's CPU per 2xx answer, ms, and the cores it kept busy. */
   cpuPerOk: number;
@@ -164,7 +143,7 @@ end
 async function wrkLoad(server: Server, form: string, seconds: number, connections: number): Promise<Load> {
   const script = join(tmpdir(), `tessera-bench-wrk-${process.pid}.lua`);
   writeFileSync(script, WRK_SCRIPT);
-  const cpu0 = serverCpuMs(server.child.pid!);
+  const cpu0 = treeCpuMs(server.child.pid!);
   const { stdout } = await promisify(execFile)(
     'wrk',
     ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, `${server.url}/oauth/token`],
@@ -173,7 +152,7 @@ async function wrkLoad(server: Server, form: string, seconds: number, connection
     if (err.code === 'ENOENT') throw new Error('--load wrk: wrk is not installed (apt-get install wrk)');
     throw err;
   });
-  const cpu = serverCpuMs(server.child.pid!) - cpu0;
+  const cpu = treeCpuMs(server.child.pid!) - cpu0;
   const line = stdout.split('\n').find((l) => l.startsWith('{"requests"'));
   if (!line) throw new Error(`wrk printed no summary: ${stdout}`);
   const r = JSON.parse(line) as {
@@ -200,9 +179,9 @@ async function wrkLoad(server: Server, form: string, seconds: number, connection
 /** One run of the load generator, in a process of its own; its summary. */
 async function load(server: Server, form: string, seconds: number, connections = CONNECTIONS): Promise<Load> {
   if (LOADER === 'wrk') return wrkLoad(server, form, seconds, connections);
-  const cpu0 = serverCpuMs(server.child.pid!);
+  const cpu0 = treeCpuMs(server.child.pid!);
   const r = await autocannonCli(`${server.url}/oauth/token`, form, connections, seconds);
-  const cpu = serverCpuMs(server.child.pid!) - cpu0;
+  const cpu = treeCpuMs(server.child.pid!) - cpu0;
   return {
     cpuPerOk: cpu / Math.max(1, r['2xx']),
     cores: cpu / (r.duration * 1000),
