@@ -35,7 +35,8 @@ export interface RotationWrite {
  * on PostgreSQL is one statement (rotateInOneStatement: one round trip, no
  * BEGIN/COMMIT); anything else, and SQLite, is a transaction of the same
  * writes, the event through recordEvent (whose failure answers 503). On
- * SQLite the transaction joins the turn's group commit (store/write-group.ts).
+ * SQLite the transaction joins the turn's group commit (store/write-group.ts);
+ * on PostgreSQL the turn's rotations are one statement (store/pg-batch.ts).
  */
 export async function writeRotation(rt: Runtime, w: RotationWrite, event?: RedeemEvent): Promise<boolean> {
   if (w.kind === 'rotate' && event && rt.store.dialect === 'postgres') {

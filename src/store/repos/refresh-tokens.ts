@@ -119,7 +119,7 @@ export async function consumeRefreshToken(
  * The rotation's one UPDATE (consume and forget the parent's successor,
  * RETURNING which rows changed). Arguments: 0 the token, 1 its parent, 2 now,
  * 3 the successor's id, 4 the sealed successor. consumeQuery runs it alone;
- * rotateQuery runs it as the CTE its INSERTs depend on.
+ * rotateQuery (refresh-rotation.ts) runs it as the CTE its INSERTs depend on.
  */
 export const consumeUpdate = (db: Kysely<Database>, p: (i: number) => any) =>
   db
