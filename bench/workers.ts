@@ -196,6 +196,13 @@ async function load(server: Server, form: string, seconds: number, connections =
 const form = (f: Record<string, string>) =>
   new URLSearchParams({ client_id: 'app', client_secret: SECRET, ...f }).toString();
 
+if (args.database !== undefined && !/^postgres(ql)?:\/\//.test(args.database)) {
+  console.error(
+    `--database takes a PostgreSQL URL (postgres://user@host:port/db, a database of the run's own is made next to db), not "${args.database}"`,
+  );
+  process.exit(2);
+}
+
 /** With --database postgres://…/DB: a database of the run's own next to DB, dropped at the end. */
 const pgDatabase = args.database
   ? (() => {
