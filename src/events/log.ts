@@ -68,11 +68,7 @@ export async function recordEvent(
   login?: LoginCount,
 ): Promise<void> {
   try {
-    await insertEvent(
-      db,
-      { id: rowId('evt'), date: rt.now(), ...event },
-      login && { login, dialect: rt.store.dialect },
-    );
+    await insertEvent(db, { id: rowId('evt'), date: rt.now(), ...event }, login);
   } catch (err) {
     // An outage is answered (and logged, throttled) as every other outage is.
     if (err instanceof UnavailableError) throw err;

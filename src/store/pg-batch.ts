@@ -117,10 +117,10 @@ export function batched<I, O>(
   };
 
   return (db, item) => {
-    const deadline = currentDeadline();
-    if (db.isTransaction || deadline?.unbounded || !(db.getExecutor().adapter instanceof PostgresAdapter)) {
+    if (db.isTransaction || !(db.getExecutor().adapter instanceof PostgresAdapter))
       return statement.one(db, item);
-    }
+    const deadline = currentDeadline();
+    if (deadline?.unbounded) return statement.one(db, item);
     try {
       // Throws when the request's client is gone or its time is up: it starts no query.
       if (deadline) msLeft(deadline);

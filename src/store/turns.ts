@@ -1,5 +1,5 @@
 /** The most turns of the event loop a batch stays open while more keeps joining it. */
-export const MAX_TURNS = 4;
+const MAX_TURNS = 4;
 
 /**
  * Calls `flush` at the end of the current turn of the event loop, or, while

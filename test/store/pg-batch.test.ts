@@ -270,7 +270,7 @@ describe('PostgreSQL batched statements', { skip: !kind }, () => {
       user_id,
       details: { id },
     });
-    const login = (userId: string, at: number) => ({ login: { userId, at }, dialect: 'postgres' as const });
+    const login = (userId: string, at: number) => ({ userId, at });
     const { statements } = await counting(() =>
       Promise.all([
         insertEvent(store.db, event('ev_pc1', 'auth0|pbc1'), login('auth0|pbc1', T0 + 10)),
@@ -296,7 +296,7 @@ describe('PostgreSQL batched statements', { skip: !kind }, () => {
   it('an event that cannot be written fails alone, and its login is not counted', async () => {
     await upsertUser(store.db, awkwardUser('auth0|pbd1', 'con_pb', 'pbd1'), T0);
     await insertEvent(store.db, { id: 'ev_pd_taken', date: T0, type: 's' });
-    const login = (at: number) => ({ login: { userId: 'auth0|pbd1', at }, dialect: 'postgres' as const });
+    const login = (at: number) => ({ userId: 'auth0|pbd1', at });
     const answers = await Promise.allSettled([
       insertEvent(store.db, { id: 'ev_pd1', date: T0, type: 's' }, login(T0 + 1)),
       insertEvent(store.db, { id: 'ev_pd_taken', date: T0, type: 's' }, login(T0 + 2)),

@@ -191,16 +191,8 @@ describe('PostgreSQL plans the hot refresh-token writes by key, whatever its sta
       )),
       ...(await genericPlans(() =>
         Promise.all([
-          insertEvent(
-            store.db,
-            { id: 'ev_p1', date: T0, type: 's' },
-            { login: { userId: 'auth0|u1', at: T0 }, dialect: 'postgres' },
-          ),
-          insertEvent(
-            store.db,
-            { id: 'ev_p2', date: T0, type: 's' },
-            { login: { userId: 'auth0|u2', at: T0 }, dialect: 'postgres' },
-          ),
+          insertEvent(store.db, { id: 'ev_p1', date: T0, type: 's' }, { userId: 'auth0|u1', at: T0 }),
+          insertEvent(store.db, { id: 'ev_p2', date: T0, type: 's' }, { userId: 'auth0|u2', at: T0 }),
         ]),
       )),
     ];

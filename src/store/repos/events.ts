@@ -1,7 +1,6 @@
 import { type Insertable, type Kysely, PostgresAdapter, sql } from 'kysely';
 import { compiled } from '../compiled.js';
 import { type BatchColumn, batched, columnArrays, unnestRows } from '../pg-batch.js';
-import type { DialectName } from '../db.js';
 import { safeText, safeValue } from '../safe-text.js';
 import { writeOne, writeTogether } from '../write-group.js';
 import type { Database, EventsTable } from '../schema.js';
@@ -70,24 +69,21 @@ export interface LoginCount {
  * broken Unicode replaced, cut to its column. An attempt is never lost to
  * what it typed.
  *
- * With `count` (and the store's `dialect`), the event of a login counts it
- * on its user in the same write, neither without the other: one statement on
- * PostgreSQL (one round trip), one transaction on SQLite (one commit).
- * On SQLite either joins the turn's group commit (store/write-group.ts).
+ * With `login`, the event of a login counts it on its user in the same
+ * write, neither without the other: one statement on PostgreSQL (one round
+ * trip; a turn's events are one statement, see insertOnPostgres), one
+ * transaction on SQLite (one commit), which joins the turn's group commit
+ * (store/write-group.ts), as an event alone does.
  */
-export async function insertEvent(
-  db: Kysely<Database>,
-  e: LogEvent,
-  count?: { login: LoginCount; dialect: DialectName },
-): Promise<void> {
+export async function insertEvent(db: Kysely<Database>, e: LogEvent, login?: LoginCount): Promise<void> {
   const args = eventValues(e);
-  if (count?.dialect === 'postgres' || (!count && db.getExecutor().adapter instanceof PostgresAdapter)) {
-    await insertOnPostgres(db, { args, login: count?.login });
-  } else if (!count) {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await insertOnPostgres(db, { args, login });
+  } else if (!login) {
     await writeOne(db, (w) => insertQuery.execute(w, ...args));
   } else {
     await writeTogether(db, async (trx) => {
-      await recordLogin(trx, count.login.userId, count.login.at);
+      await recordLogin(trx, login.userId, login.at);
       await insertQuery.execute(trx, ...args);
     });
   }
